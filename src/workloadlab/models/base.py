@@ -1,0 +1,67 @@
+"""Base classes and helpers shared by every wire model.
+
+Attributes are snake_case in Python and camelCase on the wire (aliases). Request models, the
+container spec among them, forbid unknown keys through their config, so the server (and the
+client, before sending) rejects a typo with a `422` naming the field. Every model can also be
+read tolerantly with :func:`parse_response` (unknown keys dropped at every depth): that is how
+the client reads what a server sends, because DataRobot adds response fields over time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class WireModel(BaseModel):
+    """A tolerant wire model: camelCase aliases, unknown keys ignored (responses)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready body this model stands for, with camelCase keys."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class RequestModel(WireModel):
+    """A strict wire model for request bodies: unknown keys are errors (`422`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def parse_response(model: type[M], data: Any) -> M:
+    """Validate what a server sent, ignoring unknown keys at every depth."""
+    return model.model_validate(data, extra="ignore")
+
+
+def parse_request(model: type[M], data: Any) -> M:
+    """Validate a request body strictly (a model instance passes as it is)."""
+    if isinstance(data, model):
+        return data
+    return model.model_validate(data, extra="forbid")
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """ISO-8601 UTC with microseconds and a `Z`, as the API writes timestamps."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_id() -> str:
+    """A 24-hex-character id in the Mongo ObjectId style (time-ordered, then random)."""
+    return f"{int(time.time()):08x}{secrets.token_hex(8)}"

@@ -1,0 +1,314 @@
+"""Workloads, artifacts, deployments, events and logs: request bodies and responses.
+
+Request bodies (``Create*``, ``Update*``, :class:`InputArtifact`) are strict; responses are
+tolerant and keep only what this package uses, so a DataRobot response with more fields parses.
+Fields that only workloadlab's local server sends (``expiresAt``, ``restartCount``,
+``statusDetails.message``) are optional: a client must not need them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from workloadlab.models.base import RequestModel, WireModel
+from workloadlab.models.spec import ArtifactSpec
+
+T = TypeVar("T")
+
+
+class WorkloadStatus(StrEnum):
+    """A workload's status (v2.41 set); values this package does not know read as ``unknown``."""
+
+    UNKNOWN = "unknown"
+    SUBMITTED = "submitted"
+    INITIALIZING = "initializing"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    ERRORED = "errored"
+
+    @property
+    def is_transition(self) -> bool:
+        """Whether the workload is on its way to another status."""
+        return self in _TRANSITIONS
+
+
+_TRANSITIONS = {WorkloadStatus.SUBMITTED, WorkloadStatus.INITIALIZING, WorkloadStatus.STOPPING}
+_KNOWN_STATUSES = {status.value for status in WorkloadStatus}
+
+
+def _tolerate_status(value: Any) -> Any:
+    return value if value in _KNOWN_STATUSES else WorkloadStatus.UNKNOWN
+
+
+ObservedStatus = Annotated[WorkloadStatus, BeforeValidator(_tolerate_status)]
+"""A status read from a server: a value this package does not know reads as ``unknown``."""
+
+
+class ArtifactStatus(StrEnum):
+    """An artifact's status: a draft is mutable, a registered artifact's spec is frozen."""
+
+    DRAFT = "draft"
+    REGISTERED = "registered"
+    LOCKED = "locked"  # the newer API generation's word for registered
+
+
+class Importance(StrEnum):
+    """How important a deployment is, for governance."""
+
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests
+
+
+class InputArtifact(RequestModel):
+    """Body of ``POST /registry/artifacts/`` and ``PUT /registry/artifacts/{id}``."""
+
+    name: str = Field(min_length=1, max_length=5000)
+    description: str = ""
+    type: Literal["generic"] = "generic"
+    status: Literal["draft", "registered"] = "draft"
+    spec: ArtifactSpec
+
+
+class UpdateArtifact(RequestModel):
+    """Body of ``PATCH /registry/artifacts/{id}``: metadata and status only."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=5000)
+    description: str | None = None
+    status: Literal["draft", "registered"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spec_needs_put(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "spec" in data:
+            raise ValueError(
+                "the container spec cannot be changed with PATCH: "
+                "send the whole artifact with PUT /registry/artifacts/{id}"
+            )
+        return data
+
+
+class ResourceBundle(RequestModel):
+    """A resource bundle reference of a runtime."""
+
+    type: Literal["resource_bundle"] = "resource_bundle"
+    resource_bundle_id: str = Field(min_length=1)
+
+
+class AutoscalingPolicy(RequestModel):
+    """One autoscaling policy."""
+
+    scaling_metric: Literal["cpuAverageUtilization", "httpRequestsConcurrency"]
+    target: float = Field(gt=0)
+    min_count: int = Field(ge=0)
+    max_count: int = Field(ge=1)
+    priority: int | None = None
+
+
+class Autoscaling(RequestModel):
+    """Autoscaling settings of a runtime."""
+
+    enabled: bool = True
+    policies: list[AutoscalingPolicy] = Field(default_factory=list)
+
+
+class Runtime(RequestModel):
+    """How many replicas run (or how they scale) and on what resources."""
+
+    replica_count: int | None = Field(default=None, ge=1)
+    autoscaling: Autoscaling | None = None
+    resources: list[ResourceBundle] | None = None
+
+    @model_validator(mode="after")
+    def _replicas_or_autoscaling(self) -> Runtime:
+        if self.replica_count is not None and self.autoscaling is not None:
+            raise ValueError("give either replicaCount or autoscaling, not both")
+        return self
+
+
+class CreateWorkload(RequestModel):
+    """Body of ``POST /console/workloads/``: exactly one of ``artifact`` or ``artifactId``."""
+
+    name: str = Field(min_length=1, max_length=5000)
+    artifact: InputArtifact | None = None
+    artifact_id: str | None = None
+    runtime: Runtime | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_artifact(self) -> CreateWorkload:
+        if (self.artifact is None) == (self.artifact_id is None):
+            raise ValueError("give exactly one of artifact (inline) or artifactId")
+        return self
+
+
+class CreateDeployment(RequestModel):
+    """Body of ``POST /console/deployments/``."""
+
+    workload_id: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=5000)
+    description: str = ""
+    importance: Importance = Importance.LOW
+
+
+class UpdateDeployment(RequestModel):
+    """Body of ``PATCH /console/deployments/{id}/``."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=5000)
+    description: str | None = None
+    importance: Importance | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+
+
+class Creator(WireModel):
+    """Who created a resource."""
+
+    id: str
+    username: str | None = None
+    email: str | None = None
+
+
+class ArtifactRef(WireModel):
+    """The artifact summary embedded in workloads and deployments."""
+
+    id: str
+    name: str | None = None
+    status: ArtifactStatus | None = None
+    version: int | None = None
+
+
+class Artifact(WireModel):
+    """An artifact: a container spec, a draft until registered."""
+
+    id: str
+    name: str
+    description: str = ""
+    type: str = "generic"
+    status: ArtifactStatus
+    version: int | None = None
+    artifact_collection_id: str | None = None
+    spec: ArtifactSpec
+    creator: Creator | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    @property
+    def is_registered(self) -> bool:
+        """Whether the spec is frozen (registered, or locked in the newer API)."""
+        return self.status is not ArtifactStatus.DRAFT
+
+    def to_input(self) -> InputArtifact:
+        """The body that would PUT this artifact back as it is."""
+        return InputArtifact(
+            name=self.name,
+            description=self.description,
+            status="draft" if self.status is ArtifactStatus.DRAFT else "registered",
+            spec=self.spec,
+        )
+
+
+class Condition(WireModel):
+    """One status condition of a workload's container."""
+
+    type: str
+    name: str | None = None
+    value: str
+
+
+class StatusDetails(WireModel):
+    """Why a workload has its status: conditions, the log tail, and a message."""
+
+    conditions: list[Condition] = Field(default_factory=list)
+    log_tail: list[str] = Field(default_factory=list)
+    message: str | None = None
+    exit_code: int | None = None
+
+
+class Workload(WireModel):
+    """A workload: containers running an artifact."""
+
+    id: str
+    name: str
+    status: ObservedStatus = WorkloadStatus.UNKNOWN
+    artifact_id: str | None = None
+    artifact: ArtifactRef | None = None
+    runtime: Runtime | None = None
+    endpoint: str | None = None
+    internal_url: str | None = None
+    status_details: StatusDetails | None = None
+    running_since: dt.datetime | None = None
+    creator: Creator | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    restart_count: int | None = None
+
+
+class Deployment(WireModel):
+    """A governed production deployment of a workload."""
+
+    id: str
+    name: str
+    description: str | None = ""
+    importance: Importance | None = None
+    status: ObservedStatus = WorkloadStatus.UNKNOWN
+    workload_id: str
+    artifact_id: str | None = None
+    artifact: ArtifactRef | None = None
+    endpoint: str | None = None
+    creator: Creator | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+
+
+class Operation(WireModel):
+    """The answer to start and stop: a message and where to follow the workload."""
+
+    status: str
+    workload_id: str | None = None
+    track_via: str | None = None
+
+
+class Event(WireModel):
+    """One entry of the audit trail."""
+
+    id: str
+    timestamp: dt.datetime
+    event_type: str
+    actor_id: str | None = None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class LogRecord(WireModel):
+    """One line a workload's container wrote."""
+
+    timestamp: dt.datetime
+    level: str = "info"
+    message: str
+    container_name: str | None = None
+    stream: str | None = None
+
+
+class Page(WireModel, Generic[T]):
+    """One page of a list response."""
+
+    count: int
+    total_count: int | None = None
+    next: str | None = None
+    previous: str | None = None
+    data: list[T]

@@ -1,0 +1,124 @@
+"""The artifact's container spec: containers, probes, environment, resources.
+
+These are request models (unknown keys are errors) because the spec is what users write; the
+rules of `workload-api.md` §3 live here so that the server, the client and the panel's form all
+reject the same mistakes with the same field paths.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from workloadlab.models.base import RequestModel
+
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class EnvironmentVar(RequestModel):
+    """One environment variable of a container."""
+
+    name: str = Field(pattern=ENV_NAME_PATTERN, max_length=256)
+    value: str = ""
+
+
+class Probe(RequestModel):
+    """An HTTP probe with Kubernetes semantics and defaults (0 / 10 / 1 / 3 / 1)."""
+
+    path: str = Field(pattern=r"^/", max_length=2048)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    scheme: Literal["HTTP", "HTTPS"] = "HTTP"
+    host: str | None = None
+    http_headers: dict[str, str] | None = None
+    initial_delay_seconds: float = Field(default=0, ge=0)
+    period_seconds: float = Field(default=10, gt=0)
+    timeout_seconds: float = Field(default=1, gt=0)
+    failure_threshold: int = Field(default=3, ge=1)
+    success_threshold: int = Field(default=1, ge=1)
+
+
+class ResourceRequest(RequestModel):
+    """CPU (cores), memory (bytes) and GPUs requested for a container."""
+
+    cpu: float = Field(gt=0)
+    memory: int = Field(gt=0)
+    gpu: int = Field(default=0, ge=0)
+    gpu_type: str | None = None
+
+
+class Container(RequestModel):
+    """One container: the image, how to start it, its port, environment and probes."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=253)
+    description: str = ""
+    image_uri: str = Field(min_length=1)
+    primary: bool = False
+    port: int | None = Field(default=None, ge=1024, le=65535)
+    entrypoint: list[str] | None = None
+    environment_vars: list[EnvironmentVar] = Field(default_factory=list)
+    readiness_probe: Probe | None = None
+    liveness_probe: Probe | None = None
+    startup_probe: Probe | None = None
+    resource_request: ResourceRequest | None = None
+
+    @field_validator("environment_vars")
+    @classmethod
+    def _env_names_unique(cls, value: list[EnvironmentVar]) -> list[EnvironmentVar]:
+        seen: set[str] = set()
+        for var in value:
+            if var.name in seen:
+                raise ValueError(f"environment variable {var.name!r} is defined twice")
+            seen.add(var.name)
+        return value
+
+    def env(self) -> dict[str, str]:
+        """The environment variables as a dict."""
+        return {var.name: var.value for var in self.environment_vars}
+
+
+class ContainerGroup(RequestModel):
+    """A group of containers that run together; exactly one is the primary."""
+
+    containers: list[Container] = Field(min_length=1)
+
+    @field_validator("containers")
+    @classmethod
+    def _one_primary(cls, value: list[Container]) -> list[Container]:
+        primaries = [i for i, c in enumerate(value) if c.primary]
+        if len(primaries) != 1:
+            found = "none" if not primaries else f"{len(primaries)} (containers {primaries})"
+            raise ValueError(f"exactly one container must have primary: true, found {found}")
+        names: set[str] = set()
+        for index, container in enumerate(value):
+            if container.primary:
+                if container.name is None:
+                    container.name = "primary"
+                if container.port is None:
+                    raise ValueError(f"containers[{index}].port is required on the primary")
+            else:
+                if container.name is None:
+                    raise ValueError(f"containers[{index}].name is required")
+                if container.port is not None:
+                    raise ValueError(f"containers[{index}].port is only allowed on the primary")
+            if container.name in names:
+                raise ValueError(f"container name {container.name!r} is used twice")
+            names.add(container.name)
+        return value
+
+
+class ArtifactSpec(RequestModel):
+    """The container spec of an artifact: one container group in this API version."""
+
+    container_groups: list[ContainerGroup] = Field(min_length=1, max_length=1)
+
+    @property
+    def containers(self) -> list[Container]:
+        """Every container, the primary first."""
+        group = self.container_groups[0].containers
+        return sorted(group, key=lambda c: not c.primary)
+
+    @property
+    def primary(self) -> Container:
+        """The primary container (the one that serves the port)."""
+        return self.containers[0]

@@ -1,0 +1,78 @@
+"""The interface every runtime implements: start, adopt, stop and watch one workload's containers.
+
+A runtime knows how to run a spec (host processes, or containers through the Docker Engine API)
+and nothing about the database or the API: the supervisor drives it. An :class:`Instance` is one
+started copy of a workload; its ``state`` is JSON that the supervisor stores, so that a restarted
+server can :meth:`Runtime.adopt` what is still running, and :meth:`Runtime.sweep` removes what is
+running but should not be (orphans after a crash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from workloadlab.models import ArtifactSpec
+from workloadlab.server.store import LogLine
+
+LogSink = Callable[[Sequence[LogLine], dict[str, Any]], Awaitable[None]]
+"""Receives new log lines and the instance's state after reading them (offsets included), so
+both can be stored in one transaction."""
+
+
+class StartFailed(Exception):
+    """The runtime could not start the spec; the message says why in a user's words."""
+
+
+@dataclass(frozen=True)
+class Exit:
+    """How an instance ended."""
+
+    exit_code: int | None
+    """The process's exit status; negative for a signal; ``None`` when unknown (adopted)."""
+    message: str
+    """A sentence for ``statusDetails.message``: "exited with status 3", "killed (OOM)"."""
+    oom_killed: bool = False
+
+
+class Instance(Protocol):
+    """One running copy of a workload."""
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """JSON-able facts enough to adopt this instance after a server restart."""
+
+    @property
+    def target(self) -> str:
+        """Base URL (``http://127.0.0.1:PORT``) of the primary port, for probes and invoke."""
+
+    def port_for(self, container_port: int) -> int:
+        """The host port that reaches ``container_port`` (a probe may name another port)."""
+
+    async def wait(self) -> Exit:
+        """Return once the instance has ended (for any reason)."""
+
+    async def stop(self, grace_period: float) -> Exit:
+        """SIGTERM, wait up to ``grace_period`` seconds, then SIGKILL; return how it ended."""
+
+
+class Runtime(Protocol):
+    """Runs workload specs."""
+
+    name: str
+
+    async def start(self, workload_id: str, spec: ArtifactSpec, on_logs: LogSink) -> Instance:
+        """Start the spec's containers; raise :class:`StartFailed` with the reason if it can't."""
+
+    async def adopt(
+        self, workload_id: str, state: dict[str, Any], on_logs: LogSink
+    ) -> Instance | None:
+        """Take over an instance a previous server started, or ``None`` if it is gone."""
+
+    async def sweep(self, keep: Sequence[Instance]) -> list[str]:
+        """Kill everything this runtime runs for this data dir except the instances in ``keep``
+        (orphans of a crashed server); return a description of each thing removed."""
+
+    async def close(self) -> None:
+        """Release the runtime's own resources (not the instances)."""

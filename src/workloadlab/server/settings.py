@@ -1,0 +1,99 @@
+"""The local server's settings: where it keeps data, how it authenticates, and its timings.
+
+Every timing is a setting (with Kubernetes' numbers as defaults) so that tests can run a whole
+crash loop or draft expiry in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workloadlab.connection import default_data_dir
+
+TOKEN_ENV = "WORKLOADLAB_TOKEN"
+TOKEN_FILE = "token"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``"8h"``, ``"30s"``, ``"250ms"``, ``"1.5m"`` or a bare number of seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (try 30s, 5m, 8h)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+@dataclass
+class Timings:
+    """Durations in seconds that govern the supervisor and probes."""
+
+    grace_period: float = 30.0
+    """SIGTERM to SIGKILL."""
+    backoff_base: float = 10.0
+    """First restart delay after a crash or liveness failure; doubles each time."""
+    backoff_cap: float = 300.0
+    backoff_reset: float = 600.0
+    """Healthy this long and the backoff starts again from the base."""
+    crash_limit: int = 5
+    """Restarts in a row without becoming healthy before the workload is ``errored``."""
+    probe_first_gap: float = 0.005
+    """First gap of the quick readiness probing right after a start; it grows to the period."""
+    probe_gap_growth: float = 1.5
+    draft_ttl: float = 8 * 3600.0
+    """A draft workload is removed this long after it was created or last started."""
+    ttl_check_interval: float = 30.0
+
+
+@dataclass
+class ServerSettings:
+    """What ``workloadlab serve`` was told, with defaults filled in."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token: str | None = None
+    runtime: str = "process"
+    timings: Timings = field(default_factory=Timings)
+    log_cap: int = 10_000
+    """Log records kept per workload; the oldest are dropped."""
+    log_tail_lines: int = 20
+    """Lines of ``statusDetails.logTail``."""
+    public_url: str | None = None
+    """Base URL (``http://host:port``) written into endpoints; defaults to the bound address."""
+
+    def resolve_token(self) -> str:
+        """``--token``, else ``$WORKLOADLAB_TOKEN``, else the one kept (0600) in the data dir."""
+        if self.token:
+            return self.token
+        from_env = os.environ.get(TOKEN_ENV)
+        if from_env:
+            return from_env
+        path = self.data_dir / TOKEN_FILE
+        try:
+            kept = path.read_text().strip()
+            if kept:
+                return kept
+        except FileNotFoundError:
+            pass
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(token + "\n")
+        return token
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite database file."""
+        return self.data_dir / "workloadlab.sqlite3"
+
+    @property
+    def logs_dir(self) -> Path:
+        """Where workload processes write their stdout and stderr."""
+        return self.data_dir / "logs"
