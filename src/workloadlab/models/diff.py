@@ -52,9 +52,13 @@ def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             _flatten(item, f"{path}.{key}" if path else str(key), out)
-    elif isinstance(value, list) and value and all(
-        isinstance(item, dict) and "name" in item and set(item) <= {"name", "value"}
-        for item in value
+    elif (
+        isinstance(value, list)
+        and value
+        and all(
+            isinstance(item, dict) and "name" in item and set(item) <= {"name", "value"}
+            for item in value
+        )
     ):
         for item in value:  # environment variables: keyed by name
             out[f"{path}[{item['name']}].value"] = item.get("value", "")

@@ -273,7 +273,6 @@ class Deployment(WireModel):
     updated_at: dt.datetime | None = None
 
 
-
 class Operation(WireModel):
     """The answer to start and stop: a message and where to follow the workload."""
 

@@ -293,9 +293,7 @@ class Store:
         return rows, int(total)
 
     @staticmethod
-    def _filters(
-        search: str | None, statuses: Sequence[str] | None
-    ) -> tuple[list[str], list[Any]]:
+    def _filters(search: str | None, statuses: Sequence[str] | None) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         if search:
@@ -540,9 +538,7 @@ class Store:
             f" FROM events WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         ).fetchall()
-        events = [
-            EventRow(**{**dict(r), "details": json.loads(r["details"])}) for r in rows
-        ]
+        events = [EventRow(**{**dict(r), "details": json.loads(r["details"])}) for r in rows]
         return events, int(total[0])
 
     # -- logs ------------------------------------------------------------------------------

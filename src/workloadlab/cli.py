@@ -1,0 +1,200 @@
+"""``workloadlab`` command line: ``workloadlab serve`` runs the local Workload API server."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+from workloadlab.connection import (
+    ServerConnection,
+    default_data_dir,
+    read_connection,
+    remove_connection,
+    write_connection,
+)
+
+logger = logging.getLogger("workloadlab.server")
+
+
+def _duration(text: str) -> float:
+    from workloadlab.server.settings import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="workloadlab",
+        description="Iterate on containerized workloads, then lock and deploy them.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the local Workload API server",
+        description=(
+            "Serve DataRobot's Workload API on this machine: SQLite in the data dir, workloads "
+            "run as local processes. Writes <data-dir>/server.json (endpoint, token, pid)."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port, 0 for any free one (8080)")
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where data lives ($WORKLOADLAB_DATA_DIR, else the user data dir)",
+    )
+    serve.add_argument(
+        "--runtime", default="process", choices=["process"], help="how workloads run (process)"
+    )
+    serve.add_argument(
+        "--token",
+        default=None,
+        help="API token ($WORKLOADLAB_TOKEN, else generated once and kept in the data dir)",
+    )
+    timing = serve.add_argument_group("timings (durations like 250ms, 30s, 5m, 8h)")
+    timing.add_argument("--draft-ttl", type=_duration, default=None, help="draft lifetime (8h)")
+    timing.add_argument(
+        "--grace-period", type=_duration, default=None, help="SIGTERM to SIGKILL (30s)"
+    )
+    timing.add_argument(
+        "--backoff-base", type=_duration, default=None, help="first crash restart delay (10s)"
+    )
+    timing.add_argument("--backoff-cap", type=_duration, default=None, help="at most (5m)")
+    timing.add_argument(
+        "--backoff-reset", type=_duration, default=None, help="healthy this long resets (10m)"
+    )
+    timing.add_argument(
+        "--crash-limit", type=int, default=None, help="restarts without getting healthy (5)"
+    )
+    timing.add_argument(
+        "--ttl-check-interval", type=_duration, default=None, help="draft expiry check (30s)"
+    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    return parser
+
+
+@contextlib.contextmanager
+def _exclusive(data_dir: Path) -> Iterator[IO[str]]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(data_dir / "server.lock", "a+")  # noqa: SIM115 - held for the server's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        running = read_connection(data_dir)
+        where = f" at {running.endpoint} (pid {running.pid})" if running else ""
+        raise SystemExit(
+            f"workloadlab serve: another server already uses {data_dir}{where}"
+        ) from None
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(
+                f"workloadlab serve: port {port} on {host} is in use; "
+                "pick another with --port (0 picks a free one)"
+            ) from None
+        raise SystemExit(f"workloadlab serve: cannot bind {host}:{port}: {exc}") from None
+    sock.listen(512)
+    sock.set_inheritable(False)
+    return sock
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the server until SIGTERM or Ctrl-C, then stop every workload gracefully."""
+    import uvicorn
+
+    from workloadlab.server.app import create_app
+    from workloadlab.server.settings import ServerSettings, Timings
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    timings = Timings()
+    for name in (
+        "draft_ttl",
+        "grace_period",
+        "backoff_base",
+        "backoff_cap",
+        "backoff_reset",
+        "crash_limit",
+        "ttl_check_interval",
+    ):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(timings, name, value)
+    settings = ServerSettings(
+        data_dir=(args.data_dir or default_data_dir()).expanduser().resolve(),
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        runtime=args.runtime,
+        timings=timings,
+    )
+    with _exclusive(settings.data_dir):
+        token = settings.resolve_token()
+        sock = _bind(settings.host, settings.port)
+        host, port = sock.getsockname()[:2]
+        shown_host = f"[{host}]" if ":" in host else host
+        endpoint = f"http://{shown_host}:{port}/api/v2"
+
+        def started() -> None:
+            write_connection(settings.data_dir, ServerConnection(endpoint, token, os.getpid()))
+            logger.info(
+                "workloadlab local server ready at %s (data dir %s; token in %s/server.json)",
+                endpoint,
+                settings.data_dir,
+                settings.data_dir,
+            )
+
+        app = create_app(settings, token, on_started=started)
+        config = uvicorn.Config(
+            app,
+            log_level=args.log_level,
+            access_log=args.access_log,
+            lifespan="on",
+            timeout_graceful_shutdown=3,
+            log_config=None,
+        )
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            remove_connection(settings.data_dir, os.getpid())
+            sock.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``workloadlab`` command."""
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2

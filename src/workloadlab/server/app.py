@@ -1,0 +1,131 @@
+"""The local server's ASGI app: the Workload API under ``/api/v2`` with bearer auth.
+
+:func:`create_app` builds the app; its lifespan owns the store, the runtime, the supervisor and
+the proxy client, so two apps (two data dirs) can live in one process, as tests do. Auth and
+trailing-slash handling are one pure ASGI middleware, in front of routing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from workloadlab import __version__
+from workloadlab.server.context import ServerContext
+from workloadlab.server.problems import install_handlers
+from workloadlab.server.routes import artifacts, deployments, invoke, logs, workloads
+from workloadlab.server.runtime import Runtime
+from workloadlab.server.settings import ServerSettings
+from workloadlab.server.store import Store
+from workloadlab.server.supervisor import Supervisor
+from workloadlab.server.views import API_PREFIX
+
+logger = logging.getLogger("workloadlab.server")
+
+PUBLIC_PATHS = frozenset({f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs"})
+INVOKE_PREFIX = f"{API_PREFIX}/endpoints/"
+
+
+class BearerAuthMiddleware:
+    """Answers ``401`` unless the request carries ``Authorization: Bearer <token>``; also
+    accepts every API path with or without its trailing slash (no redirects)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path not in PUBLIC_PATHS and not self._authorized(scope):
+            await self._deny(send)
+            return
+        if len(path) > 1 and path.endswith("/") and not path.startswith(INVOKE_PREFIX):
+            scope = dict(scope, path=path.rstrip("/"))
+        await self.app(scope, receive, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, credentials = value.partition(b" ")
+                return scheme.lower() == b"bearer" and hmac.compare_digest(
+                    credentials.strip(), self._token
+                )
+        return False
+
+    @staticmethod
+    async def _deny(send: Send) -> None:
+        body = json.dumps(
+            {"detail": "Missing or invalid API token: send 'Authorization: Bearer <token>'"}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b"Bearer"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def make_runtime(settings: ServerSettings) -> Runtime:
+    """The runtime ``settings.runtime`` names."""
+    if settings.runtime == "process":
+        from workloadlab.server.process_runtime import ProcessRuntime
+
+        return ProcessRuntime(settings)
+    raise ValueError(f"unknown runtime {settings.runtime!r} (this server knows: process)")
+
+
+def create_app(
+    settings: ServerSettings, token: str, *, on_started: Callable[[], None] | None = None
+) -> FastAPI:
+    """The local Workload API server for ``settings``, accepting ``token``; ``on_started`` runs
+    once the supervisor has adopted or restarted what should run (the CLI writes its
+    connection file then)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(settings.database_path)
+        runtime = make_runtime(settings)
+        supervisor = Supervisor(store, runtime, settings)
+        proxy = httpx.AsyncClient(timeout=None, trust_env=False, follow_redirects=False)
+        app.state.context = ServerContext(settings, store, supervisor, proxy)
+        await supervisor.start()
+        if on_started is not None:
+            on_started()
+        try:
+            yield
+        finally:
+            logger.info("stopping every workload (grace %.0f s)", settings.timings.grace_period)
+            await supervisor.shutdown()
+            await proxy.aclose()
+            store.close()
+
+    app = FastAPI(
+        title="workloadlab local Workload API",
+        version=__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    install_handlers(app)
+    for module in (workloads, artifacts, deployments, logs, invoke):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.add_middleware(BearerAuthMiddleware, token=token)
+    return app

@@ -1,0 +1,63 @@
+"""What every route needs, owned by the app's lifespan (no module globals)."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+from workloadlab.server.settings import ServerSettings
+from workloadlab.server.store import Store, WorkloadRow
+from workloadlab.server.supervisor import Supervisor
+from workloadlab.server.views import workload_json
+
+
+def local_user() -> dict[str, Any]:
+    """The one user of a local server: whoever runs it, with a stable id."""
+    name = getpass.getuser()
+    return {
+        "id": hashlib.sha256(name.encode()).hexdigest()[:24],
+        "username": name,
+        "email": f"{name}@localhost",
+    }
+
+
+@dataclass
+class ServerContext:
+    """The store, supervisor and settings of one running server."""
+
+    settings: ServerSettings
+    store: Store
+    supervisor: Supervisor
+    proxy: httpx.AsyncClient
+    user: dict[str, Any] = field(default_factory=local_user)
+
+    @property
+    def actor(self) -> str:
+        """The actor id written into events the user causes."""
+        return str(self.user["id"])
+
+    def workload_json(self, row: WorkloadRow, base_url: str) -> dict[str, Any]:
+        """A workload as the API returns it, with this server's settings."""
+        return workload_json(
+            row,
+            self.store,
+            base_url,
+            draft_ttl=self.settings.timings.draft_ttl,
+            log_tail_lines=self.settings.log_tail_lines,
+        )
+
+
+def get_context(request: Request) -> ServerContext:
+    """FastAPI dependency: the running server's context."""
+    context: ServerContext = request.app.state.context
+    return context
+
+
+def base_url(request: Request) -> str:
+    """``scheme://host:port`` as the client reached this server (for absolute links)."""
+    return str(request.base_url).rstrip("/")

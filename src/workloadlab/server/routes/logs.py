@@ -1,0 +1,57 @@
+"""``/otel/workload/{id}/logs/``: what a workload's containers wrote, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from workloadlab.models import LogRecord, Page
+from workloadlab.server.context import ServerContext, base_url, get_context
+from workloadlab.server.problems import Invalid
+from workloadlab.server.routes.workloads import find_workload
+from workloadlab.server.views import API_PREFIX, log_json, page_json
+
+router = APIRouter(prefix="/otel/workload", tags=["logs"])
+
+LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+@router.get("/{workload_id}/logs", response_model=Page[LogRecord])
+async def workload_logs(
+    workload_id: str,
+    request: Request,
+    context: Annotated[ServerContext, Depends(get_context)],
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    start_time: Annotated[str | None, Query(alias="startTime")] = None,
+    end_time: Annotated[str | None, Query(alias="endTime")] = None,
+    level: str | None = None,
+) -> Response:
+    """A page of log records, filtered by time range and minimum level."""
+    row = find_workload(context, workload_id)
+    levels = None
+    if level is not None:
+        wanted = level.lower()
+        if wanted not in LEVELS:
+            raise Invalid.at(["query", "level"], f"level must be one of {', '.join(LEVELS)}")
+        levels = LEVELS[LEVELS.index(wanted) :]
+    lines, total = context.store.list_logs(
+        row.id,
+        offset=offset,
+        limit=limit,
+        start_time=start_time,
+        end_time=end_time,
+        levels=levels,
+    )
+    return JSONResponse(
+        page_json(
+            [log_json(line) for line in lines],
+            total=total,
+            offset=offset,
+            limit=limit,
+            url=f"{base_url(request)}{API_PREFIX}/otel/workload/{row.id}/logs/",
+            query=list(request.query_params.multi_items()),
+        )
+    )

@@ -1,0 +1,225 @@
+"""``/console/workloads/``: create, list, get, delete, start, stop and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from workloadlab.models import (
+    CreateWorkload,
+    Event,
+    Operation,
+    Page,
+    Workload,
+    format_timestamp,
+    utcnow,
+)
+from workloadlab.server.context import ServerContext, base_url, get_context
+from workloadlab.server.problems import Conflict, NotFound
+from workloadlab.server.routes.artifacts import create_artifact_row
+from workloadlab.server.store import WorkloadRow
+from workloadlab.server.supervisor import record_status
+from workloadlab.server.views import API_PREFIX, event_json, page_json
+
+router = APIRouter(prefix="/console/workloads", tags=["workloads"])
+
+Context = Annotated[ServerContext, Depends(get_context)]
+Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+def find_workload(context: ServerContext, workload_id: str) -> WorkloadRow:
+    """The workload, or a ``404``."""
+    row = context.store.get_workload(workload_id)
+    if row is None:
+        raise NotFound(f"Workload {workload_id} not found")
+    return row
+
+
+def _operation(request: Request, row: WorkloadRow, message: str, status: int) -> JSONResponse:
+    track = f"{base_url(request)}{API_PREFIX}/console/workloads/{row.id}/"
+    return JSONResponse(
+        {"status": message, "workloadId": row.id, "trackVia": track}, status_code=status
+    )
+
+
+@router.post("", status_code=201, response_model=Workload)
+async def create_workload(body: CreateWorkload, request: Request, context: Context) -> Response:
+    """Create a workload (and, with an inline artifact, its draft artifact) and start it."""
+    store = context.store
+    with store.transaction():
+        if body.artifact is not None:
+            artifact = create_artifact_row(context, body.artifact)
+        else:
+            assert body.artifact_id is not None
+            found = store.get_artifact(body.artifact_id)
+            if found is None:
+                raise NotFound(f"Artifact {body.artifact_id} not found")
+            if found.status == "draft" and store.workloads_using(found.id):
+                raise Conflict(
+                    f"Artifact {found.id} is a draft already used by another workload; "
+                    "a draft can back one workload at a time (register it to share it)"
+                )
+            artifact = found
+        runtime = body.runtime.to_wire() if body.runtime is not None else None
+        row = store.insert_workload(
+            name=body.name, artifact_id=artifact.id, runtime=runtime, creator=context.user
+        )
+        store.add_event(
+            "workload.created",
+            actor_id=context.actor,
+            entity_type="workload",
+            entity_id=row.id,
+            workload_id=row.id,
+            artifact_id=artifact.id,
+            details={"name": row.name, "artifactId": artifact.id},
+        )
+    context.supervisor.kick(row.id)
+    return JSONResponse(context.workload_json(row, base_url(request)), status_code=201)
+
+
+@router.get("", response_model=Page[Workload])
+async def list_workloads(
+    request: Request,
+    context: Context,
+    offset: Offset = 0,
+    limit: Limit = 100,
+    search: str | None = None,
+    status: Annotated[list[str] | None, Query()] = None,
+) -> Response:
+    """A page of workloads, newest first, filtered by name and status."""
+    rows, total = context.store.list_workloads(
+        offset=offset, limit=limit, search=search, statuses=status
+    )
+    base = base_url(request)
+    data = [context.workload_json(row, base) for row in rows]
+    return JSONResponse(
+        page_json(
+            data,
+            total=total,
+            offset=offset,
+            limit=limit,
+            url=f"{base}{API_PREFIX}/console/workloads/",
+            query=list(request.query_params.multi_items()),
+        )
+    )
+
+
+@router.get("/{workload_id}", response_model=Workload)
+async def get_workload(workload_id: str, request: Request, context: Context) -> Response:
+    """One workload with its status details and log tail."""
+    row = find_workload(context, workload_id)
+    return JSONResponse(context.workload_json(row, base_url(request)))
+
+
+@router.delete("/{workload_id}", status_code=204)
+async def delete_workload(workload_id: str, context: Context) -> Response:
+    """Stop and remove a workload; its artifact and the audit trail stay."""
+    row = find_workload(context, workload_id)
+    deployments, count = context.store.list_deployments(
+        offset=0, limit=1, search=None, workload_id=row.id
+    )
+    if count:
+        raise Conflict(
+            f"Workload {row.id} has {count} deployment(s) (e.g. {deployments[0].id}); "
+            "delete them first"
+        )
+    await context.supervisor.remove(row.id)
+    context.store.delete_workload(row.id)
+    context.store.add_event(
+        "workload.deleted",
+        actor_id=context.actor,
+        entity_type="workload",
+        entity_id=row.id,
+        workload_id=row.id,
+        artifact_id=row.artifact_id,
+        details={"name": row.name},
+    )
+    return Response(status_code=204)
+
+
+@router.post("/{workload_id}/start", response_model=Operation, status_code=202)
+async def start_workload(workload_id: str, request: Request, context: Context) -> Response:
+    """Start a stopped or errored workload with its artifact's current spec."""
+    row = find_workload(context, workload_id)
+    if row.desired == "running" and row.status not in ("stopped", "errored"):
+        return _operation(request, row, "Workload is already running or starting.", 200)
+    if row.status not in ("stopped", "errored"):
+        raise Conflict(
+            f"Workload {row.id} is {row.status}: it must be stopped before it can be started"
+        )
+    with context.store.transaction():
+        record_status(
+            context.store,
+            row,
+            "submitted",
+            actor=context.actor,
+            conditions=[],
+            running_since=None,
+            desired="running",
+            generation=row.generation + 1,
+            started_at=format_timestamp(utcnow()),
+            restart_count=0,
+        )
+        context.store.add_event(
+            "workload.started",
+            actor_id=context.actor,
+            entity_type="workload",
+            entity_id=row.id,
+            workload_id=row.id,
+        )
+    context.supervisor.kick(row.id)
+    return _operation(request, row, "Workload start has been requested.", 202)
+
+
+@router.post("/{workload_id}/stop", response_model=Operation, status_code=202)
+async def stop_workload(workload_id: str, request: Request, context: Context) -> Response:
+    """Stop a workload (SIGTERM, grace period, SIGKILL); its desired state becomes stopped."""
+    row = find_workload(context, workload_id)
+    if row.status == "stopped":
+        return _operation(request, row, "Workload is already stopped.", 200)
+    if row.desired == "stopped":
+        return _operation(request, row, "Workload stop has been requested.", 202)
+    with context.store.transaction():
+        record_status(context.store, row, "stopping", actor=context.actor, desired="stopped")
+        context.store.add_event(
+            "workload.stopped",
+            actor_id=context.actor,
+            entity_type="workload",
+            entity_id=row.id,
+            workload_id=row.id,
+        )
+    context.supervisor.kick(row.id)
+    return _operation(request, row, "Workload stop has been requested.", 202)
+
+
+@router.get("/{workload_id}/events", response_model=Page[Event])
+async def workload_events(
+    workload_id: str,
+    request: Request,
+    context: Context,
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> Response:
+    """The workload's lifecycle and audit trail (its artifact's too), newest first."""
+    row = find_workload(context, workload_id)
+    events, total = context.store.list_events(
+        where="workload_id = ? OR artifact_id = ?",
+        params=[row.id, row.artifact_id],
+        offset=offset,
+        limit=limit,
+    )
+    base = base_url(request)
+    data: list[dict[str, Any]] = [event_json(e) for e in events]
+    return JSONResponse(
+        page_json(
+            data,
+            total=total,
+            offset=offset,
+            limit=limit,
+            url=f"{base}{API_PREFIX}/console/workloads/{row.id}/events",
+            query=list(request.query_params.multi_items()),
+        )
+    )

@@ -1,0 +1,520 @@
+"""Level-triggered supervision: the database says what should run; a task per workload makes it so.
+
+The API only writes the desired state (``desired``, ``generation``: bumped by every start) and
+*kicks* the workload's task. The task reads the row again and acts: start an instance, stop it,
+probe it, restart it after a crash with Kubernetes' backoff, or give up (``errored``, sticky
+until the next start). Because the task always works from what is stored, a kick can never be
+lost or misread, and a restarted server simply runs the same loop: on start-up it first adopts
+the instances a previous server left running (same pid and start time), kills what nobody owns
+(orphans), then lets each task bring reality in line with the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workloadlab.models import ArtifactSpec, format_timestamp, utcnow
+from workloadlab.server.probes import ProbeKind, Prober, ProbeSchedule, Verdict
+from workloadlab.server.runtime import Exit, Instance, LogSink, Runtime, StartFailed
+from workloadlab.server.settings import ServerSettings
+from workloadlab.server.store import LogLine, Store, WorkloadRow
+
+logger = logging.getLogger("workloadlab.server")
+
+SYSTEM_ACTOR = "system"
+"""The actor of events the server causes by itself (status changes, expiry)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Why monitoring an instance ended."""
+
+    kind: str  # "wake" | "exited" | "liveness" | "startup"
+    exit: Exit | None = None
+    detail: str = ""
+
+
+class Supervisor:
+    """Owns one :class:`WorkloadSupervisor` per workload, the prober and the draft reaper."""
+
+    def __init__(self, store: Store, runtime: Runtime, settings: ServerSettings) -> None:
+        self.store = store
+        self.runtime = runtime
+        self.settings = settings
+        self.prober = Prober()
+        self._workloads: dict[str, WorkloadSupervisor] = {}
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Adopt what a previous server left running, remove orphans, start every task."""
+        rows = self.store.all_workloads()
+        adopted: dict[str, Instance] = {}
+        for row in rows:
+            if row.runtime_state and row.desired == "running" and row.status != "errored":
+                instance = await self.runtime.adopt(row.id, row.runtime_state, self.sink(row.id))
+                if instance is not None:
+                    adopted[row.id] = instance
+                    logger.info("adopted workload %s (%s)", row.id, row.name)
+        for removed in await self.runtime.sweep(list(adopted.values())):
+            logger.warning("%s", removed)
+        for row in rows:
+            if row.id not in adopted and row.runtime_state is not None:
+                self.store.update_workload(row.id, touch=False, runtime_state=None)
+            self._spawn(row.id, adopted.get(row.id))
+        self._reaper = asyncio.create_task(self._reap_expired_drafts(), name="draft-reaper")
+
+    def _spawn(self, workload_id: str, instance: Instance | None = None) -> WorkloadSupervisor:
+        supervisor = WorkloadSupervisor(self, workload_id, instance)
+        self._workloads[workload_id] = supervisor
+        return supervisor
+
+    def kick(self, workload_id: str) -> None:
+        """Tell a workload's task that its desired state may have changed."""
+        supervisor = self._workloads.get(workload_id)
+        if supervisor is None or supervisor.finished:
+            supervisor = self._spawn(workload_id)
+        supervisor.wake()
+
+    def target(self, workload_id: str) -> str | None:
+        """Base URL of a workload's running instance, or ``None``."""
+        supervisor = self._workloads.get(workload_id)
+        return supervisor.target if supervisor is not None else None
+
+    async def remove(self, workload_id: str) -> None:
+        """Stop a workload's instance and end its task (before the row is deleted)."""
+        supervisor = self._workloads.pop(workload_id, None)
+        if supervisor is not None:
+            await supervisor.retire()
+
+    async def shutdown(self) -> None:
+        """Stop every instance within the grace period; the desired state stays as it is."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        await asyncio.gather(
+            *(s.retire(keep_status=False) for s in self._workloads.values()),
+            return_exceptions=True,
+        )
+        self._workloads.clear()
+        await self.prober.close()
+        await self.runtime.close()
+
+    def sink(self, workload_id: str) -> LogSink:
+        """Where a runtime delivers a workload's log lines (stored with its read offsets)."""
+
+        async def store_lines(lines: Sequence[LogLine], state: dict[str, Any]) -> None:
+            supervisor = self._workloads.get(workload_id)
+            if supervisor is not None and supervisor.retired:
+                return
+            self.store.add_logs(workload_id, lines, self.settings.log_cap, runtime_state=state)
+
+        return store_lines
+
+    async def _reap_expired_drafts(self) -> None:
+        timings = self.settings.timings
+        interval = max(0.05, min(timings.ttl_check_interval, timings.draft_ttl / 4))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.expire_drafts()
+            except Exception:
+                logger.exception("draft expiry failed")
+
+    async def expire_drafts(self) -> None:
+        """Remove workloads whose draft artifact's TTL has run out (``workload-api.md`` §4)."""
+        now = utcnow().timestamp()
+        for row in self.store.all_workloads():
+            artifact = self.store.get_artifact(row.artifact_id)
+            if artifact is None or artifact.status != "draft":
+                continue
+            if parse_time(row.started_at) + self.settings.timings.draft_ttl > now:
+                continue
+            await self.remove(row.id)
+            self.store.delete_workload(row.id)
+            self.store.add_event(
+                "workload.expired",
+                actor_id=SYSTEM_ACTOR,
+                entity_type="workload",
+                entity_id=row.id,
+                workload_id=row.id,
+                artifact_id=row.artifact_id,
+                details={"reason": "draft TTL reached", "startedAt": row.started_at},
+            )
+            logger.info("removed workload %s: its draft TTL ran out", row.id)
+
+
+def parse_time(text: str) -> float:
+    """POSIX seconds of a stored ISO timestamp."""
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+class WorkloadSupervisor:
+    """The task that makes one workload's reality match its row."""
+
+    def __init__(
+        self, parent: Supervisor, workload_id: str, instance: Instance | None = None
+    ) -> None:
+        self.parent = parent
+        self.store = parent.store
+        self.timings = parent.settings.timings
+        self.id = workload_id
+        self.instance = instance
+        self.instance_generation: int | None = None
+        self.ready = False
+        self.retired = False
+        self.crashes = 0
+        self.healthy_since: float | None = None
+        self._keep_status = True
+        self._wake_event = asyncio.Event()
+        self._wake_event.set()
+        self._loop = asyncio.get_running_loop()
+        if instance is not None:
+            row = self.store.get_workload(workload_id)
+            self.instance_generation = row.generation if row else None
+            self.ready = row is not None and row.status == "running"
+        self._task = asyncio.create_task(self._run(), name=f"workload-{workload_id}")
+
+    @property
+    def finished(self) -> bool:
+        """Whether the task has ended."""
+        return self._task.done()
+
+    @property
+    def target(self) -> str | None:
+        """The running instance's base URL, when it is ready."""
+        return self.instance.target if self.instance is not None and self.ready else None
+
+    def wake(self) -> None:
+        """Re-read the row soon."""
+        self._wake_event.set()
+
+    async def retire(self, *, keep_status: bool = True) -> None:
+        """Stop the instance and end the task (deletion or server shutdown)."""
+        self.retired = True
+        self._keep_status = keep_status
+        self._wake_event.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self._wake_event.clear()
+            row = self.store.get_workload(self.id)
+            if row is None or self.retired:
+                await self._stop_instance(row, final=True)
+                return
+            try:
+                if row.desired != "running":
+                    await self._stop_instance(row)
+                    row = self.store.get_workload(self.id)
+                    if row is not None and row.status != "stopped":
+                        self._set_status(row, "stopped", conditions=[], running_since=None)
+                    await self._wake_event.wait()
+                    continue
+                if self.instance is not None and self.instance_generation != row.generation:
+                    await self._stop_instance(row)  # stopped and started again meanwhile
+                    continue
+                if row.status == "errored":
+                    await self._stop_instance(row)
+                    await self._wake_event.wait()
+                    continue
+                if self.instance is None and not await self._start(row):
+                    continue
+                outcome = await self._monitor(row)
+                await self._handle(outcome)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.exception("supervising workload %s failed", self.id)
+                current = self.store.get_workload(self.id)
+                if current is not None:
+                    await self._stop_instance(current)
+                    self._set_status(current, "errored", message=f"internal error: {exc}")
+                await self._wake_event.wait()
+
+    async def _start(self, row: WorkloadRow) -> bool:
+        artifact = self.store.get_artifact(row.artifact_id)
+        if artifact is None:
+            self._set_status(row, "errored", message="its artifact no longer exists")
+            return False
+        spec = ArtifactSpec.model_validate(artifact.spec)
+        try:
+            instance = await self.parent.runtime.start(self.id, spec, self.parent.sink(self.id))
+        except StartFailed as exc:
+            self._set_status(row, "errored", message=str(exc), conditions=[])
+            return False
+        self.instance = instance
+        self.instance_generation = row.generation
+        self.ready = False
+        self.store.update_workload(self.id, touch=False, runtime_state=instance.state)
+        current = self.store.get_workload(self.id) or row
+        name = spec.primary.name or "primary"
+        self._set_status(
+            current,
+            "initializing",
+            conditions=[_condition("Started", name, True), _condition("Ready", name, False)],
+            running_since=None,
+        )
+        return True
+
+    async def _monitor(self, row: WorkloadRow) -> Outcome:
+        """Probe the instance until something needs the loop's attention."""
+        assert self.instance is not None
+        instance = self.instance
+        artifact = self.store.get_artifact(row.artifact_id)
+        assert artifact is not None
+        spec = ArtifactSpec.model_validate(artifact.spec)
+        container = spec.primary
+        name = container.name or "primary"
+        now = self._loop.time()
+        quick = not self.ready
+        schedules: dict[ProbeKind, ProbeSchedule] = {}
+        for kind, probe in (
+            (ProbeKind.STARTUP, container.startup_probe),
+            (ProbeKind.READINESS, container.readiness_probe),
+            (ProbeKind.LIVENESS, container.liveness_probe),
+        ):
+            if probe is not None:
+                schedules[kind] = ProbeSchedule(
+                    kind,
+                    probe,
+                    now,
+                    quick=quick and kind is not ProbeKind.LIVENESS,
+                    first_gap=self.timings.probe_first_gap,
+                    growth=self.timings.probe_gap_growth,
+                )
+        started = ProbeKind.STARTUP not in schedules or self.ready
+        if started and not self.ready and ProbeKind.READINESS not in schedules:
+            self._became_ready(name)
+
+        exit_task = asyncio.ensure_future(instance.wait())
+        try:
+            while True:
+                healthy_for = (
+                    self._loop.time() - self.healthy_since if self.healthy_since else 0.0
+                )
+                if self.crashes and healthy_for >= self.timings.backoff_reset:
+                    self.crashes = 0
+                active = [
+                    s for kind, s in schedules.items() if (kind is ProbeKind.STARTUP) != started
+                ]
+                due_at = min((s.next_at for s in active), default=None)
+                timeout = None if due_at is None else max(0.0, due_at - self._loop.time())
+                wake_task = asyncio.ensure_future(self._wake_event.wait())
+                done, _ = await asyncio.wait(
+                    {exit_task, wake_task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                wake_task.cancel()
+                if exit_task in done:
+                    return Outcome("exited", exit=exit_task.result())
+                if self._wake_event.is_set():
+                    current = self.store.get_workload(self.id)
+                    if (
+                        self.retired
+                        or current is None
+                        or current.desired != "running"
+                        or current.generation != self.instance_generation
+                    ):
+                        return Outcome("wake")
+                    self._wake_event.clear()
+                    continue
+                now = self._loop.time()
+                due = [s for s in active if s.next_at <= now]
+                results = await asyncio.gather(
+                    *(
+                        self.parent.prober.check(
+                            s.probe,
+                            container,
+                            instance.port_for(s.probe.port or container.port or 0),
+                        )
+                        for s in due
+                    )
+                )
+                now = self._loop.time()
+                for schedule, ok in zip(due, results, strict=True):
+                    verdict = schedule.record(ok, now)
+                    if schedule.kind is ProbeKind.STARTUP:
+                        if verdict is Verdict.FAILED:
+                            probe = schedule.probe
+                            return Outcome(
+                                "startup",
+                                detail=f"startup probe {probe.path} failed "
+                                f"{probe.failure_threshold} times",
+                            )
+                        if verdict is Verdict.PASSED:
+                            started = True
+                            if ProbeKind.READINESS not in schedules:
+                                self._became_ready(name)
+                    elif schedule.kind is ProbeKind.READINESS:
+                        if verdict is Verdict.PASSED and not self.ready:
+                            self._became_ready(name)
+                        elif verdict is Verdict.FAILED and self.ready:
+                            self._became_unready(name, schedule.probe.path)
+                    elif verdict is Verdict.FAILED:
+                        probe = schedule.probe
+                        return Outcome(
+                            "liveness",
+                            detail=f"liveness probe {probe.path} failed "
+                            f"{probe.failure_threshold} times",
+                        )
+        finally:
+            if not exit_task.done():
+                exit_task.cancel()
+
+    async def _handle(self, outcome: Outcome) -> None:
+        row = self.store.get_workload(self.id)
+        if row is None or outcome.kind == "wake":
+            return
+        was_ready = self.ready or self.healthy_since is not None
+        if outcome.kind == "startup":
+            await self._stop_instance(row)
+            self._set_status(row, "errored", message=outcome.detail, conditions=[])
+            return
+        if outcome.kind == "exited":
+            assert outcome.exit is not None
+            exit_ = outcome.exit
+            self.instance = None
+            self.ready = False
+            self.store.update_workload(self.id, touch=False, runtime_state=None)
+            why = f"the process {exit_.message}"
+            if not was_ready and row.restart_count == 0 and self.crashes == 0:
+                self._set_status(
+                    row,
+                    "errored",
+                    message=f"{why} before it became ready",
+                    conditions=[],
+                    exit_code=exit_.exit_code,
+                    running_since=None,
+                )
+                return
+        else:
+            why = outcome.detail
+            await self._stop_instance(row)
+            exit_ = None
+        self.healthy_since = None
+        self.crashes += 1
+        if self.crashes > self.timings.crash_limit:
+            self._set_status(
+                row,
+                "errored",
+                message=f"{why}; gave up after {self.crashes - 1} restarts",
+                conditions=[],
+                exit_code=exit_.exit_code if exit_ else None,
+                running_since=None,
+            )
+            return
+        delay = min(self.timings.backoff_base * 2 ** (self.crashes - 1), self.timings.backoff_cap)
+        row = self.store.get_workload(self.id) or row
+        self.store.update_workload(self.id, touch=False, restart_count=row.restart_count + 1)
+        row = self.store.get_workload(self.id) or row
+        self._set_status(
+            row,
+            "initializing",
+            message=f"{why}; restarting in {delay:g} s",
+            conditions=[_condition("CrashLoopBackOff", "primary", True)],
+            exit_code=exit_.exit_code if exit_ else None,
+            running_since=None,
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake_event.wait(), timeout=delay)
+
+    async def _stop_instance(self, row: WorkloadRow | None, *, final: bool = False) -> None:
+        instance = self.instance
+        if instance is None:
+            return
+        if row is not None and not final and row.status not in ("stopping", "stopped"):
+            self._set_status(row, "stopping")
+        await instance.stop(self.parent.settings.timings.grace_period)
+        self.instance = None
+        self.ready = False
+        current = self.store.get_workload(self.id)
+        if current is None:
+            return
+        self.store.update_workload(self.id, touch=False, runtime_state=None)
+        if final and not self._keep_status:
+            self._set_status(current, "stopped", conditions=[], running_since=None)
+
+    # -- status ----------------------------------------------------------------------------
+
+    def _became_ready(self, name: str) -> None:
+        self.ready = True
+        self.healthy_since = self._loop.time()
+        row = self.store.get_workload(self.id)
+        if row is not None:
+            self._set_status(
+                row,
+                "running",
+                conditions=[_condition("Started", name, True), _condition("Ready", name, True)],
+                running_since=format_timestamp(utcnow()),
+            )
+
+    def _became_unready(self, name: str, path: str) -> None:
+        self.ready = False
+        self.healthy_since = None
+        row = self.store.get_workload(self.id)
+        if row is not None:
+            self._set_status(
+                row,
+                "initializing",
+                message=f"readiness probe {path} is failing",
+                conditions=[_condition("Started", name, True), _condition("Ready", name, False)],
+            )
+
+    def _set_status(self, row: WorkloadRow, status: str, **details: Any) -> None:
+        record_status(self.store, row, status, **details)
+
+
+def record_status(
+    store: Store,
+    row: WorkloadRow,
+    status: str,
+    *,
+    actor: str = SYSTEM_ACTOR,
+    message: str | None = None,
+    conditions: list[dict[str, str]] | None = None,
+    exit_code: int | None = None,
+    running_since: str | object | None = ...,
+    **columns: Any,
+) -> None:
+    """Store a workload's status and why, and audit the change (if it is one).
+
+    ``conditions=None`` keeps the current conditions; ``running_since`` is left alone unless
+    given, and cleared on ``stopped`` and ``errored``. Extra ``columns`` are written with it.
+    """
+    details: dict[str, Any] = {
+        "conditions": row.status_details.get("conditions", []) if conditions is None else conditions
+    }
+    if message:
+        details["message"] = message
+    if exit_code is not None:
+        details["exitCode"] = exit_code
+    values: dict[str, Any] = {"status": status, "status_details": details, **columns}
+    if running_since is not ...:
+        values["running_since"] = running_since
+    if status in ("stopped", "errored"):
+        values["running_since"] = None
+    store.update_workload(row.id, **values)
+    if status != row.status:
+        store.add_event(
+            "workload.statusChanged",
+            actor_id=actor,
+            entity_type="workload",
+            entity_id=row.id,
+            workload_id=row.id,
+            details={"from": row.status, "to": status, **({"message": message} if message else {})},
+        )
+        logger.info("workload %s: %s -> %s %s", row.id, row.status, status, message or "")
+
+
+def _condition(kind: str, name: str, value: bool) -> dict[str, str]:
+    return {"type": kind, "name": name, "value": "True" if value else "False"}

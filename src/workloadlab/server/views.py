@@ -1,0 +1,156 @@
+"""Stored rows as the API's JSON (``workload-api.md`` §3), with absolute URLs for this server.
+
+Responses are built as plain dicts straight from the rows rather than through response models:
+the wire names are the column names' camelCase forms and this is the hottest path of the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from workloadlab.server.store import (
+    ArtifactRow,
+    DeploymentRow,
+    EventRow,
+    LogLine,
+    Store,
+    WorkloadRow,
+)
+
+API_PREFIX = "/api/v2"
+
+
+def artifact_json(row: ArtifactRow) -> dict[str, Any]:
+    """An artifact as the API returns it."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "type": row.type,
+        "status": row.status,
+        "version": row.version,
+        "artifactCollectionId": row.collection_id,
+        "spec": row.spec,
+        "creator": row.creator,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+    }
+
+
+def artifact_ref(row: ArtifactRow | None) -> dict[str, Any] | None:
+    """The artifact summary embedded in workloads and deployments."""
+    if row is None:
+        return None
+    return {"id": row.id, "name": row.name, "status": row.status, "version": row.version}
+
+
+def _plus_seconds(timestamp: str, seconds: float) -> str:
+    moment = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return (moment + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def workload_json(
+    row: WorkloadRow,
+    store: Store,
+    base_url: str,
+    *,
+    draft_ttl: float,
+    log_tail_lines: int,
+) -> dict[str, Any]:
+    """A workload as the API returns it, with its log tail and draft expiry."""
+    artifact = store.get_artifact(row.artifact_id)
+    is_draft = artifact is not None and artifact.status == "draft"
+    primary_port: int | None = None
+    if artifact is not None:
+        for container in artifact.spec["containerGroups"][0]["containers"]:
+            if container.get("primary"):
+                primary_port = container.get("port")
+    details = dict(row.status_details)
+    details["logTail"] = store.log_tail(row.id, log_tail_lines)
+    return {
+        "id": row.id,
+        "name": row.name,
+        "status": row.status,
+        "artifactId": row.artifact_id,
+        "artifact": artifact_ref(artifact),
+        "runtime": row.runtime or {"replicaCount": 1},
+        "endpoint": f"{base_url}{API_PREFIX}/endpoints/workloads/{row.id}/",
+        "internalUrl": f"http://127.0.0.1:{primary_port}" if primary_port else None,
+        "statusDetails": details,
+        "runningSince": row.running_since,
+        "restartCount": row.restart_count,
+        "expiresAt": _plus_seconds(row.started_at, draft_ttl) if is_draft else None,
+        "creator": row.creator,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+    }
+
+
+def deployment_json(row: DeploymentRow, store: Store, base_url: str) -> dict[str, Any]:
+    """A deployment as the API returns it; its status mirrors its workload's."""
+    workload = store.get_workload(row.workload_id)
+    return {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "importance": row.importance,
+        "status": workload.status if workload is not None else "unknown",
+        "workloadId": row.workload_id,
+        "artifactId": row.artifact_id,
+        "artifact": artifact_ref(store.get_artifact(row.artifact_id)),
+        "endpoint": f"{base_url}{API_PREFIX}/endpoints/deployments/{row.id}/",
+        "creator": row.creator,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+    }
+
+
+def event_json(row: EventRow) -> dict[str, Any]:
+    """An audit-trail entry as the API returns it."""
+    return {
+        "id": row.id,
+        "timestamp": row.timestamp,
+        "eventType": row.event_type,
+        "actorId": row.actor_id,
+        "entityType": row.entity_type,
+        "entityId": row.entity_id,
+        "details": row.details,
+    }
+
+
+def log_json(line: LogLine) -> dict[str, Any]:
+    """A log record as the API returns it."""
+    return {
+        "timestamp": line.timestamp,
+        "level": line.level,
+        "message": line.message,
+        "containerName": line.container_name,
+        "stream": line.stream,
+    }
+
+
+def page_json(
+    data: Sequence[dict[str, Any]],
+    *,
+    total: int,
+    offset: int,
+    limit: int,
+    url: str,
+    query: Sequence[tuple[str, str]],
+) -> dict[str, Any]:
+    """The list envelope, with absolute ``next``/``previous`` links that keep the filters."""
+    kept = [(k, v) for k, v in query if k not in ("offset", "limit")]
+
+    def link(new_offset: int) -> str:
+        return f"{url}?{urlencode([*kept, ('offset', str(new_offset)), ('limit', str(limit))])}"
+
+    return {
+        "count": len(data),
+        "totalCount": total,
+        "next": link(offset + limit) if offset + len(data) < total else None,
+        "previous": link(max(0, offset - limit)) if offset > 0 else None,
+        "data": list(data),
+    }
