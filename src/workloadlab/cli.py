@@ -138,6 +138,7 @@ def serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per probe otherwise
     timings = Timings()
     for name in (
         "draft_ttl",
@@ -175,7 +176,11 @@ def serve(args: argparse.Namespace) -> int:
                 settings.data_dir,
             )
 
-        app = create_app(settings, token, on_started=started)
+        def stopped() -> None:
+            remove_connection(settings.data_dir, os.getpid())
+            logger.info("workloadlab local server stopped")
+
+        app = create_app(settings, token, on_started=started, on_stopped=stopped)
         config = uvicorn.Config(
             app,
             log_level=args.log_level,

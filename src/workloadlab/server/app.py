@@ -91,11 +91,17 @@ def make_runtime(settings: ServerSettings) -> Runtime:
 
 
 def create_app(
-    settings: ServerSettings, token: str, *, on_started: Callable[[], None] | None = None
+    settings: ServerSettings,
+    token: str,
+    *,
+    on_started: Callable[[], None] | None = None,
+    on_stopped: Callable[[], None] | None = None,
 ) -> FastAPI:
-    """The local Workload API server for ``settings``, accepting ``token``; ``on_started`` runs
-    once the supervisor has adopted or restarted what should run (the CLI writes its
-    connection file then)."""
+    """The local Workload API server for ``settings``, accepting ``token``.
+
+    ``on_started`` runs once the supervisor has adopted or restarted what should run (the CLI
+    writes its connection file then); ``on_stopped`` once every workload has been stopped.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,6 +120,8 @@ def create_app(
             await supervisor.shutdown()
             await proxy.aclose()
             store.close()
+            if on_stopped is not None:
+                on_stopped()
 
     app = FastAPI(
         title="workloadlab local Workload API",
