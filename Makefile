@@ -1,0 +1,51 @@
+# The two commands of the README: `make lab` and `make test`. Everything else is a step of theirs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: lab test setup serve lint typecheck pytest bench clean
+
+## Set up a virtualenv with workloadlab and everything its tests need.
+setup: $(STAMP)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "workloadlab needs Python 3.11 or newer"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+		echo "installing python3-venv with apt"; \
+		apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && \
+		$(PYTHON) -m venv $(VENV); }
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+## Start the local Workload API server (JupyterLab joins when the notebooks land).
+lab: setup
+	$(BIN)/workloadlab serve
+
+serve: lab
+
+## Set up, then run every check and test.
+test: setup lint typecheck pytest
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest
+
+## Benchmarks print ratios against a baseline measured in the same run.
+bench: setup
+	$(BIN)/python benchmarks/restart.py
+	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/client.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
