@@ -166,3 +166,31 @@ def test_draft_ttl_removes_draft_workloads_only(data_dir: Path) -> None:
             assert len(processes_marked(data_dir)) == 1
     finally:
         server.stop()
+
+
+def test_logs_are_capped_per_workload_oldest_dropped(data_dir: Path) -> None:
+    server = LocalServer(data_dir, ["--log-cap", "20"]).start()
+    try:
+        with server.client() as api:
+            script = (
+                "for i in $(seq 1 50); do echo line-$i; done; echo WARNING: done >&2; exec sleep 60"
+            )
+            artifact = hello_spec(free_port(), entrypoint=["sh", "-c", script], readinessProbe=None)
+            workload_id = _create(api, "chatty", artifact)
+            logs_url = f"/otel/workload/{workload_id}/logs/"
+
+            def newest() -> str:
+                data = api.get(logs_url).json()["data"]
+                return str(data[0]["message"]) if data else ""
+
+            wait_until(lambda: newest() == "WARNING: done")
+            page = api.get(logs_url, params={"limit": 1000}).json()
+            assert page["totalCount"] == 20
+            messages = [r["message"] for r in reversed(page["data"])]
+            assert messages[-1] == "WARNING: done"
+            assert messages[:-1] == [f"line-{i}" for i in range(32, 51)]
+            warnings = api.get(logs_url, params={"level": "warning"}).json()["data"]
+            assert [(r["level"], r["stream"]) for r in warnings] == [("warning", "stderr")]
+            assert api.get(logs_url, params={"level": "loud"}).status_code == 422
+    finally:
+        server.stop()

@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument(
         "--ttl-check-interval", type=_duration, default=None, help="draft expiry check (30s)"
     )
+    serve.add_argument(
+        "--log-cap", type=int, default=10_000, help="log records kept per workload (10000)"
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--access-log", action="store_true", help="log every request")
     return parser
@@ -159,6 +162,7 @@ def serve(args: argparse.Namespace) -> int:
         token=args.token,
         runtime=args.runtime,
         timings=timings,
+        log_cap=args.log_cap,
     )
     with _exclusive(settings.data_dir):
         token = settings.resolve_token()
