@@ -300,9 +300,7 @@ class WorkloadSupervisor:
         exit_task = asyncio.ensure_future(instance.wait())
         try:
             while True:
-                healthy_for = (
-                    self._loop.time() - self.healthy_since if self.healthy_since else 0.0
-                )
+                healthy_for = self._loop.time() - self.healthy_since if self.healthy_since else 0.0
                 if self.crashes and healthy_for >= self.timings.backoff_reset:
                     self.crashes = 0
                 active = [
