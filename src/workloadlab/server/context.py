@@ -52,8 +52,9 @@ class ServerContext:
         )
 
 
-def get_context(request: Request) -> ServerContext:
-    """FastAPI dependency: the running server's context."""
+async def get_context(request: Request) -> ServerContext:
+    """FastAPI dependency: the running server's context (async: a sync dependency would cost
+    a worker-thread hop on every request)."""
     context: ServerContext = request.app.state.context
     return context
 

@@ -44,6 +44,7 @@ class ProbeSchedule:
     quick: bool
     first_gap: float
     growth: float
+    flat_window: float = 0.0
     next_at: float = 0.0
     next_count_at: float = 0.0
     failures: int = 0
@@ -71,7 +72,8 @@ class ProbeSchedule:
             self.quick = False
         if self.quick:
             self.next_at = now + min(self.gap, period)
-            self.gap *= self.growth
+            if now >= self.started + self.flat_window:
+                self.gap *= self.growth
         else:
             self.next_at = now + period
         if self.successes >= self.probe.success_threshold:

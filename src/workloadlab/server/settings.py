@@ -43,8 +43,11 @@ class Timings:
     crash_limit: int = 5
     """Restarts in a row without becoming healthy before the workload is ``errored``."""
     probe_first_gap: float = 0.005
-    """First gap of the quick readiness probing right after a start; it grows to the period."""
+    """Gap of the quick startup/readiness probing right after a start."""
+    probe_flat_window: float = 1.0
+    """For this long after a start the quick gap stays at its first value; then it grows."""
     probe_gap_growth: float = 1.5
+    """Growth of the quick gap after the flat window, up to the probe's period."""
     draft_ttl: float = 8 * 3600.0
     """A draft workload is removed this long after it was created or last started."""
     ttl_check_interval: float = 30.0

@@ -292,6 +292,7 @@ class WorkloadSupervisor:
                     quick=quick and kind is not ProbeKind.LIVENESS,
                     first_gap=self.timings.probe_first_gap,
                     growth=self.timings.probe_gap_growth,
+                    flat_window=self.timings.probe_flat_window,
                 )
         started = ProbeKind.STARTUP not in schedules or self.ready
         if started and not self.ready and ProbeKind.READINESS not in schedules:
