@@ -1,0 +1,210 @@
+"""Shared helpers of the benchmarks: a local server in a subprocess, the example app's spec,
+percentiles and a plain-text table. Loopback only; every process started here is stopped here."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TOKEN = "wl-bench-token-8d1e4b7a2c9f3e60"
+"""A fake token for the benchmark's own server."""
+HELLO_ARGV = [sys.executable, "-m", "workloadlab.examples.hello"]
+"""The example app, as the hello spec's entrypoint runs it."""
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.02) -> Any:
+    """Poll ``predicate`` until it returns something truthy; RuntimeError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not reached within {timeout} s: {predicate}")
+        time.sleep(interval)
+
+
+def hello_spec(port: int, greeting: str = "hello") -> dict[str, Any]:
+    """An inline artifact that runs the example app on ``port`` (readiness probe ``/readyz``)."""
+    return {
+        "name": "bench-hello",
+        "description": "the example app",
+        "spec": {
+            "containerGroups": [
+                {
+                    "containers": [
+                        {
+                            "name": "primary",
+                            "imageUri": "python:3.12-slim",
+                            "primary": True,
+                            "port": port,
+                            "entrypoint": HELLO_ARGV,
+                            "environmentVars": [{"name": "GREETING", "value": greeting}],
+                            "readinessProbe": {"path": "/readyz", "periodSeconds": 1},
+                        }
+                    ]
+                }
+            ]
+        },
+    }
+
+
+@contextlib.contextmanager
+def local_server(data_dir: Path, *extra_args: str, timeout: float = 30.0) -> Iterator[str]:
+    """``workloadlab serve`` on a free loopback port with ``data_dir``; yields its endpoint
+    (``http://127.0.0.1:PORT/api/v2``). SIGTERM afterwards (it stops its workloads)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "server.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "workloadlab",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--data-dir",
+                str(data_dir),
+                "--token",
+                TOKEN,
+                *extra_args,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    try:
+
+        def ready() -> str | None:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"server exited with {process.returncode}:\n{log_path.read_text()[-2000:]}"
+                )
+            try:
+                info = json.loads((data_dir / "server.json").read_text())
+            except (OSError, ValueError):
+                return None
+            return str(info["endpoint"]) if info.get("pid") == process.pid else None
+
+        yield wait_until(ready, timeout)
+    finally:
+        stop_process(process, timeout=30.0)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM ``process`` and wait for it; SIGKILL it if it does not end within ``timeout``."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    if not _exits_within(process, timeout):
+        process.kill()
+    process.wait()
+
+
+def _exits_within(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether ``process`` ends within ``timeout`` seconds, noticed at once (a pidfd) rather
+    than at the next tick of ``Popen.wait(timeout)``'s polling, which can add 10+ ms."""
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except ProcessLookupError:
+        return True  # already reaped
+    except (AttributeError, OSError):  # no pidfds here: poll
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        readable, _, _ = select.select([pidfd], [], [], timeout)
+        return bool(readable)
+    finally:
+        os.close(pidfd)
+
+
+def api_client(endpoint: str) -> httpx.Client:
+    """A keep-alive client for the API, authenticated, ignoring proxy settings."""
+    return httpx.Client(
+        base_url=endpoint,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30.0,
+        trust_env=False,
+    )
+
+
+def wait_status(
+    client: httpx.Client, workload_id: str, status: str, interval: float, timeout: float = 30.0
+) -> dict[str, Any]:
+    """GET the workload every ``interval`` seconds until it has ``status``; RuntimeError if it
+    goes ``errored`` instead or takes longer than ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"/console/workloads/{workload_id}/")
+        response.raise_for_status()
+        workload: dict[str, Any] = response.json()
+        if workload["status"] == status:
+            return workload
+        if workload["status"] == "errored":
+            raise RuntimeError(f"workload errored: {workload['statusDetails']}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"workload not {status} within {timeout} s: {workload['status']}")
+        time.sleep(interval)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank ``q`` quantile (0 < q <= 1) of ``values``."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A plain table: first column left-aligned, the others right-aligned."""
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    for row in [headers, *rows]:
+        cells = [
+            str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+
+
+def goal_text(ratio: float, goal: float) -> str:
+    """``"1.18 (goal <= 1.25: met)"``."""
+    return f"{ratio:.2f} (goal <= {goal:g}: {'met' if ratio <= goal else 'NOT met'})"
+
+
+def hello_env(port: int, greeting: str, workload_id: str) -> dict[str, str]:
+    """The environment the process runtime gives the example app (base, spec's, then ours),
+    so that a floor measurement starts the very same program the very same way."""
+    path = os.environ.get("PATH", os.defpath)
+    env = {"PATH": os.pathsep.join([os.path.dirname(sys.executable), path])}
+    for name in ("HOME", "LANG", "LC_ALL", "TMPDIR"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
+    env["PYTHONUNBUFFERED"] = "1"
+    env["GREETING"] = greeting
+    env["PORT"] = str(port)
+    env["WORKLOAD_ID"] = workload_id
+    return env
