@@ -1,0 +1,7 @@
+"""The resources of :class:`~workloadlab.client.AsyncClient`: one module per API collection."""
+
+from workloadlab.client.resources.artifacts import Artifacts
+from workloadlab.client.resources.deployments import Deployments
+from workloadlab.client.resources.workloads import Workloads
+
+__all__ = ["Artifacts", "Deployments", "Workloads"]

@@ -1,0 +1,263 @@
+"""``client.workloads``: create, list, start, stop, restart, wait, watch, logs and invoke."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import datetime as dt
+from collections.abc import AsyncIterator, Collection, Mapping
+from typing import Any, overload
+
+import httpx
+
+from workloadlab.client._http import Requester
+from workloadlab.client.pagination import AsyncPager
+from workloadlab.client.paths import ApiPaths
+from workloadlab.client.resources._base import (
+    Body,
+    Resource,
+    drop_none,
+    list_params,
+    wire_body,
+)
+from workloadlab.client.waiting import (
+    OnChange,
+    Polling,
+    as_statuses,
+    wait_for_status,
+    watch,
+)
+from workloadlab.errors import WaitTimeoutError
+from workloadlab.models import (
+    Artifact,
+    CreateWorkload,
+    Event,
+    InputArtifact,
+    LogRecord,
+    Operation,
+    Runtime,
+    Workload,
+    WorkloadStatus,
+)
+
+LOG_TAIL_LINES = 20
+
+
+class Workloads(Resource):
+    """Workloads: containers running an artifact (``/console/workloads/``)."""
+
+    def __init__(self, requester: Requester, paths: ApiPaths, polling: Polling) -> None:
+        super().__init__(requester, paths)
+        self.polling = polling
+        """Gaps of :meth:`wait_for_status`, :meth:`watch` and :meth:`restart`; replaceable."""
+
+    @overload
+    async def create(
+        self, body: CreateWorkload | Mapping[str, Any], /, *, idempotency_key: str | None = None
+    ) -> Workload: ...
+
+    @overload
+    async def create(
+        self,
+        /,
+        *,
+        name: str,
+        artifact: InputArtifact | Artifact | Mapping[str, Any] | None = None,
+        artifact_id: str | None = None,
+        runtime: Runtime | Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Workload: ...
+
+    async def create(
+        self,
+        body: Body | None = None,
+        /,
+        *,
+        name: str | None = None,
+        artifact: InputArtifact | Artifact | Mapping[str, Any] | None = None,
+        artifact_id: str | None = None,
+        runtime: Runtime | Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Workload:
+        """Create a workload and start it (status ``submitted``).
+
+        Give exactly one of ``artifact`` (an inline draft, created with the workload) or
+        ``artifact_id``; or a whole ``CreateWorkload`` body. Retried on gateway errors only
+        with an ``idempotency_key`` (sent as the ``Idempotency-Key`` header).
+        """
+        if body is None:
+            if isinstance(artifact, Artifact):
+                artifact = artifact.to_input()
+            body = drop_none(name=name, artifact=artifact, artifactId=artifact_id, runtime=runtime)
+        elif any(v is not None for v in (name, artifact, artifact_id, runtime)):
+            raise TypeError("give either a body or keyword arguments, not both")
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        response = await self._requester.request(
+            "POST",
+            self._paths.workloads,
+            json=wire_body(CreateWorkload, body),
+            headers=headers,
+            retry=idempotency_key is not None,
+        )
+        return Requester.parse(Workload, response)
+
+    def list(
+        self,
+        *,
+        search: str | None = None,
+        status: str | Collection[str] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> AsyncPager[Workload]:
+        """Workloads, filtered by name (``search``) and ``status`` (one or several).
+
+        ``await`` it for the first page; ``async for`` goes through all pages. ``limit`` is the
+        page size (at most 100).
+        """
+        if status is not None:
+            status = sorted(s.value for s in as_statuses(status))
+        params = list_params(search=search, status=status, limit=limit, offset=offset)
+        return AsyncPager(self._requester, Workload, self._paths.workloads, params)
+
+    async def get(self, id: str) -> Workload:
+        """One workload."""
+        return await self._requester.get_model(Workload, self._path(self._paths.workload, id))
+
+    async def delete(self, id: str) -> None:
+        """Delete a workload (the server stops it first); its artifact is kept."""
+        await self._requester.request("DELETE", self._path(self._paths.workload, id))
+
+    async def start(self, id: str) -> Operation:
+        """Ask the server to start a ``stopped`` or ``errored`` workload (no-op if running)."""
+        path = self._path(self._paths.workload_start, id)
+        return Requester.parse(Operation, await self._requester.request("POST", path, retry=True))
+
+    async def stop(self, id: str) -> Operation:
+        """Ask the server to stop a workload (no-op if stopped)."""
+        path = self._path(self._paths.workload_stop, id)
+        return Requester.parse(Operation, await self._requester.request("POST", path, retry=True))
+
+    async def restart(
+        self,
+        id: str,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,  # noqa: ASYNC109
+        on_change: OnChange | None = None,
+    ) -> Workload:
+        """Stop, wait for ``stopped``, start, and (with ``wait``) wait for ``running``.
+
+        This is how a running workload picks up its artifact's current spec. ``timeout``
+        bounds the whole restart (:class:`~workloadlab.errors.WaitTimeoutError`); a workload
+        that goes ``errored`` raises :class:`~workloadlab.errors.WorkloadErroredError`.
+        ``on_change`` sees each new state on the way (see :meth:`wait_for_status`).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+
+        def remaining() -> float | None:
+            return None if deadline is None else max(0.0, deadline - loop.time())
+
+        try:
+            await self.stop(id)
+            await self.wait_for_status(
+                id,
+                [WorkloadStatus.STOPPED, WorkloadStatus.ERRORED],
+                timeout=remaining(),
+                on_change=on_change,
+            )
+            await self.start(id)
+            if not wait:
+                return await self.get(id)
+            return await self.wait_for_status(
+                id, WorkloadStatus.RUNNING, timeout=remaining(), on_change=on_change
+            )
+        except WaitTimeoutError as exc:
+            assert timeout is not None  # only a deadline makes waits time out
+            raise WaitTimeoutError(
+                exc.workload, waiting_for=f"{exc.waiting_for} (restart)", timeout=timeout
+            ) from None
+
+    async def wait_for_status(
+        self,
+        id: str,
+        status: str | Collection[str],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        on_change: OnChange | None = None,
+    ) -> Workload:
+        """Poll until the workload has ``status`` (one or several) and return it.
+
+        Raises :class:`~workloadlab.errors.WorkloadErroredError` (with ``statusDetails`` and
+        the log tail) if it goes ``errored`` instead, unless ``errored`` is awaited, and
+        :class:`~workloadlab.errors.WaitTimeoutError` after ``timeout`` seconds.
+        ``on_change(workload)`` is called when it is first seen and on each change (progress
+        lines); it runs on the event loop, so keep it quick.
+        """
+        return await wait_for_status(
+            lambda: self.get(id),
+            status,
+            timeout=timeout,
+            polling=self.polling,
+            sleep=self._requester.sleep,
+            log_tail=lambda: self._log_tail(id),
+            on_change=on_change,
+        )
+
+    def watch(self, id: str, *, polling: Polling | None = None) -> AsyncIterator[Workload]:
+        """The workload now, then again each time it changes; runs until you stop iterating.
+
+        Polls fast while a transition is under way, every ``polling.stable`` seconds when
+        nothing happens. A deleted workload ends it with ``NotFoundError``.
+        """
+        return watch(
+            lambda: self.get(id), polling=polling or self.polling, sleep=self._requester.sleep
+        )
+
+    def events(self, id: str, *, limit: int | None = None) -> AsyncPager[Event]:
+        """The workload's lifecycle and audit trail, newest first."""
+        path = self._path(self._paths.workload_events, id)
+        return AsyncPager(self._requester, Event, path, list_params(limit=limit))
+
+    def logs(
+        self,
+        id: str,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        start_time: dt.datetime | str | None = None,
+        end_time: dt.datetime | str | None = None,
+        level: str | None = None,
+    ) -> AsyncPager[LogRecord]:
+        """The lines the workload's containers wrote, newest first (``level`` is a minimum)."""
+        params = list_params(
+            limit=limit, offset=offset, startTime=start_time, endTime=end_time, level=level
+        )
+        path = self._path(self._paths.workload_logs, id)
+        return AsyncPager(self._requester, LogRecord, path, params)
+
+    async def _log_tail(self, id: str) -> builtins.list[str]:
+        page = await self.logs(id, limit=LOG_TAIL_LINES)
+        return [record.message for record in reversed(page.data)]
+
+    async def invoke(
+        self,
+        id: str,
+        path: str = "/",
+        *,
+        method: str = "GET",
+        params: Any = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109
+    ) -> httpx.Response:
+        """Send a request to the workload's app at ``path``; return its answer as it is.
+
+        The app's error statuses are not raised (call ``raise_for_status()``); idempotent
+        methods are retried on ``502``/``503``/``504``. ``timeout=None`` is the client's.
+        """
+        return await self._invoke(
+            self._paths.workload_invoke, id, path, method=method, params=params, json=json,
+            content=content, headers=headers, timeout=timeout,
+        )  # fmt: skip

@@ -1,0 +1,132 @@
+"""Waiting for a workload's status, and watching it change.
+
+Polling is adaptive: while something is under way (a transition such as ``initializing``, or a
+wait for a status not reached yet) the gap starts at :attr:`Polling.fast` and grows by
+:attr:`Polling.growth` up to :attr:`Polling.fast_max`; once the workload is stable and nothing
+changes, :func:`watch` polls every :attr:`Polling.stable` seconds. Any change starts over fast.
+Cancellation propagates as it is (nothing to clean up); timeouts become
+:class:`~workloadlab.errors.WaitTimeoutError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from dataclasses import dataclass
+
+from workloadlab.errors import WaitTimeoutError, WorkloadErroredError, WorkloadlabError
+from workloadlab.models import Workload, WorkloadStatus
+
+Getter = Callable[[], Awaitable[Workload]]
+LogTail = Callable[[], Awaitable[list[str]]]
+Sleep = Callable[[float], Awaitable[None]]
+OnChange = Callable[[Workload], object]
+"""Called (on the event loop: keep it quick) with each new state of a workload being waited for."""
+
+
+@dataclass(frozen=True)
+class Polling:
+    """Gaps between status polls, in seconds."""
+
+    fast: float = 0.05
+    """First gap while a transition is under way (or right after a change)."""
+    fast_max: float = 0.5
+    """The fast gap grows up to this."""
+    growth: float = 1.5
+    """Factor by which the fast gap grows after each unchanged poll."""
+    stable: float = 2.0
+    """Gap while the workload is in a stable status and nothing changes."""
+
+    def next_gap(self, gap: float) -> float:
+        """The fast gap after ``gap``."""
+        return min(gap * self.growth, self.fast_max)
+
+
+def as_statuses(status: str | Collection[str]) -> frozenset[WorkloadStatus]:
+    """One status or several, as :class:`WorkloadStatus` values (unknown words are errors)."""
+    words = [status] if isinstance(status, str) else list(status)
+    try:
+        return frozenset(WorkloadStatus(word) for word in words)
+    except ValueError:
+        known = ", ".join(s.value for s in WorkloadStatus)
+        raise ValueError(f"unknown workload status in {status!r}; known: {known}") from None
+
+
+def describe(statuses: Collection[WorkloadStatus]) -> str:
+    """``running`` or ``stopped or errored``."""
+    return " or ".join(sorted(s.value for s in statuses))
+
+
+async def wait_for_status(
+    get: Getter,
+    status: str | Collection[str],
+    *,
+    timeout: float | None,  # noqa: ASYNC109
+    polling: Polling,
+    sleep: Sleep,
+    log_tail: LogTail,
+    on_change: OnChange | None = None,
+) -> Workload:
+    """Poll until the workload has ``status``; raise if it goes ``errored`` (unless awaited).
+
+    ``on_change`` is called with the workload when first seen and each time it changes.
+    """
+    wanted = as_statuses(status)
+    last: Workload | None = None
+
+    async def poll() -> Workload:
+        nonlocal last
+        gap = polling.fast
+        while True:
+            workload = await get()
+            if on_change is not None and workload != last:
+                on_change(workload)
+            if workload.status in wanted:
+                return workload
+            if workload.status is WorkloadStatus.ERRORED:
+                raise WorkloadErroredError(
+                    workload, waiting_for=describe(wanted), log_tail=await _tail(workload, log_tail)
+                )
+            gap = polling.fast if last is not None and workload != last else gap
+            last = workload
+            await sleep(gap)
+            gap = polling.next_gap(gap)
+
+    if timeout is None:
+        return await poll()
+    deadline = asyncio.timeout(timeout)
+    try:
+        async with deadline:
+            return await poll()
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise WaitTimeoutError(last, waiting_for=describe(wanted), timeout=timeout) from None
+
+
+async def _tail(workload: Workload, log_tail: LogTail) -> list[str]:
+    """The ``logTail`` the server sent, else (best effort) the last lines of the logs."""
+    details = workload.status_details
+    if details is not None and details.log_tail:
+        return list(details.log_tail)
+    with contextlib.suppress(WorkloadlabError):
+        return await log_tail()
+    return []
+
+
+async def watch(get: Getter, *, polling: Polling, sleep: Sleep) -> AsyncIterator[Workload]:
+    """Yield the workload now and then each time it changes (polling adaptively), forever."""
+    last: Workload | None = None
+    gap = polling.fast
+    while True:
+        workload = await get()
+        if workload != last:
+            yield workload
+            last = workload
+            gap = polling.fast
+        elif workload.status.is_transition:
+            gap = polling.next_gap(gap)
+        else:
+            gap = polling.stable
+        await sleep(gap)

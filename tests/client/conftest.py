@@ -1,0 +1,54 @@
+"""Fixtures for the client's tests: an isolated configuration, DataRobot's cloud mocked with
+respx, and a client of the real local server (``server`` comes from ``tests/conftest.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import respx
+
+from workloadlab.client import AsyncClient
+
+from clienttools import CLOUD, CLOUD_TOKEN, FAST_POLLING, Sleeps
+from harness import LocalServer
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No DataRobot settings, drconfig.yaml or local server from the machine leak into a test."""
+    for name in ("DATAROBOT_ENDPOINT", "DATAROBOT_API_TOKEN", "DATAROBOT_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("WORKLOADLAB_DATA_DIR", str(tmp_path / "no-local-server"))
+    return home
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def cloud_mock() -> Iterator[respx.MockRouter]:
+    """DataRobot's cloud API, mocked; unmatched requests fail the test."""
+    with respx.mock(base_url=CLOUD, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+async def cloud(cloud_mock: respx.MockRouter, sleeps: Sleeps) -> AsyncIterator[AsyncClient]:
+    """A client of the mocked cloud whose retries and polls sleep in fake time."""
+    async with AsyncClient(CLOUD, CLOUD_TOKEN, polling=FAST_POLLING) as client:
+        client._requester.sleep = sleeps
+        yield client
+
+
+@pytest.fixture
+async def wl(server: LocalServer) -> AsyncIterator[AsyncClient]:
+    """A client of the module's real local server."""
+    async with AsyncClient(server.endpoint, server.token, polling=FAST_POLLING) as client:
+        yield client
