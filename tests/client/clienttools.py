@@ -8,9 +8,7 @@ from typing import Any
 
 from workloadlab.client import Polling
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "datarobot"
-if not FIXTURES.is_dir():  # CI lays shared/ beside the clone; a session has it at /work/shared
-    FIXTURES = Path("/work/shared/fixtures/datarobot")
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "datarobot"
 
 CLOUD = "https://app.datarobot.com/api/v2"
 CLOUD_TOKEN = "dr-fake-token-0a1b2c3d4e5f60718293a4b5"
@@ -19,7 +17,7 @@ FAST_POLLING = Polling(fast=0.01, fast_max=0.1, growth=1.5, stable=0.2)
 
 
 def fixture(name: str) -> Any:
-    """A DataRobot-shaped payload from ``shared/fixtures/datarobot``."""
+    """A DataRobot-shaped payload (copied from the shared fixtures into ``fixtures/``)."""
     return json.loads((FIXTURES / name).read_text())
 
 
