@@ -72,6 +72,7 @@ __all__ = [
     "__version__",
     "errors",
     "load_ipython_extension",
+    "unload_ipython_extension",
 ]
 
 
@@ -98,3 +99,10 @@ def load_ipython_extension(ipython: Any) -> None:
     from workloadlab.notebook.extension import load
 
     load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext workloadlab``."""
+    from workloadlab.notebook.extension import unload
+
+    unload(ipython)

@@ -1,0 +1,160 @@
+"""``%workload`` and ``%%artifact``: the iterate-then-deploy workflow from notebook cells.
+
+The magic only parses arguments and translates errors: every user mistake or API error becomes a
+one-line ``UsageError`` (no traceback), and the subcommands in :mod:`.commands` do the work on
+the portal. Configure with ``%config WorkloadMagics.poll_interval = 0.1`` and
+``%config WorkloadMagics.timeout = 120``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
+from pydantic import ValidationError
+from traitlets import Float, observe
+
+from workloadlab.client import Polling
+from workloadlab.errors import (
+    APIStatusError,
+    WorkloadErroredError,
+    WorkloadlabError,
+)
+from workloadlab.notebook import commands
+from workloadlab.notebook.session import Session, get_session
+from workloadlab.notebook.specs import SpecError, describe_validation
+
+MAX_MESSAGE = 400
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one readable line: what failed, and which field or why."""
+    if isinstance(exc, APIStatusError):
+        if exc.field_errors:
+            first = exc.field_errors[0]
+            where = (first.field or "").removeprefix("body.")
+            more = f" (and {len(exc.field_errors) - 1} more)" if len(exc.field_errors) > 1 else ""
+            text = f"field `{where}`: {first.message}{more}" if where else first.message + more
+        else:
+            text = exc.detail or exc.reason
+        text = f"{text} ({exc.status_code} from {exc.method} {_path_of(exc.url)})"
+    elif isinstance(exc, WorkloadErroredError):
+        text = str(exc).splitlines()[0]
+        if exc.log_tail:
+            text += f" — last log line: {exc.log_tail[-1]}"
+    elif isinstance(exc, ValidationError):
+        text = describe_validation(exc)
+    else:
+        text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+def _path_of(url: str) -> str:
+    marker = "/api/v2"
+    return url.split(marker, 1)[1] if marker in url else url
+
+
+@magics_class
+class WorkloadMagics(Magics):
+    """``%workload SUBCOMMAND`` and ``%%artifact`` (see ``%workload --help``)."""
+
+    poll_interval = Float(
+        0.05, help="First gap (seconds) between status polls while waiting; it grows 10x."
+    ).tag(config=True)
+    timeout = Float(600.0, help="How long (seconds) a magic waits for a status.").tag(config=True)
+
+    def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
+        super().__init__(shell, **kwargs)
+        self._session = session
+        self._commands = commands.build()
+        self._apply_polling()
+
+    @property
+    def session(self) -> Session:
+        """The session given at construction, else the kernel's."""
+        return self._session or get_session()
+
+    @observe("poll_interval")
+    def _poll_interval_changed(self, _: Any) -> None:
+        self._apply_polling()
+
+    def _apply_polling(self) -> None:
+        fast = max(0.01, float(self.poll_interval))
+        if self.session.polling.fast != fast:
+            self.session.set_polling(Polling(fast=fast, fast_max=fast * 10))
+
+    def _context(self) -> commands.Context:
+        self._apply_polling()
+        return commands.Context(
+            session=self.session,
+            namespace=self.shell.user_ns if self.shell is not None else {},
+            timeout=float(self.timeout),
+            confirm=_confirm,
+        )
+
+    @line_magic
+    @no_var_expand  # `$spec` names a variable holding the spec; IPython must not expand it
+    def workload(self, line: str) -> Any:
+        """Drive workloads: ``%workload create spec.yaml``, ``%workload restart``, ...
+
+        Run ``%workload`` alone for the list of subcommands, ``%workload SUB --help`` for one.
+        """
+        try:
+            argv = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"%workload: cannot parse the arguments: {exc}") from None
+        if not argv or argv[0] in ("-h", "--help", "help"):
+            print(commands.usage(self._commands))
+            return None
+        name, rest = argv[0], argv[1:]
+        sub = self._commands.get(name)
+        if sub is None:
+            known = ", ".join(self._commands)
+            raise UsageError(f"%workload: unknown subcommand {name!r} (one of: {known})")
+        return self._guarded(lambda: sub.run(self._context(), sub.parser.parse_args(rest)))
+
+    @cell_magic
+    def artifact(self, line: str, cell: str) -> Any:
+        """Apply the cell (YAML or JSON: the whole artifact, or its container spec) to the
+        current workload's artifact: ``%%artifact [ID] [--restart]``."""
+        parser = commands.Parser(
+            prog="%%artifact",
+            description="Replace the workload's artifact with the cell's YAML/JSON; show what "
+            "changed and whether a restart is needed.",
+        )
+        parser.add_argument("id", nargs="?", metavar="ID|NAME")
+        parser.add_argument("--restart", action="store_true", help="restart to apply it")
+
+        def run() -> Any:
+            args = parser.parse_args(shlex.split(line))
+            if not cell.strip():
+                raise commands.CommandError("%%artifact: the cell is empty")
+            return commands.edit_artifact(
+                self._context(), args.id, cell, restart_after=args.restart
+            )
+
+        return self._guarded(run)
+
+    def _guarded(self, action: Any) -> Any:
+        try:
+            return action()
+        except commands.HelpShown:
+            return None
+        except commands.CommandError as exc:
+            raise UsageError(str(exc)) from None
+        except SpecError as exc:
+            raise UsageError(str(exc)) from None
+        except (WorkloadlabError, ValidationError) as exc:
+            raise UsageError(one_line(exc)) from None
+        except FileNotFoundError as exc:
+            raise UsageError(f"file not found: {exc.filename}") from None
+
+
+def _confirm(question: str) -> bool:
+    answer = input(f"{question} [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+__all__ = ["WorkloadMagics", "one_line"]
