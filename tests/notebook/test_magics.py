@@ -328,6 +328,8 @@ async def _other_tasks() -> list[str]:
 
 def test_config_poll_interval(shell: InteractiveShell) -> None:
     shell.run_line_magic("config", "WorkloadMagics.poll_interval = 0.2")
+    assert shell.run_line_magic("config", "WorkloadMagics.poll_interval") == 0.2
+    magic(shell, "list")  # the next magic polls at the new pace
     assert get_session().polling.fast == pytest.approx(0.2)
     assert get_session().client.workloads.polling.fast == pytest.approx(0.2)
     shell.run_line_magic("config", "WorkloadMagics.poll_interval = 0.05")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 from types import TracebackType
@@ -10,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from workloadlab import __version__
 from workloadlab.client._http import AuthTransport, Requester
 from workloadlab.client.config import resolve_config
 from workloadlab.client.local import ensure_server
@@ -25,11 +25,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=32)
 
-try:
-    _VERSION = importlib.metadata.version("workloadlab")
-except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a checkout
-    _VERSION = "0"
-USER_AGENT = f"workloadlab/{_VERSION} httpx/{httpx.__version__}"
+USER_AGENT = f"workloadlab/{__version__} httpx/{httpx.__version__}"
 
 
 class AsyncClient:

@@ -75,6 +75,7 @@ class Context:
 
     def run(self, coroutine: Any, progress: Progress | None = None) -> Any:
         """Run on the portal; redraw ``progress`` while waiting."""
+        self.session.client  # noqa: B018 - connect here: coroutines use the client on the portal
         return self.session.run(coroutine, tick=progress.tick if progress else None)
 
     def resolve(self, ref: str | None) -> str:

@@ -4,33 +4,35 @@ The magic only parses arguments and translates errors: every user mistake or API
 one-line ``UsageError`` (no traceback), and the subcommands in :mod:`.commands` do the work on
 the portal. Configure with ``%config WorkloadMagics.poll_interval = 0.1`` and
 ``%config WorkloadMagics.timeout = 120``.
+
+This module imports only IPython and traitlets: the client (httpx, pydantic, the models) loads
+on the first ``%workload``, which keeps ``%load_ext workloadlab`` fast.
 """
 
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
-from pydantic import ValidationError
-from traitlets import Float, observe
+from traitlets import Float
 
-from workloadlab.client import Polling
-from workloadlab.errors import (
-    APIStatusError,
-    WorkloadErroredError,
-    WorkloadlabError,
-)
-from workloadlab.notebook import commands
-from workloadlab.notebook.session import Session, get_session
-from workloadlab.notebook.specs import SpecError, describe_validation
+if TYPE_CHECKING:
+    from workloadlab.notebook.commands import Context, Subcommand
+    from workloadlab.notebook.session import Session
 
 MAX_MESSAGE = 400
 
 
 def one_line(exc: BaseException) -> str:
     """An error as one readable line: what failed, and which field or why."""
+    from pydantic import ValidationError
+
+    from workloadlab.errors import APIStatusError, WorkloadErroredError
+    from workloadlab.notebook.specs import describe_validation
+
     if isinstance(exc, APIStatusError):
         if exc.field_errors:
             first = exc.field_errors[0]
@@ -68,27 +70,36 @@ class WorkloadMagics(Magics):
     def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._session = session
-        self._commands = commands.build()
-        self._apply_polling()
+        self._commands: dict[str, Subcommand] | None = None
 
     @property
     def session(self) -> Session:
         """The session given at construction, else the kernel's."""
-        return self._session or get_session()
+        if self._session is not None:
+            return self._session
+        from workloadlab.notebook.session import get_session
 
-    @observe("poll_interval")
-    def _poll_interval_changed(self, _: Any) -> None:
-        self._apply_polling()
+        return get_session()
 
-    def _apply_polling(self) -> None:
+    @property
+    def subcommands(self) -> dict[str, Subcommand]:
+        """Every subcommand by name (built on first use)."""
+        if self._commands is None:
+            from workloadlab.notebook import commands
+
+            self._commands = commands.build()
+        return self._commands
+
+    def _context(self) -> Context:
+        from workloadlab.client import Polling
+        from workloadlab.notebook.commands import Context
+
+        session = self.session
         fast = max(0.01, float(self.poll_interval))
-        if self.session.polling.fast != fast:
-            self.session.set_polling(Polling(fast=fast, fast_max=fast * 10))
-
-    def _context(self) -> commands.Context:
-        self._apply_polling()
-        return commands.Context(
-            session=self.session,
+        if session.polling.fast != fast:
+            session.set_polling(Polling(fast=fast, fast_max=fast * 10))
+        return Context(
+            session=session,
             namespace=self.shell.user_ns if self.shell is not None else {},
             timeout=float(self.timeout),
             confirm=_confirm,
@@ -106,19 +117,23 @@ class WorkloadMagics(Magics):
         except ValueError as exc:
             raise UsageError(f"%workload: cannot parse the arguments: {exc}") from None
         if not argv or argv[0] in ("-h", "--help", "help"):
-            print(commands.usage(self._commands))
+            from workloadlab.notebook.commands import usage
+
+            print(usage(self.subcommands))
             return None
         name, rest = argv[0], argv[1:]
-        sub = self._commands.get(name)
+        sub = self.subcommands.get(name)
         if sub is None:
-            known = ", ".join(self._commands)
+            known = ", ".join(self.subcommands)
             raise UsageError(f"%workload: unknown subcommand {name!r} (one of: {known})")
-        return self._guarded(lambda: sub.run(self._context(), sub.parser.parse_args(rest)))
+        return _guarded(lambda: sub.run(self._context(), sub.parser.parse_args(rest)))
 
     @cell_magic
     def artifact(self, line: str, cell: str) -> Any:
         """Apply the cell (YAML or JSON: the whole artifact, or its container spec) to the
         current workload's artifact: ``%%artifact [ID] [--restart]``."""
+        from workloadlab.notebook import commands
+
         parser = commands.Parser(
             prog="%%artifact",
             description="Replace the workload's artifact with the cell's YAML/JSON; show what "
@@ -135,21 +150,27 @@ class WorkloadMagics(Magics):
                 self._context(), args.id, cell, restart_after=args.restart
             )
 
-        return self._guarded(run)
+        return _guarded(run)
 
-    def _guarded(self, action: Any) -> Any:
-        try:
-            return action()
-        except commands.HelpShown:
-            return None
-        except commands.CommandError as exc:
-            raise UsageError(str(exc)) from None
-        except SpecError as exc:
-            raise UsageError(str(exc)) from None
-        except (WorkloadlabError, ValidationError) as exc:
-            raise UsageError(one_line(exc)) from None
-        except FileNotFoundError as exc:
-            raise UsageError(f"file not found: {exc.filename}") from None
+
+def _guarded(action: Callable[[], Any]) -> Any:
+    """Run a subcommand; turn user mistakes and API errors into one-line UsageErrors."""
+    from pydantic import ValidationError
+
+    from workloadlab.errors import WorkloadlabError
+    from workloadlab.notebook.commands import CommandError, HelpShown
+    from workloadlab.notebook.specs import SpecError
+
+    try:
+        return action()
+    except HelpShown:
+        return None
+    except (CommandError, SpecError) as exc:
+        raise UsageError(str(exc)) from None
+    except (WorkloadlabError, ValidationError) as exc:
+        raise UsageError(one_line(exc)) from None
+    except FileNotFoundError as exc:
+        raise UsageError(f"file not found: {exc.filename}") from None
 
 
 def _confirm(question: str) -> bool:

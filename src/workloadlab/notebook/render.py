@@ -1,8 +1,8 @@
 """Compact HTML tables (with plain-text twins) for workloads, deployments, events and diffs.
 
-Registered as IPython formatters for the model types, so a magic can *return* the model
-(``w = %workload status``) and still show a table. Environment values are never shown here:
-they may be secrets, and outputs are saved with the notebook.
+Registered as IPython formatters for the model types (see :mod:`.extension`), so a magic can
+*return* the model (``w = %workload status``) and still show a table. Environment values are
+never shown here: they may be secrets, and outputs are saved with the notebook.
 """
 
 from __future__ import annotations
@@ -261,22 +261,3 @@ def changes_text(changes: Sequence[FieldChange], *, hide_env_values: bool = True
     return _text_grid(
         CHANGE_HEADERS, (_change_row(c, hide_values=hide_env_values) for c in changes)
     )
-
-
-def register_formatters(shell: Any) -> None:
-    """Show models returned by magics as tables (HTML, with a plain-text fallback)."""
-    formatters = shell.display_formatter.formatters
-    for model, as_html, as_text in (
-        (Workload, workload_html, workload_text),
-        (Deployment, deployment_html, deployment_text),
-        (Artifact, artifact_html, artifact_text),
-    ):
-        formatters["text/html"].for_type(model, as_html)
-        formatters["text/plain"].for_type(model, _pretty(as_text))
-
-
-def _pretty(render: Any) -> Any:
-    def pretty(obj: Any, printer: Any, cycle: bool) -> None:
-        printer.text(render(obj))
-
-    return pretty
