@@ -210,12 +210,12 @@ class Artifact(WireModel):
         return self.status is not ArtifactStatus.DRAFT
 
     def to_input(self) -> InputArtifact:
-        """The body that would PUT this artifact back as it is."""
+        """The body that would PUT this artifact back as it is (a copy: edit it freely)."""
         return InputArtifact(
             name=self.name,
             description=self.description,
             status="draft" if self.status is ArtifactStatus.DRAFT else "registered",
-            spec=self.spec,
+            spec=self.spec.model_copy(deep=True),
         )
 
 

@@ -1,0 +1,92 @@
+"""The tutorial notebooks run top to bottom against a fresh local server (nbval).
+
+Lax mode runs every notebook as it is in the repo. Strict mode first executes a copy, then
+checks with nbval that running it again gives the same outputs once ids, ports and times are
+sanitized: the tutorials are deterministic, so what a reader sees is what they will get.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbclient
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SANITIZE = Path(__file__).with_name("sanitize.cfg")
+
+
+@pytest.fixture
+def local_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """An environment whose local server lives in a temp data dir, stopped afterwards."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DATAROBOT_") and not key.startswith("PYTEST_")
+    }
+    env["WORKLOADLAB_DATA_DIR"] = str(tmp_path / "data")
+    env["HOME"] = str(tmp_path / "home")
+    (tmp_path / "home").mkdir()
+    yield env
+    connection = tmp_path / "data" / "server.json"
+    if connection.exists():
+        pid = json.loads(connection.read_text())["pid"]
+        os.kill(pid, signal.SIGTERM)
+
+
+def _nbval(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-current-env",
+            *args,
+        ],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_top_to_bottom(
+    notebook: Path, tmp_path: Path, local_env: dict[str, str]
+) -> None:
+    copy = tmp_path / notebook.name
+    shutil.copy(notebook, copy)
+    result = _nbval(["--nbval-lax", str(copy)], local_env, tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_outputs_are_reproducible(
+    notebook: Path, tmp_path: Path, local_env: dict[str, str]
+) -> None:
+    executed = nbformat.read(notebook, as_version=4)
+    nbclient.NotebookClient(
+        executed, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    ).execute(env=local_env)
+    assert any(cell.get("outputs") for cell in executed.cells if cell.cell_type == "code")
+    copy = tmp_path / notebook.name
+    nbformat.write(executed, copy)
+    result = _nbval(
+        ["--nbval", "--nbval-sanitize-with", str(SANITIZE), str(copy)], local_env, tmp_path
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
