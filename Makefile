@@ -22,11 +22,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-## Start the local Workload API server (JupyterLab joins when the notebooks land).
-lab: setup
-	$(BIN)/workloadlab serve
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-serve: lab
+## Open JupyterLab on the first tutorial; its server extension starts the local server.
+lab: setup
+	@$(BIN)/jupyter server extension enable workloadlab.jupyter --sys-prefix >/dev/null 2>&1
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01-iterate-then-deploy.ipynb
+
+## Only the local Workload API server, in the foreground.
+serve: setup
+	$(BIN)/workloadlab serve
 
 ## Set up, then run every check and test.
 test: setup lint typecheck pytest
