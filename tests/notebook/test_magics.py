@@ -19,7 +19,7 @@ import workloadlab.notebook.session as session_module
 from workloadlab.models import Artifact, Deployment, Workload, WorkloadStatus
 from workloadlab.notebook.session import get_session
 
-from harness import FAKE_TOKEN, LocalServer, free_port, hello_spec, wait_status, wait_until
+from harness import FAKE_TOKEN, LocalServer, free_port, hello_spec, wait_until
 
 
 @pytest.fixture
@@ -302,7 +302,13 @@ def test_ctrl_c_during_restart_cancels_the_wait_cleanly(
 
     def interrupt_once_stopping() -> None:
         with server.client() as api:
-            wait_status(api, created.id, "stopped", timeout=20)
+            wait_until(
+                lambda: any(
+                    event["eventType"] == "workload.stopped"
+                    for event in api.get(f"/console/workloads/{created.id}/events").json()["data"]
+                ),
+                timeout=20,
+            )
         import _thread
 
         _thread.interrupt_main()
