@@ -215,7 +215,7 @@ class WorkloadSupervisor:
                 return
             try:
                 if row.desired != "running":
-                    await self._stop_instance(row)
+                    await self._stop_instance(row, then="stopped")
                     row = self.store.get_workload(self.id)
                     if row is not None and row.status != "stopped":
                         self._set_status(row, "stopped", conditions=[], running_since=None)
@@ -256,14 +256,13 @@ class WorkloadSupervisor:
         self.instance = instance
         self.instance_generation = row.generation
         self.ready = False
-        self.store.update_workload(self.id, touch=False, runtime_state=instance.state)
-        current = self.store.get_workload(self.id) or row
         name = spec.primary.name or "primary"
-        self._set_status(
-            current,
+        self._set_status(  # with the instance's state: a crash now must not orphan it
+            self.store.get_workload(self.id) or row,
             "initializing",
             conditions=[_condition("Started", name, True), _condition("Ready", name, False)],
             running_since=None,
+            runtime_state=instance.state,
         )
         return True
 
@@ -427,7 +426,11 @@ class WorkloadSupervisor:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake_event.wait(), timeout=delay)
 
-    async def _stop_instance(self, row: WorkloadRow | None, *, final: bool = False) -> None:
+    async def _stop_instance(
+        self, row: WorkloadRow | None, *, final: bool = False, then: str | None = None
+    ) -> None:
+        """Stop the instance (if any) and forget it; ``then`` is the status to write with
+        that (one commit: each costs an fsync on the hot path of a restart)."""
         instance = self.instance
         if instance is None:
             return
@@ -439,9 +442,12 @@ class WorkloadSupervisor:
         current = self.store.get_workload(self.id)
         if current is None:
             return
-        self.store.update_workload(self.id, touch=False, runtime_state=None)
         if final and not self._keep_status:
-            self._set_status(current, "stopped", conditions=[], running_since=None)
+            then = "stopped"
+        if then is not None:
+            self._set_status(current, then, conditions=[], running_since=None, runtime_state=None)
+        else:
+            self.store.update_workload(self.id, touch=False, runtime_state=None)
 
     # -- status ----------------------------------------------------------------------------
 
@@ -502,16 +508,22 @@ def record_status(
         values["running_since"] = running_since
     if status in ("stopped", "errored"):
         values["running_since"] = None
-    store.update_workload(row.id, **values)
+    with store.transaction():
+        store.update_workload(row.id, **values)
+        if status != row.status:
+            store.add_event(
+                "workload.statusChanged",
+                actor_id=actor,
+                entity_type="workload",
+                entity_id=row.id,
+                workload_id=row.id,
+                details={
+                    "from": row.status,
+                    "to": status,
+                    **({"message": message} if message else {}),
+                },
+            )
     if status != row.status:
-        store.add_event(
-            "workload.statusChanged",
-            actor_id=actor,
-            entity_type="workload",
-            entity_id=row.id,
-            workload_id=row.id,
-            details={"from": row.status, "to": status, **({"message": message} if message else {})},
-        )
         logger.info("workload %s: %s -> %s %s", row.id, row.status, status, message or "")
 
 
