@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
 from workloadlab.server.store import (
     ArtifactRow,
     DeploymentRow,
@@ -130,6 +133,17 @@ def log_json(line: LogLine) -> dict[str, Any]:
         "containerName": line.container_name,
         "stream": line.stream,
     }
+
+
+def paged(
+    request: Request, data: Sequence[dict[str, Any]], *, total: int, offset: int, limit: int
+) -> JSONResponse:
+    """A list response: the envelope, with links to this request's own URL and filters."""
+    url = f"{str(request.base_url).rstrip('/')}{request.url.path}"
+    query = list(request.query_params.multi_items())
+    return JSONResponse(
+        page_json(data, total=total, offset=offset, limit=limit, url=url, query=query)
+    )
 
 
 def page_json(

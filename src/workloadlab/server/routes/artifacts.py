@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse, Response
 
 from workloadlab.models import Artifact, InputArtifact, Page, UpdateArtifact
 from workloadlab.models.diff import diff_artifacts, needs_restart
-from workloadlab.server.context import ServerContext, base_url, get_context
+from workloadlab.server.context import ServerContext, get_context
 from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
 from workloadlab.server.store import ArtifactRow
-from workloadlab.server.views import API_PREFIX, artifact_json, page_json
+from workloadlab.server.views import artifact_json, paged
 
 router = APIRouter(prefix="/registry/artifacts", tags=["artifacts"])
 
@@ -96,15 +96,8 @@ async def list_artifacts(
     rows, total = context.store.list_artifacts(
         offset=offset, limit=limit, search=search, statuses=status
     )
-    return JSONResponse(
-        page_json(
-            [artifact_json(row) for row in rows],
-            total=total,
-            offset=offset,
-            limit=limit,
-            url=f"{base_url(request)}{API_PREFIX}/registry/artifacts/",
-            query=list(request.query_params.multi_items()),
-        )
+    return paged(
+        request, [artifact_json(row) for row in rows], total=total, offset=offset, limit=limit
     )
 
 

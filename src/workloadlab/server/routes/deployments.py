@@ -11,7 +11,7 @@ from workloadlab.models import CreateDeployment, Deployment, Event, Page, Update
 from workloadlab.server.context import ServerContext, base_url, get_context
 from workloadlab.server.problems import Invalid, NotFound
 from workloadlab.server.store import DeploymentRow
-from workloadlab.server.views import API_PREFIX, deployment_json, event_json, page_json
+from workloadlab.server.views import deployment_json, event_json, paged
 
 router = APIRouter(prefix="/console/deployments", tags=["deployments"])
 
@@ -82,15 +82,12 @@ async def list_deployments(
         offset=offset, limit=limit, search=search, workload_id=workload_id
     )
     base = base_url(request)
-    return JSONResponse(
-        page_json(
-            [deployment_json(row, context.store, base) for row in rows],
-            total=total,
-            offset=offset,
-            limit=limit,
-            url=f"{base}{API_PREFIX}/console/deployments/",
-            query=list(request.query_params.multi_items()),
-        )
+    return paged(
+        request,
+        [deployment_json(row, context.store, base) for row in rows],
+        total=total,
+        offset=offset,
+        limit=limit,
     )
 
 
@@ -163,14 +160,4 @@ async def deployment_events(
         offset=offset,
         limit=limit,
     )
-    base = base_url(request)
-    return JSONResponse(
-        page_json(
-            [event_json(e) for e in events],
-            total=total,
-            offset=offset,
-            limit=limit,
-            url=f"{base}{API_PREFIX}/console/deployments/{row.id}/events",
-            query=list(request.query_params.multi_items()),
-        )
-    )
+    return paged(request, [event_json(e) for e in events], total=total, offset=offset, limit=limit)

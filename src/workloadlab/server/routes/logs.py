@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from workloadlab.models import LogRecord, Page
-from workloadlab.server.context import ServerContext, base_url, get_context
+from workloadlab.server.context import ServerContext, get_context
 from workloadlab.server.problems import Invalid
 from workloadlab.server.routes.workloads import find_workload
-from workloadlab.server.views import API_PREFIX, log_json, page_json
+from workloadlab.server.views import log_json, paged
 
 router = APIRouter(prefix="/otel/workload", tags=["logs"])
 
@@ -45,13 +45,6 @@ async def workload_logs(
         end_time=end_time,
         levels=levels,
     )
-    return JSONResponse(
-        page_json(
-            [log_json(line) for line in lines],
-            total=total,
-            offset=offset,
-            limit=limit,
-            url=f"{base_url(request)}{API_PREFIX}/otel/workload/{row.id}/logs/",
-            query=list(request.query_params.multi_items()),
-        )
+    return paged(
+        request, [log_json(line) for line in lines], total=total, offset=offset, limit=limit
     )

@@ -21,7 +21,7 @@ from workloadlab.server.problems import Conflict, NotFound
 from workloadlab.server.routes.artifacts import create_artifact_row
 from workloadlab.server.store import WorkloadRow
 from workloadlab.server.supervisor import record_status
-from workloadlab.server.views import API_PREFIX, event_json, page_json
+from workloadlab.server.views import API_PREFIX, event_json, paged
 
 router = APIRouter(prefix="/console/workloads", tags=["workloads"])
 
@@ -95,16 +95,7 @@ async def list_workloads(
     )
     base = base_url(request)
     data = [context.workload_json(row, base) for row in rows]
-    return JSONResponse(
-        page_json(
-            data,
-            total=total,
-            offset=offset,
-            limit=limit,
-            url=f"{base}{API_PREFIX}/console/workloads/",
-            query=list(request.query_params.multi_items()),
-        )
-    )
+    return paged(request, data, total=total, offset=offset, limit=limit)
 
 
 @router.get("/{workload_id}", response_model=Workload)
@@ -211,15 +202,5 @@ async def workload_events(
         offset=offset,
         limit=limit,
     )
-    base = base_url(request)
     data: list[dict[str, Any]] = [event_json(e) for e in events]
-    return JSONResponse(
-        page_json(
-            data,
-            total=total,
-            offset=offset,
-            limit=limit,
-            url=f"{base}{API_PREFIX}/console/workloads/{row.id}/events",
-            query=list(request.query_params.multi_items()),
-        )
-    )
+    return paged(request, data, total=total, offset=offset, limit=limit)
