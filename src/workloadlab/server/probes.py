@@ -57,9 +57,15 @@ class ProbeSchedule:
         self.next_at = self.started if self.quick else self.started + delay
         self.gap = self.first_gap
 
-    def record(self, ok: bool, now: float) -> Verdict | None:
-        """Take one result; return a verdict when a threshold is reached."""
+    def record(self, status: int | None, now: float) -> Verdict | None:
+        """Take one answer (an HTTP status, ``None`` for none); return a verdict when a
+        threshold is reached."""
         period = self.probe.period_seconds
+        ok = succeeded(status)
+        if status is not None and not ok:
+            # The app is up and says "not yet" (or 404): keep probing quickly, but back off
+            # at once, or an app that logs its requests would log hundreds of probes.
+            self.flat_window = 0.0
         if ok:
             self.failures = 0
             self.successes += 1
@@ -83,6 +89,11 @@ class ProbeSchedule:
         return None
 
 
+def succeeded(status: int | None) -> bool:
+    """Whether a probe's answer counts as success (Kubernetes: 200–399)."""
+    return status is not None and 200 <= status < 400
+
+
 class Prober:
     """Runs HTTP probes against an instance's ports."""
 
@@ -94,8 +105,9 @@ class Prober:
             trust_env=False,
         )
 
-    async def check(self, probe: Probe, container: Container, host_port: int) -> bool:
-        """Whether the probe succeeds now: an HTTP status 200–399 within its timeout."""
+    async def check(self, probe: Probe, container: Container, host_port: int) -> int | None:
+        """The HTTP status the probe got within its timeout, ``None`` for no answer (success
+        is 200–399: :func:`succeeded`)."""
         scheme = probe.scheme.lower()
         host = probe.host or "127.0.0.1"
         url = f"{scheme}://{host}:{host_port}{probe.path}"
@@ -105,8 +117,8 @@ class Prober:
                 timeout=probe.timeout_seconds,
             )
         except (httpx.HTTPError, TimeoutError, OSError):
-            return False
-        return 200 <= response.status_code < 400
+            return None
+        return response.status_code
 
     async def close(self) -> None:
         """Close the HTTP client."""

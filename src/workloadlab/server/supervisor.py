@@ -339,8 +339,8 @@ class WorkloadSupervisor:
                     )
                 )
                 now = self._loop.time()
-                for schedule, ok in zip(due, results, strict=True):
-                    verdict = schedule.record(ok, now)
+                for schedule, answer in zip(due, results, strict=True):
+                    verdict = schedule.record(answer, now)
                     if schedule.kind is ProbeKind.STARTUP:
                         if verdict is Verdict.FAILED:
                             probe = schedule.probe
