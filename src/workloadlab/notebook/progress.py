@@ -2,7 +2,10 @@
 
 The waiting itself runs on the portal; the kernel's thread only redraws this line (a display
 with an id, updated in place) a few times a second, from the state the coroutine reports
-through :meth:`Progress.report`. It ends with a final line such as ``running after 0.42 s``.
+through :meth:`Progress.report`. When the wait ends the live line is blanked and the outcome is
+printed as a line of its own (``✓ hello running after 0.42 s``). The live display starts out
+and ends up empty, so a saved notebook holds only the outcome, and tools that replay outputs
+without applying display updates (nbval) see the same thing as the saved notebook.
 """
 
 from __future__ import annotations
@@ -43,24 +46,27 @@ class Progress:
     def _draw(self, text: str) -> None:
         if text == self._shown:
             return
-        self._shown = text
-        bundle = {"text/plain": text}
         if self._handle is None:
-            self._handle = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]
-        else:
-            self._handle.update(bundle, raw=True)  # type: ignore[no-untyped-call]
+            empty = {"text/plain": ""}
+            self._handle = display(empty, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+        self._shown = text
+        self._handle.update({"text/plain": text}, raw=True)
+
+    def _end(self, text: str) -> None:
+        self._draw("")
+        print(text, flush=True)
 
     def tick(self) -> None:
         """Redraw the line (called by the kernel's thread while it waits)."""
         self._draw(self._line())
 
     def finish(self, text: str) -> None:
-        """Replace the line with the outcome (``✓ hello running after 0.42 s``)."""
-        self._draw(text)
+        """End with the outcome (``✓ hello running after 0.42 s``)."""
+        self._end(text)
 
     def fail(self, text: str) -> None:
-        """Replace the line with what went wrong (or why the wait ended)."""
-        self._draw(text)
+        """End with what went wrong (or why the wait ended)."""
+        self._end(text)
 
 
 def seconds(value: float) -> str:
