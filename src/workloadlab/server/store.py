@@ -338,6 +338,13 @@ class Store:
         row = self._db.execute("SELECT * FROM artifacts WHERE id = ?", (artifact_id,)).fetchone()
         return ArtifactRow.from_sql(row) if row else None
 
+    def artifact_ref(self, artifact_id: str) -> dict[str, Any] | None:
+        """The artifact summary embedded in workloads (without reading its spec)."""
+        row = self._db.execute(
+            "SELECT id, name, status, version FROM artifacts WHERE id = ?", (artifact_id,)
+        ).fetchone()
+        return dict(row) if row else None
+
     def list_artifacts(
         self, *, offset: int, limit: int, search: str | None, statuses: Sequence[str] | None
     ) -> tuple[list[ArtifactRow], int]:

@@ -43,13 +43,6 @@ def artifact_json(row: ArtifactRow) -> dict[str, Any]:
     }
 
 
-def artifact_ref(row: ArtifactRow | None) -> dict[str, Any] | None:
-    """The artifact summary embedded in workloads and deployments."""
-    if row is None:
-        return None
-    return {"id": row.id, "name": row.name, "status": row.status, "version": row.version}
-
-
 def _plus_seconds(timestamp: str, seconds: float) -> str:
     moment = dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
     return (moment + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -64,13 +57,9 @@ def workload_json(
     log_tail_lines: int,
 ) -> dict[str, Any]:
     """A workload as the API returns it, with its log tail and draft expiry."""
-    artifact = store.get_artifact(row.artifact_id)
-    is_draft = artifact is not None and artifact.status == "draft"
-    primary_port: int | None = None
-    if artifact is not None:
-        for container in artifact.spec["containerGroups"][0]["containers"]:
-            if container.get("primary"):
-                primary_port = container.get("port")
+    artifact = store.artifact_ref(row.artifact_id)
+    is_draft = artifact is not None and artifact["status"] == "draft"
+    primary_port = (row.runtime_state or {}).get("port")
     details = dict(row.status_details)
     details["logTail"] = store.log_tail(row.id, log_tail_lines)
     return {
@@ -78,7 +67,7 @@ def workload_json(
         "name": row.name,
         "status": row.status,
         "artifactId": row.artifact_id,
-        "artifact": artifact_ref(artifact),
+        "artifact": artifact,
         "runtime": row.runtime or {"replicaCount": 1},
         "endpoint": f"{base_url}{API_PREFIX}/endpoints/workloads/{row.id}/",
         "internalUrl": f"http://127.0.0.1:{primary_port}" if primary_port else None,
@@ -103,7 +92,7 @@ def deployment_json(row: DeploymentRow, store: Store, base_url: str) -> dict[str
         "status": workload.status if workload is not None else "unknown",
         "workloadId": row.workload_id,
         "artifactId": row.artifact_id,
-        "artifact": artifact_ref(store.get_artifact(row.artifact_id)),
+        "artifact": store.artifact_ref(row.artifact_id),
         "endpoint": f"{base_url}{API_PREFIX}/endpoints/deployments/{row.id}/",
         "creator": row.creator,
         "createdAt": row.created_at,
