@@ -50,19 +50,26 @@ def badge(status: WorkloadStatus) -> str:
     )
 
 
+_TH = "padding:1px 8px 1px 0;font-weight:600;text-align:left"
+
+
 def _rows(pairs: Iterable[tuple[str, str]]) -> str:
     cells = "".join(
-        f'<tr><th style="padding:1px 8px 1px 0;font-weight:600">{html.escape(k)}</th>'
-        f'<td style="padding:1px 0">{v}</td></tr>'
+        f'<tr><th style="{_TH}">{html.escape(k)}</th>'
+        f'<td style="padding:1px 0;text-align:left">{v}</td></tr>'
         for k, v in pairs
     )
     return _TABLE.format(cells)
 
 
 def _grid(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    head = "".join(f'<th style="padding:1px 8px">{html.escape(h)}</th>' for h in headers)
+    head = "".join(
+        f'<th style="padding:1px 8px;text-align:left">{html.escape(h)}</th>' for h in headers
+    )
     body = "".join(
-        "<tr>" + "".join(f'<td style="padding:1px 8px">{cell}</td>' for cell in row) + "</tr>"
+        "<tr>"
+        + "".join(f'<td style="padding:1px 8px;text-align:left">{cell}</td>' for cell in row)
+        + "</tr>"
         for row in rows
     )
     return _TABLE.format(f"<tr>{head}</tr>{body}")
