@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test setup serve lint typecheck pytest bench clean
+.PHONY: lab test setup serve lint typecheck pytest bench clean containers
 
 ## Set up a virtualenv with workloadlab and everything its tests need.
 setup: $(STAMP)
@@ -43,7 +43,15 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+## Rootful podman serving the Docker Engine API, and the container tests' image (installs the
+## packages with apt when missing; the tests find the socket through $(PODMAN_DIR)/env).
+PODMAN_DIR ?= /tmp/workloadlab-podman
+export WORKLOADLAB_PODMAN_DIR := $(PODMAN_DIR)
+
+containers:
+	scripts/podman-setup.sh $(PODMAN_DIR)
+
+pytest: setup containers
 	$(BIN)/pytest
 
 ## Benchmarks print ratios against a baseline measured in the same run.

@@ -58,7 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="where data lives ($WORKLOADLAB_DATA_DIR, else the user data dir)",
     )
     serve.add_argument(
-        "--runtime", default="process", choices=["process"], help="how workloads run (process)"
+        "--runtime",
+        default="process",
+        choices=["process", "container", "auto"],
+        help=(
+            "how workloads run: host processes, containers through the Docker Engine API"
+            " ($DOCKER_HOST, dockerd or podman), or auto (container when an engine answers)"
+            " (process)"
+        ),
     )
     serve.add_argument(
         "--token",
