@@ -109,8 +109,9 @@ fi
 if ! answers; then
     rm -f "$SOCKET"
     say "starting podman system service on $SOCKET"
-    setsid podman system service --time=0 "unix://$SOCKET" 9>&- \
-        </dev/null >>"$RUN_DIR/service.log" 2>&1 &
+    # From the run dir: conmon leaves files (e.g. "oom") in the service's working directory.
+    (cd "$RUN_DIR" && exec setsid podman system service --time=0 "unix://$SOCKET" 9>&- \
+        </dev/null >>"$RUN_DIR/service.log" 2>&1) &
     echo $! >"$PID_FILE"
     tries=0
     until answers; do
