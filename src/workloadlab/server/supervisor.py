@@ -65,6 +65,16 @@ class Supervisor:
         for row in rows:
             if row.id not in adopted and row.runtime_state is not None:
                 self.store.update_workload(row.id, touch=False, runtime_state=None)
+            lost = row.desired == "running" and row.status in ("initializing", "running")
+            if row.id not in adopted and lost:  # it died with the previous server
+                record_status(
+                    self.store,
+                    row,
+                    "submitted",
+                    conditions=[],
+                    running_since=None,
+                    message="starting again: it was not running after the server restarted",
+                )
             self._spawn(row.id, adopted.get(row.id))
         self._reaper = asyncio.create_task(self._reap_expired_drafts(), name="draft-reaper")
 
@@ -384,7 +394,8 @@ class WorkloadSupervisor:
             self.instance = None
             self.ready = False
             self.store.update_workload(self.id, touch=False, runtime_state=None)
-            why = f"the process {exit_.message}"
+            noun = "container" if self.parent.runtime.name == "container" else "process"
+            why = f"the {noun} {exit_.message}"
             if not was_ready and row.restart_count == 0 and self.crashes == 0:
                 self._set_status(
                     row,
