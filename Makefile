@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test setup serve lint typecheck pytest bench clean containers
+.PHONY: lab test setup serve lint typecheck pytest bench clean containers browser
 
 ## Set up a virtualenv with workloadlab and everything its tests need.
 setup: $(STAMP)
@@ -51,7 +51,11 @@ export WORKLOADLAB_PODMAN_DIR := $(PODMAN_DIR)
 containers:
 	scripts/podman-setup.sh $(PODMAN_DIR)
 
-pytest: setup containers
+## Debian's Chromium for the panel's browser test (installs it with apt when missing).
+browser:
+	scripts/browser-setup.sh
+
+pytest: setup containers browser
 	$(BIN)/pytest
 
 ## Benchmarks print ratios against a baseline measured in the same run.
@@ -59,6 +63,8 @@ bench: setup
 	$(BIN)/python benchmarks/restart.py
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/client.py
+	$(BIN)/python benchmarks/load_ext.py
+	$(BIN)/python benchmarks/panel.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

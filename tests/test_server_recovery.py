@@ -117,7 +117,7 @@ def test_a_workload_that_died_with_the_server_is_restarted(data_dir: Path) -> No
             assert _pid_of(server, workload_id) != old_pid
             assert len(processes_marked(data_dir)) == 1
             changes = api.get(f"/console/workloads/{workload_id}/events").json()["data"]
-            restarted = [e for e in changes if e["details"].get("to") == "submitted"][0]
+            restarted = next(e for e in changes if e["details"].get("to") == "submitted")
             assert restarted["details"]["from"] == "running", "no stale 'running' is kept"
             assert "server restarted" in restarted["details"]["message"]
     finally:

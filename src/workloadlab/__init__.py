@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         WorkloadErroredError,
         WorkloadlabError,
     )
+    from workloadlab.notebook.panel import panel
 
 _ERRORS = {
     "APIConnectionError",
@@ -72,6 +73,7 @@ __all__ = [
     "__version__",
     "errors",
     "load_ipython_extension",
+    "panel",
     "unload_ipython_extension",
 ]
 
@@ -83,6 +85,10 @@ def __getattr__(name: str) -> Any:
         from workloadlab.client import AsyncClient
 
         return AsyncClient
+    if name == "panel":
+        from workloadlab.notebook.panel import panel
+
+        return panel
     if name == "errors":
         import workloadlab.errors as errors_module
 

@@ -17,6 +17,7 @@ from IPython.utils.capture import CapturedIO, capture_output
 
 import workloadlab.notebook.session as session_module
 from workloadlab.models import Artifact, Deployment, Workload, WorkloadStatus
+from workloadlab.notebook.panel import WorkloadPanel
 from workloadlab.notebook.session import get_session
 
 from harness import FAKE_TOKEN, LocalServer, free_port, hello_spec, wait_until
@@ -183,8 +184,11 @@ def test_every_subcommand(shell: InteractiveShell, tmp_path: Path) -> None:
         magic(shell, "stop --help")
     assert "--no-wait" in captured.stdout
 
-    with pytest.raises(UsageError, match="the panel is not available in this version yet"):
-        magic(shell, "panel")
+    panel = magic(shell, "panel")
+    assert isinstance(panel, WorkloadPanel)
+    assert panel.workload_id == workload_id
+    assert magic(shell, "panel subs") is panel, "one panel per workload"
+    panel.close()
 
     magic(shell, "delete --yes")
     with pytest.raises(UsageError, match="no current workload"):

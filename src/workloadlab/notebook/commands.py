@@ -439,14 +439,9 @@ def delete(ctx: Context, args: argparse.Namespace) -> None:
 
 def panel(ctx: Context, args: argparse.Namespace) -> Any:
     """The live panel of the workload (status, spec form, Restart, Lock & Deploy)."""
+    from workloadlab.notebook.panel import open_panel  # ipywidgets loads on first use
+
     workload_id = ctx.resolve(args.id)
-    try:
-        from workloadlab.notebook.panel import open_panel  # type: ignore[import-not-found]
-    except ImportError:
-        raise CommandError(
-            "the panel is not available in this version yet; use %workload status, "
-            "%workload logs and %%artifact meanwhile"
-        ) from None
     return open_panel(ctx.session, workload_id, sidebar=args.sidebar)
 
 

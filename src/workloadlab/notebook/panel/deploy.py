@@ -1,0 +1,173 @@
+"""Lock & Deploy: the confirmation step with its checklist, and the deployment card.
+
+Registering is irreversible, so the step says so and holds Confirm back until the checklist
+passes (no unsaved edits, running and ready, running the saved spec); when only a restart is
+missing it offers one right there.
+"""
+
+from __future__ import annotations
+
+import html as html_module
+from collections.abc import Sequence
+
+from workloadlab.models import Artifact, Deployment, Importance
+from workloadlab.notebook.panel.state import Check
+from workloadlab.notebook.panel.status import MUTED, WRAP, badge_html, clock
+from workloadlab.notebook.panel.ui import (
+    Widget,
+    assign,
+    button,
+    dropdown,
+    hbox,
+    html,
+    set_visible,
+    text,
+    vbox,
+)
+
+OK_COLOUR = "var(--jp-success-color1, #1a7f37)"
+BAD_COLOUR = "var(--jp-error-color1, #cf222e)"
+
+
+def warning_html(artifact: Artifact) -> str:
+    """What confirming will do, in words."""
+    name = html_module.escape(artifact.name)
+    if artifact.is_registered:
+        return (
+            f"Artifact <b>{name}</b> is already registered (version {artifact.version}): "
+            "Confirm creates a governed deployment of this workload."
+        )
+    return (
+        f"<b>Registering artifact {name} is irreversible.</b> It gets a version, and its "
+        "container spec becomes immutable: no more edits, only new artifacts. Then a governed "
+        "deployment of this workload is created."
+    )
+
+
+def checklist_html(checks: Sequence[Check]) -> str:
+    """The checklist, one line per check."""
+    lines = []
+    for check in checks:
+        mark, colour = ("✓", OK_COLOUR) if check.ok else ("✗", BAD_COLOUR)
+        hint = (
+            f' <span style="{MUTED}">({html_module.escape(check.hint)})</span>'
+            if check.hint
+            else ""
+        )
+        lines.append(
+            f'<div><span style="color:{colour};font-weight:600">{mark}</span> '
+            f"{html_module.escape(check.label)}{hint}</div>"
+        )
+    return "".join(lines)
+
+
+def deployment_html(deployment: Deployment) -> str:
+    """The deployment card: name, id, status, endpoint, importance."""
+    rows = [
+        ("deployment", f"<b>{html_module.escape(deployment.name)}</b>"),
+        ("id", f"<code>{html_module.escape(deployment.id)}</code>"),
+        ("status", badge_html(deployment.status)),
+        (
+            "importance",
+            html_module.escape(deployment.importance.value if deployment.importance else "—"),
+        ),
+    ]
+    if deployment.artifact is not None and deployment.artifact.version:
+        rows.append(("artifact", f"version {deployment.artifact.version}"))
+    if deployment.endpoint:
+        href = html_module.escape(deployment.endpoint)
+        rows.append(("endpoint", f'<a href="{href}" target="_blank" rel="noopener">{href}</a>'))
+    if deployment.created_at is not None:
+        rows.append(("created", clock(deployment.created_at)))
+    cells = "".join(
+        f'<tr><th style="text-align:left;padding:1px 10px 1px 0;{MUTED}">{key}</th>'
+        f'<td style="padding:1px 0;{WRAP}">{value}</td></tr>'
+        for key, value in rows
+    )
+    return (
+        '<div style="border:1px solid var(--jp-border-color2, #d0d7de);border-radius:6px;'
+        'padding:6px 10px;margin:4px 0">'
+        f'<table style="border-collapse:collapse;font-size:12px">{cells}</table></div>'
+    )
+
+
+class DeployStep:
+    """The confirmation: what happens, deployment name and importance, checklist, Confirm."""
+
+    def __init__(self) -> None:
+        self.warning: Widget = html("", "wl-deploy-warning")
+        self.name: Widget = text(
+            "wl-deploy-name", description="deployment", width="auto", min_width="20em"
+        )
+        self.importance: Widget = dropdown(
+            [(i.value, i.value) for i in Importance],
+            "wl-deploy-importance",
+            value=Importance.LOW.value,
+            description="importance",
+        )
+        self.checklist: Widget = html("", "wl-checklist")
+        self.restart: Widget = button(
+            "Restart",
+            "wl-checklist-restart",
+            icon="refresh",
+            tooltip="Apply the saved spec",
+            own_layout=True,
+        )
+        self.confirm: Widget = button("Confirm", "wl-confirm", button_style="danger", icon="lock")
+        self.cancel: Widget = button("Cancel", "wl-cancel")
+        self.box: Widget = vbox(
+            [
+                self.warning,
+                self.name,
+                self.importance,
+                self.checklist,
+                hbox([self.confirm, self.cancel, self.restart]),
+            ],
+            "wl-deploy-step",
+            own_layout=True,
+            border="1px solid var(--jp-warn-color1, #9a6700)",
+            padding="6px 10px",
+            margin="4px 0",
+            display="none",
+        )
+
+    @property
+    def deployment_name(self) -> str:
+        """The name typed for the deployment."""
+        return str(self.name.value).strip()
+
+    @property
+    def importance_value(self) -> Importance:
+        """The importance chosen."""
+        return Importance(self.importance.value)
+
+    def render(
+        self,
+        *,
+        open_: bool,
+        artifact: Artifact,
+        checks: Sequence[Check],
+        offer_restart: bool,
+        busy: bool,
+    ) -> None:
+        """Show or hide the step; enable Confirm only when every check passes."""
+        set_visible(self.box, open_)
+        if not open_:
+            return
+        assign(self.warning, value=warning_html(artifact))
+        assign(self.checklist, value=checklist_html(checks))
+        ready = all(check.ok for check in checks) and bool(self.deployment_name)
+        why = (
+            "working…"
+            if busy
+            else "give the deployment a name"
+            if not self.deployment_name
+            else "every check must pass first"
+            if not ready
+            else "Register the artifact (irreversible) and deploy"
+        )
+        assign(self.confirm, disabled=busy or not ready, tooltip=why)
+        set_visible(self.restart, offer_restart)
+        assign(self.restart, disabled=busy)
+        assign(self.name, disabled=busy)
+        assign(self.importance, disabled=busy)

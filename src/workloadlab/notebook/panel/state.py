@@ -1,0 +1,230 @@
+"""What a panel knows, as plain data: the server's view of the workload and its artifact, what the
+watcher saw, and what the panel is doing. No widgets here, so the rules (the Lock & Deploy
+checklist, the timeline's merge) are tested without a frontend.
+
+The panel's lock guards a state: the watcher writes it on the portal's thread, the user's
+clicks read it on the kernel's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload, WorkloadStatus
+from workloadlab.notebook.panel.watcher import LOG_LINES
+
+TIMELINE_ENTRIES = 40
+"""How many entries the timeline shows."""
+SAME_CHANGE_WITHIN = dt.timedelta(seconds=10)
+"""An observed status change and a server event this close (same new status) are one entry."""
+START_EVENTS = frozenset({"workload.created", "workload.started"})
+_CONTAINER_PREFIX = re.compile(r"^spec\.containerGroups\[\d+\]\.containers\[\d+\]\.")
+
+Level = Literal["info", "success", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A status change the watcher saw (at the kernel's clock)."""
+
+    at: dt.datetime
+    old: WorkloadStatus
+    new: WorkloadStatus
+
+
+@dataclass(frozen=True)
+class Message:
+    """What the message area says."""
+
+    level: Level
+    text: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the Lock & Deploy checklist."""
+
+    label: str
+    ok: bool
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of the timeline: a server event, or a status change seen before its event."""
+
+    at: dt.datetime
+    kind: str
+    text: str
+
+
+def utcnow() -> dt.datetime:
+    """Now, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class PanelState:
+    """The panel's data; guarded by the panel's lock."""
+
+    workload: Workload
+    artifact: Artifact
+    """The artifact as the server has it (what the form's changes are measured against)."""
+    deployment: Deployment | None = None
+    logs: deque[LogRecord] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
+    events: list[Event] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
+    busy: str | None = None
+    """The action under way (``"Saving"``...), which disables the buttons."""
+    busy_since: float = 0.0
+    progress: str | None = None
+    """The status the action's own polling saw last."""
+    message: Message | None = None
+    conflict: Artifact | None = None
+    """The server's newer artifact, when Save found one (or the watcher did, with edits)."""
+    gone: bool = False
+    connection_problem: str | None = None
+    deploy_open: bool = False
+    """Whether the Lock & Deploy confirmation is shown."""
+
+    # -- updates ----------------------------------------------------------------------------
+
+    def observe(self, workload: Workload, now: dt.datetime | None = None) -> bool:
+        """Take the workload's new state; record a status change. Returns whether it changed."""
+        old = self.workload.status
+        self.workload = workload
+        if workload.status is old:
+            return False
+        self.transitions.append(Transition(now or utcnow(), old, workload.status))
+        del self.transitions[:-TIMELINE_ENTRIES]
+        return True
+
+    def add_logs(self, records: Iterable[LogRecord]) -> None:
+        """Append log lines (oldest first); the oldest fall off."""
+        self.logs.extend(records)
+
+    # -- derived ----------------------------------------------------------------------------
+
+    @property
+    def locked(self) -> bool:
+        """Whether the artifact is registered (its spec is immutable)."""
+        return self.artifact.is_registered
+
+    @property
+    def in_transition(self) -> bool:
+        """Whether the workload is on its way to another status."""
+        return self.workload.status.is_transition
+
+    def readiness(self) -> Check:
+        """Running with the readiness probe passing."""
+        workload = self.workload
+        label = "The workload is running and its readiness probe passes"
+        if workload.status is not WorkloadStatus.RUNNING:
+            return Check(label, False, f"it is {workload.status.value}")
+        details = workload.status_details
+        ready = [c for c in (details.conditions if details else []) if c.type == "Ready"]
+        if not ready:
+            return Check(label, True, "the server reports no readiness condition")
+        if all(c.value.lower() == "true" for c in ready):
+            return Check(label, True)
+        return Check(label, False, "the readiness probe is failing")
+
+    def spec_saved_at(self) -> dt.datetime | None:
+        """When the artifact's container spec last changed.
+
+        ``updatedAt`` moves on metadata edits too; the audit trail (when the server keeps one)
+        tells which updates changed the spec.
+        """
+        updates = [e for e in self.events if e.event_type == "artifact.updated"]
+        if updates and updates[0].details.get("needsRestart") is False:
+            spec_updates = [e for e in updates if e.details.get("needsRestart") is not False]
+            return spec_updates[0].timestamp if spec_updates else self.artifact.created_at
+        return self.artifact.updated_at
+
+    def started_at(self) -> dt.datetime | None:
+        """When the workload last started (the spec it runs is the artifact's as of then)."""
+        for event in self.events:
+            if event.event_type in START_EVENTS:
+                return event.timestamp
+        return self.workload.running_since
+
+    def runs_saved_spec(self) -> bool | None:
+        """Whether the workload runs the artifact's saved spec (``None``: not running)."""
+        if self.workload.status is not WorkloadStatus.RUNNING:
+            return None
+        saved, started = self.spec_saved_at(), self.started_at()
+        if saved is None or started is None:
+            return True  # the server does not say: do not block on what cannot be known
+        return saved <= started
+
+    def checklist(self, *, dirty: bool) -> list[Check]:
+        """What must hold before Lock & Deploy may go ahead."""
+        saved = self.runs_saved_spec()
+        return [
+            Check(
+                "No unsaved edits in the form",
+                not dirty,
+                "save or reload the form first" if dirty else "",
+            ),
+            self.readiness(),
+            Check(
+                "It runs the saved spec",
+                saved is True,
+                ""
+                if saved
+                else "the spec was saved after it started: restart it to apply the spec"
+                if saved is False
+                else "it is not running",
+            ),
+        ]
+
+    def timeline(self, limit: int = TIMELINE_ENTRIES) -> list[TimelineEntry]:
+        """Server events and observed status changes, merged, newest first."""
+        entries = [TimelineEntry(e.timestamp, event_kind(e), event_summary(e)) for e in self.events]
+        reported = [
+            (e.timestamp, e.details.get("to"))
+            for e in self.events
+            if e.event_type == "workload.statusChanged"
+        ]
+        for change in self.transitions:
+            covered = any(
+                to == change.new.value and abs(at - change.at) <= SAME_CHANGE_WITHIN
+                for at, to in reported
+            )
+            if not covered:
+                text = f"{change.old.value} → {change.new.value}"
+                entries.append(TimelineEntry(change.at, "status", text))
+        entries.sort(key=lambda entry: entry.at, reverse=True)
+        return entries[:limit]
+
+
+def event_kind(event: Event) -> str:
+    """``status`` for status changes, else the event type in words (``artifact updated``)."""
+    if event.event_type == "workload.statusChanged":
+        return "status"
+    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", event.event_type.replace(".", " "))
+    return words.lower()
+
+
+def event_summary(event: Event) -> str:
+    """An event's details in a few words (environment values are never in events)."""
+    details = event.details
+    if event.event_type == "workload.statusChanged":
+        text = f"{details.get('from')} → {details.get('to')}"
+        return f"{text}: {details['message']}" if details.get("message") else text
+    if "changedFields" in details:
+        fields: Sequence[str] = details["changedFields"]
+        shown = ", ".join(short_path(path) for path in fields[:4])
+        more = f" (+{len(fields) - 4})" if len(fields) > 4 else ""
+        return shown + more
+    return ", ".join(f"{key}={value}" for key, value in details.items() if value is not None)
+
+
+def short_path(path: str) -> str:
+    """A changed field's path without the container prefix: ``environmentVars[X]``, ``port``."""
+    return _CONTAINER_PREFIX.sub("", path).removesuffix(".value")

@@ -1,0 +1,147 @@
+"""The update budget, proven with a recording comm: while the watcher sees a flood of changes
+(status transitions and hundreds of log lines), each widget is updated at most ~10 times a
+second, never with a value it already has, and the final state is always drawn."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import threading
+import time
+from collections.abc import Sequence
+
+import httpx
+
+from workloadlab.models import Artifact, Event, LogRecord, Workload
+from workloadlab.notebook.panel import open_panel
+from workloadlab.notebook.session import Session
+
+from harness import wait_status
+from paneltools import Example, Recorder, Sent, eventually
+
+RATE = 10
+
+
+class Counter:
+    """A second listener on the panel's watcher: how much news there was."""
+
+    def __init__(self) -> None:
+        self.workloads = 0
+        self.log_lines = 0
+
+    def workload_changed(self, workload: Workload) -> None:
+        self.workloads += 1
+
+    def logs_added(self, records: Sequence[LogRecord]) -> None:
+        self.log_lines += len(records)
+
+    def events_changed(self, events: Sequence[Event]) -> None:
+        pass
+
+    def artifact_changed(self, artifact: Artifact) -> None:
+        pass
+
+    def connection_changed(self, problem: str | None) -> None:
+        pass
+
+    def workload_gone(self) -> None:
+        pass
+
+
+def most_in_a_second(sent: Sequence[Sent]) -> int:
+    """The largest number of messages within any one-second window."""
+    times = [s.at for s in sent]
+    return max(
+        (sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times)), default=0
+    )
+
+
+def test_updates_stay_within_budget_while_a_transition_is_watched(
+    session: Session, example: Example, recorder: Recorder
+) -> None:
+    panel = open_panel(session, example.id)
+    counter = Counter()
+    panel.watcher.subscribe(counter)
+    eventually(lambda: "serving on" in panel.status.logs.value)
+    started = time.monotonic()
+    flushes = panel._throttle.flushes
+
+    stop_flood = threading.Event()
+
+    def flood() -> None:  # each request is a log line, so the workload changes all the time
+        with httpx.Client(headers=example.api.headers, base_url=example.api.base_url) as api:
+            for n in itertools.count():
+                if stop_flood.is_set():
+                    return
+                api.get(f"/endpoints/workloads/{example.id}/flood/{n}")
+
+    flooding = threading.Thread(target=flood)
+    flooding.start()
+    try:
+        time.sleep(1.5)
+        example.api.post(f"/console/workloads/{example.id}/stop")
+        wait_status(example.api, example.id, "stopped")
+        eventually(lambda: ">stopped</span>" in panel.status.badge.value)
+        example.api.post(f"/console/workloads/{example.id}/start")
+        wait_status(example.api, example.id, "running")
+    finally:
+        stop_flood.set()
+        flooding.join()
+    for n in range(3):  # the last lines, after the flood
+        example.api.get(f"/endpoints/workloads/{example.id}/last/{n}")
+    eventually(lambda: "GET /last/2 " in panel.status.logs.value)
+    eventually(lambda: ">running</span>" in panel.status.badge.value)
+    elapsed = time.monotonic() - started
+
+    assert counter.workloads >= 10, "the watcher saw the workload change again and again"
+    assert counter.log_lines > 100
+    redraws = panel._throttle.flushes - flushes
+    assert redraws <= elapsed * RATE + 2
+    for widget in (
+        panel.status.badge,
+        panel.status.details,
+        panel.status.logs,
+        panel.status.timeline,
+        panel.status.header,
+        panel.status.message,
+    ):
+        updates = recorder.updates(widget, started)
+        assert most_in_a_second(updates) <= RATE + 1, widget._dom_classes
+        values = [u.state.get("value") for u in updates]
+        assert all(a != b for a, b in itertools.pairwise(values)), "nothing is sent twice"
+    logs = recorder.updates(panel.status.logs, started)
+    assert 5 <= len(logs) < counter.log_lines / 10, "log lines are coalesced"
+    badge = [u.state["value"] for u in recorder.updates(panel.status.badge, started)]
+    assert ">running</span>" in badge[-1], "the final state is drawn"
+    assert any(">stopped</span>" in value for value in badge)
+    everything = [s for s in recorder.sent if s.at >= started and s.msg_type == "comm_msg"]
+    assert most_in_a_second(everything) <= 15 * (RATE + 1), "well under IOPub's 1,000/s"
+
+
+def test_a_storm_of_news_is_coalesced(
+    session: Session, example: Example, recorder: Recorder
+) -> None:
+    """Whatever the watcher delivers (here: a log line every millisecond for two seconds, on
+    the portal's thread as a watcher would), the log view is redrawn at most ten times a
+    second, and it ends with the last line."""
+    panel = open_panel(session, example.id)
+    eventually(lambda: "serving on" in panel.status.logs.value)
+    started = time.monotonic()
+    done = threading.Event()
+
+    async def storm() -> None:
+        for n in range(2000):
+            line = LogRecord(timestamp=dt.datetime.now(dt.UTC), message=f"storm line {n}")
+            panel.logs_added([line])
+            await asyncio.sleep(0.001)
+        done.set()
+
+    session.portal.submit(storm())
+    assert done.wait(30)
+    eventually(lambda: "storm line 1999" in panel.status.logs.value)
+    elapsed = time.monotonic() - started
+    updates = recorder.updates(panel.status.logs, started)
+    assert most_in_a_second(updates) <= RATE + 1
+    assert len(updates) <= elapsed * RATE + 2
+    assert "storm line 1999" in updates[-1].state["value"]
