@@ -13,7 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbclient
@@ -26,21 +26,29 @@ SANITIZE = Path(__file__).with_name("sanitize.cfg")
 
 
 @pytest.fixture
-def local_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """An environment whose local server lives in a temp data dir, stopped afterwards."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("DATAROBOT_") and not key.startswith("PYTEST_")
-    }
-    env["WORKLOADLAB_DATA_DIR"] = str(tmp_path / "data")
-    env["HOME"] = str(tmp_path / "home")
-    (tmp_path / "home").mkdir()
-    yield env
-    connection = tmp_path / "data" / "server.json"
-    if connection.exists():
-        pid = json.loads(connection.read_text())["pid"]
-        os.kill(pid, signal.SIGTERM)
+def fresh_env(tmp_path: Path) -> Iterator[Callable[[], dict[str, str]]]:
+    """Environments like a new machine's: each has its own data dir (so its own local server,
+    started by the notebook) and home; every server is stopped afterwards."""
+    made: list[Path] = []
+
+    def make() -> dict[str, str]:
+        root = tmp_path / f"machine{len(made)}"
+        (root / "home").mkdir(parents=True)
+        made.append(root)
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("DATAROBOT_") and not key.startswith("PYTEST_")
+        }
+        env["WORKLOADLAB_DATA_DIR"] = str(root / "data")
+        env["HOME"] = str(root / "home")
+        return env
+
+    yield make
+    for root in made:
+        connection = root / "data" / "server.json"
+        if connection.exists():
+            os.kill(json.loads(connection.read_text())["pid"], signal.SIGTERM)
 
 
 def _nbval(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -65,28 +73,28 @@ def _nbval(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comple
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_top_to_bottom(
-    notebook: Path, tmp_path: Path, local_env: dict[str, str]
+    notebook: Path, tmp_path: Path, fresh_env: Callable[[], dict[str, str]]
 ) -> None:
     copy = tmp_path / notebook.name
     shutil.copy(notebook, copy)
-    result = _nbval(["--nbval-lax", str(copy)], local_env, tmp_path)
+    result = _nbval(["--nbval-lax", str(copy)], fresh_env(), tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_outputs_are_reproducible(
-    notebook: Path, tmp_path: Path, local_env: dict[str, str]
+    notebook: Path, tmp_path: Path, fresh_env: Callable[[], dict[str, str]]
 ) -> None:
     executed = nbformat.read(notebook, as_version=4)
     nbclient.NotebookClient(
         executed, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
-    ).execute(env=local_env)
+    ).execute(env=fresh_env())
     assert any(cell.get("outputs") for cell in executed.cells if cell.cell_type == "code")
     copy = tmp_path / notebook.name
     nbformat.write(executed, copy)
-    result = _nbval(
-        ["--nbval", "--nbval-sanitize-with", str(SANITIZE), str(copy)], local_env, tmp_path
+    result = _nbval(  # on another fresh machine: what a reader who runs it will see
+        ["--nbval", "--nbval-sanitize-with", str(SANITIZE), str(copy)], fresh_env(), tmp_path
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
