@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test setup serve lint typecheck pytest bench clean containers browser
+.PHONY: lab test setup serve lint typecheck pytest bench clean containers browser fresh-clone-check
 
 ## Set up a virtualenv with workloadlab and everything its tests need.
 setup: $(STAMP)
@@ -34,7 +34,7 @@ serve: setup
 	$(BIN)/workloadlab serve
 
 ## Set up, then run every check and test.
-test: setup lint typecheck pytest
+test: setup lint typecheck pytest fresh-clone-check
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
@@ -57,6 +57,16 @@ browser:
 
 pytest: setup containers browser
 	$(BIN)/pytest
+
+## A clone in a temp dir, with nothing but python3, sets itself up as the README says.
+fresh-clone-check:
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+		git clone -q "$(CURDIR)" "$$dir/workloadlab" && \
+		$(MAKE) -s -C "$$dir/workloadlab" setup PYTHON="$(PYTHON)" && \
+		"$$dir/workloadlab/.venv/bin/python" -c "import workloadlab.server.app, workloadlab.notebook.panel, workloadlab.jupyter" && \
+		"$$dir/workloadlab/.venv/bin/workloadlab" serve --help >/dev/null && \
+		"$$dir/workloadlab/.venv/bin/jupyter" server extension list 2>&1 | grep -q "workloadlab.jupyter.*enabled" && \
+		echo "fresh clone: make setup works from nothing but $(PYTHON)"
 
 ## Benchmarks print ratios against a baseline measured in the same run.
 bench: setup
