@@ -80,7 +80,7 @@ def test_crash_loop_backs_off(api: httpx.Client) -> None:
     assert errored["restartCount"] == 3
     assert errored["statusDetails"]["exitCode"] == 1
     assert (
-        "the process exited with status 1; gave up after 3 restarts"
+        "the container exited with status 1; gave up after 3 restarts"
         in (errored["statusDetails"]["message"])
     )
     events = failures._status_events(api, workload_id)

@@ -76,7 +76,10 @@ class Context:
     def run(self, coroutine: Any, progress: Progress | None = None) -> Any:
         """Run on the portal; redraw ``progress`` while waiting."""
         self.session.client  # noqa: B018 - connect here: coroutines use the client on the portal
-        return self.session.run(coroutine, tick=progress.tick if progress else None)
+        if progress is None:
+            return self.session.run(coroutine)
+        progress.begin()
+        return self.session.run(coroutine, tick=progress.tick)
 
     def resolve(self, ref: str | None) -> str:
         """A workload id from an id, a name, or (``None``) the current workload."""

@@ -43,14 +43,19 @@ class Progress:
             state = self._state
         return f"⏳ {self.action}: {state} ({self.elapsed:.1f} s)"
 
-    def _draw(self, text: str) -> None:
-        if text == self._shown:
-            return
+    def begin(self) -> None:
+        """Show the (empty) live line, so that a wait always leaves the same outputs."""
         if self._handle is None:
             empty = {"text/plain": ""}
             self._handle = display(empty, raw=True, display_id=True)  # type: ignore[no-untyped-call]
+
+    def _draw(self, text: str) -> None:
+        if text == self._shown:
+            return
+        self.begin()
+        assert self._handle is not None
         self._shown = text
-        self._handle.update({"text/plain": text}, raw=True)
+        self._handle.update({"text/plain": text}, raw=True)  # type: ignore[no-untyped-call]
 
     def _end(self, text: str) -> None:
         self._draw("")
