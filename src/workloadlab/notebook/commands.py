@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -139,6 +140,14 @@ class Context:
 
 
 Command = Callable[[Context, argparse.Namespace], Any]
+
+
+def notify_panels(ctx: Context, workload_id: str) -> None:
+    """Tell an open panel of the workload that a magic just changed it (no-op without one;
+    the panel package is not imported for this)."""
+    watchers = sys.modules.get("workloadlab.notebook.panel.watcher")
+    if watchers is not None:
+        watchers.poke_watcher(ctx.session, workload_id)
 
 
 def show_table(html: str, text: str) -> None:
@@ -368,6 +377,7 @@ def lock(ctx: Context, args: argparse.Namespace) -> Artifact:
         print("Not locked.")
         return artifact
     registered: Artifact = ctx.run(ctx.client.artifacts.register(artifact.id))
+    notify_panels(ctx, workload.id)
     print(f"Locked: artifact {registered.name!r} is registered as version {registered.version}.")
     return registered
 
@@ -400,6 +410,7 @@ def deploy(ctx: Context, args: argparse.Namespace) -> Deployment:
         )
 
     deployment: Deployment = ctx.run(flow())
+    notify_panels(ctx, workload.id)
     return deployment
 
 
@@ -435,6 +446,7 @@ def delete(ctx: Context, args: argparse.Namespace) -> None:
         print("Not deleted.")
         return
     ctx.run(ctx.client.workloads.delete(workload.id))
+    notify_panels(ctx, workload.id)
     if ctx.session.current_workload_id == workload.id:
         ctx.session.current_workload_id = None
     print(f"Deleted workload {workload.name!r}.")
@@ -476,6 +488,7 @@ def edit_artifact(ctx: Context, ref: str | None, text: str, *, restart_after: bo
             )
         )
     if changes:
+        notify_panels(ctx, workload.id)
         ctx.show(render.changes_html(changes), render.changes_text(changes))
     if restart_needed and workload.status is not WorkloadStatus.STOPPED:
         if restart_after:

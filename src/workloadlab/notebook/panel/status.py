@@ -169,7 +169,8 @@ class StatusView:
         workload = state.workload
         assign(self.header, value=header_html(state, now))
         assign(self.badge, value=badge_html(workload.status, gone=state.gone))
-        assign(self.details, value=details_html(workload, now, state.connection_problem))
+        details = "" if state.gone else details_html(workload, now, state.connection_problem)
+        assign(self.details, value=details)  # a deleted workload has no conditions any more
         assign(self.logs, value=logs_html(state.logs))
         assign(self.timeline, value=timeline_html(state.timeline()))
 

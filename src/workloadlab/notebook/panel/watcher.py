@@ -335,6 +335,15 @@ def watcher_for(session: Session, workload_id: str) -> Watcher:
         return watcher
 
 
+def poke_watcher(session: Session, workload_id: str) -> None:
+    """Something just changed the workload (a magic): its watcher, if a panel has one, looks
+    now instead of at its next poll."""
+    with _registry_lock:
+        watcher = _watchers.get((session, workload_id))
+    if watcher is not None:
+        watcher.poke()
+
+
 def active_watchers() -> list[Watcher]:
     """Every watcher that has listeners."""
     with _registry_lock:

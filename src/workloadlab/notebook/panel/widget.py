@@ -116,6 +116,8 @@ class WorkloadPanel(FixedRepr, widgets.VBox):  # type: ignore[misc]
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._pending_artifact: Artifact | None = None
+        self._deployment_marker: str | None = None
+        """The newest ``deployment.*`` event seen: a new one means deployments changed."""
         self.session = session
         self.state = PanelState(workload, artifact, deployment)
         self.workload_id = workload.id
@@ -637,9 +639,23 @@ class WorkloadPanel(FixedRepr, widgets.VBox):  # type: ignore[misc]
         self._throttle.request()
 
     def events_changed(self, events: Sequence[Event]) -> None:
-        """The watcher's news: the newest events."""
+        """The watcher's news: the newest events (a deployment made or deleted elsewhere, e.g.
+        by ``%workload deploy``, shows up here first)."""
+        marker = next((e.id for e in events if e.event_type.startswith("deployment.")), None)
         with self._lock:
             self.state.events = list(events)
+            reload = marker is not None and marker != self._deployment_marker
+            self._deployment_marker = marker
+        if reload:
+            task = asyncio.get_running_loop().create_task(self._reload_deployment())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self._throttle.request()
+
+    async def _reload_deployment(self) -> None:
+        fresh = await actions.latest_deployment(self.session.client, self.state.workload.id)
+        with self._lock:
+            self.state.deployment = fresh
         self._throttle.request()
 
     def artifact_changed(self, artifact: Artifact) -> None:
