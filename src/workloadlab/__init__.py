@@ -33,24 +33,6 @@ if TYPE_CHECKING:
     )
     from workloadlab.notebook.panel import panel
 
-_ERRORS = {
-    "APIConnectionError",
-    "APIError",
-    "APIStatusError",
-    "APITimeoutError",
-    "AuthenticationError",
-    "BadRequestError",
-    "ConfigError",
-    "ConflictError",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "ServerError",
-    "UnprocessableEntityError",
-    "WaitTimeoutError",
-    "WorkloadErroredError",
-    "WorkloadlabError",
-}
 
 __all__ = [
     "APIConnectionError",
@@ -93,7 +75,7 @@ def __getattr__(name: str) -> Any:
         import workloadlab.errors as errors_module
 
         return errors_module
-    if name in _ERRORS:
+    if name in __all__ and name.endswith("Error"):
         import workloadlab.errors as errors_module
 
         return getattr(errors_module, name)
