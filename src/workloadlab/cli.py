@@ -12,7 +12,7 @@ import socket
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from workloadlab.connection import (
     ServerConnection,
@@ -139,6 +139,23 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _quiet_exit_server() -> type[Any]:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that a shutdown asked for with SIGTERM or Ctrl-C exits with
+        status 0 once it is done (it is the normal way to stop this server), where uvicorn
+        would raise the signal again and die of it."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return Server
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the server until SIGTERM or Ctrl-C, then stop every workload gracefully."""
     import uvicorn
@@ -204,7 +221,7 @@ def serve(args: argparse.Namespace) -> int:
             log_config=None,
         )
         try:
-            uvicorn.Server(config).run(sockets=[sock])
+            _quiet_exit_server()(config).run(sockets=[sock])
         finally:
             remove_connection(settings.data_dir, os.getpid())
             sock.close()
