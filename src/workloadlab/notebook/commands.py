@@ -13,7 +13,7 @@ import asyncio
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -111,10 +111,9 @@ class Context:
         self, workload: Workload, wanted: WorkloadStatus, action: str, start: Any = None
     ) -> Workload:
         """Run ``start`` (a coroutine, optional), then wait for ``wanted`` with a live line."""
-        progress = Progress(f"{action} {workload.name}")
         client = self.client
 
-        async def flow() -> Workload:
+        async def flow(progress: Progress) -> Workload:
             if start is not None:
                 await start
             return await client.workloads.wait_for_status(
@@ -124,18 +123,31 @@ class Context:
                 on_change=lambda w: progress.report(w.status.value),
             )
 
+        return self.watched(workload, action, flow)
+
+    def watched(
+        self,
+        workload: Workload,
+        action: str,
+        flow: Callable[[Progress], Coroutine[Any, Any, Workload]],
+    ) -> Workload:
+        """Run ``flow`` with a live progress line, and end the line with the outcome: the
+        status reached, the workload going errored, or Ctrl-C (the workload carries on)."""
+        progress = Progress(f"{action} {workload.name}")
         try:
-            result: Workload = self.run(flow(), progress)
-        except WorkloadErroredError as exc:
+            result: Workload = self.run(flow(progress), progress)
+        except WorkloadErroredError:
             progress.fail(f"✗ {workload.name} errored after {seconds(progress.elapsed)}")
-            raise exc from None
+            raise
         except KeyboardInterrupt:
             progress.fail(
                 f"⏹ stopped waiting after {seconds(progress.elapsed)} "
                 f"({workload.name} carries on; see `%workload status`)"
             )
             raise
-        progress.finish(f"✓ {workload.name} {wanted.value} after {seconds(progress.elapsed)}")
+        progress.finish(
+            f"✓ {workload.name} {result.status.value} after {seconds(progress.elapsed)}"
+        )
         return result
 
 
@@ -254,9 +266,8 @@ def restart(ctx: Context, args: argparse.Namespace) -> Workload:
     """Stop, wait for stopped, start, wait for running: the artifact's current spec goes live."""
     workload: Workload = ctx.run(ctx.client.workloads.get(ctx.resolve(args.id)))
     timeout = args.timeout if args.timeout is not None else ctx.timeout
-    progress = Progress(f"restarting {workload.name}")
 
-    async def flow() -> Workload:
+    async def flow(progress: Progress) -> Workload:
         return await ctx.client.workloads.restart(
             workload.id,
             wait=not args.no_wait,
@@ -264,19 +275,7 @@ def restart(ctx: Context, args: argparse.Namespace) -> Workload:
             on_change=lambda w: progress.report(w.status.value),
         )
 
-    try:
-        result: Workload = ctx.run(flow(), progress)
-    except WorkloadErroredError:
-        progress.fail(f"✗ {workload.name} errored after {seconds(progress.elapsed)}")
-        raise
-    except KeyboardInterrupt:
-        progress.fail(
-            f"⏹ stopped waiting after {seconds(progress.elapsed)} "
-            f"({workload.name} carries on; see `%workload status`)"
-        )
-        raise
-    progress.finish(f"✓ {workload.name} {result.status.value} after {seconds(progress.elapsed)}")
-    return result
+    return ctx.watched(workload, "restarting", flow)
 
 
 def stop(ctx: Context, args: argparse.Namespace) -> Workload:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import getpass
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from fastapi import Request
+from fastapi import Depends, Query, Request
 
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import Store, WorkloadRow
@@ -62,3 +62,11 @@ async def get_context(request: Request) -> ServerContext:
 def base_url(request: Request) -> str:
     """``scheme://host:port`` as the client reached this server (for absolute links)."""
     return str(request.base_url).rstrip("/")
+
+
+Context = Annotated[ServerContext, Depends(get_context)]
+"""A route parameter that receives the running server's context."""
+Offset = Annotated[int, Query(ge=0)]
+"""The ``offset`` query parameter of a list route."""
+Limit = Annotated[int, Query(ge=1, le=100)]
+"""The ``limit`` query parameter of a list route (at most 100; more is ``422``)."""

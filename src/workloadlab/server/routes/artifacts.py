@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from workloadlab.models import Artifact, InputArtifact, Page, UpdateArtifact
 from workloadlab.models.diff import diff_artifacts, needs_restart
-from workloadlab.server.context import ServerContext, get_context
+from workloadlab.server.context import Context, Limit, Offset, ServerContext
 from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
 from workloadlab.server.store import ArtifactRow
 from workloadlab.server.views import artifact_json, paged
 
 router = APIRouter(prefix="/registry/artifacts", tags=["artifacts"])
-
-Context = Annotated[ServerContext, Depends(get_context)]
 
 
 def _spec_wire(body: InputArtifact) -> dict[str, Any]:
@@ -87,8 +85,8 @@ async def create_artifact(body: InputArtifact, context: Context) -> Response:
 async def list_artifacts(
     request: Request,
     context: Context,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
     search: str | None = None,
     status: Annotated[list[str] | None, Query()] = None,
 ) -> Response:

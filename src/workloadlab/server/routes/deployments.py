@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from workloadlab.models import CreateDeployment, Deployment, Event, Page, UpdateDeployment
-from workloadlab.server.context import ServerContext, base_url, get_context
+from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
 from workloadlab.server.problems import Invalid, NotFound
 from workloadlab.server.store import DeploymentRow
 from workloadlab.server.views import deployment_json, event_json, paged
 
 router = APIRouter(prefix="/console/deployments", tags=["deployments"])
-
-Context = Annotated[ServerContext, Depends(get_context)]
-Offset = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def find_deployment(context: ServerContext, deployment_id: str) -> DeploymentRow:

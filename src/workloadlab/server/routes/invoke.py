@@ -6,21 +6,18 @@ Requests are streamed both ways with the prefix stripped. The caller's ``Authori
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from workloadlab.server.context import ServerContext, get_context
+from workloadlab.server.context import Context, ServerContext
 from workloadlab.server.problems import Unavailable
 from workloadlab.server.routes.deployments import find_deployment
 from workloadlab.server.routes.workloads import find_workload
 
 router = APIRouter(prefix="/endpoints", tags=["invoke"])
 
-Context = Annotated[ServerContext, Depends(get_context)]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 HOP_BY_HOP = {
     "connection",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from workloadlab.models import LogRecord, Page
-from workloadlab.server.context import ServerContext, get_context
+from workloadlab.server.context import Context, Offset
 from workloadlab.server.problems import Invalid
 from workloadlab.server.routes.workloads import find_workload
 from workloadlab.server.views import log_json, paged
@@ -22,8 +22,8 @@ LEVELS = ("debug", "info", "warning", "error", "critical")
 async def workload_logs(
     workload_id: str,
     request: Request,
-    context: Annotated[ServerContext, Depends(get_context)],
-    offset: Annotated[int, Query(ge=0)] = 0,
+    context: Context,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     start_time: Annotated[str | None, Query(alias="startTime")] = None,
     end_time: Annotated[str | None, Query(alias="endTime")] = None,

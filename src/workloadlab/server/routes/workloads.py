@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from workloadlab.models import (
@@ -16,7 +16,7 @@ from workloadlab.models import (
     format_timestamp,
     utcnow,
 )
-from workloadlab.server.context import ServerContext, base_url, get_context
+from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
 from workloadlab.server.problems import Conflict, NotFound
 from workloadlab.server.routes.artifacts import create_artifact_row
 from workloadlab.server.store import WorkloadRow
@@ -24,10 +24,6 @@ from workloadlab.server.supervisor import record_status
 from workloadlab.server.views import API_PREFIX, event_json, paged
 
 router = APIRouter(prefix="/console/workloads", tags=["workloads"])
-
-Context = Annotated[ServerContext, Depends(get_context)]
-Offset = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1, le=100)]
 
 
 def find_workload(context: ServerContext, workload_id: str) -> WorkloadRow:
