@@ -116,6 +116,16 @@ def _bad_bodies() -> list[tuple[str, dict[str, Any], list[Any]]]:
         )
     )
 
+    bad_header = copy.deepcopy(good)
+    _primary(bad_header)["readinessProbe"]["httpHeaders"] = {"X-Token": "a\r\nX-Injected: 1"}
+    cases.append(
+        (
+            "header with a line break",
+            bad_header,
+            ["spec", "containerGroups", 0, "containers", 0, "readinessProbe", "httpHeaders"],
+        )
+    )
+
     unknown = copy.deepcopy(good)
     _primary(unknown)["imageURI"] = "typo"
     cases.append(

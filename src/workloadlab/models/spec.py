@@ -7,6 +7,7 @@ reject the same mistakes with the same field paths.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -14,6 +15,8 @@ from pydantic import Field, field_validator
 from workloadlab.models.base import RequestModel
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP header name (RFC 9110 token)."""
 
 
 class EnvironmentVar(RequestModel):
@@ -36,6 +39,16 @@ class Probe(RequestModel):
     timeout_seconds: float = Field(default=1, gt=0)
     failure_threshold: int = Field(default=3, ge=1)
     success_threshold: int = Field(default=1, ge=1)
+
+    @field_validator("http_headers")
+    @classmethod
+    def _headers_are_http(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for name, header in (value or {}).items():
+            if not HEADER_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an HTTP header name")
+            if any(char in header for char in "\r\n\0"):
+                raise ValueError(f"the value of header {name!r} has a line break or NUL")
+        return value
 
 
 class ResourceRequest(RequestModel):

@@ -315,7 +315,9 @@ def _signal_group(pgid: int, pid: int, sig: signal.Signals) -> None:
 
 
 def _group_alive(pgid: int) -> bool:
-    """Whether any live (non-zombie) process is left in the group."""
+    """Whether any live (non-zombie) process is left in the group: one signal when it is
+    empty (the usual case, and the cheap one), a scan of ``/proc`` otherwise (zombies count
+    for the kernel but not here)."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -416,9 +418,12 @@ class ProcessInstance:
     async def _watch(self) -> Exit:
         try:
             await self._until_exited()
-            # The leader is a zombie (if it is our child), so the group id cannot be reused yet.
-            await self._kill_rest_of_group()
+            # Kill the rest of the group while the leader is a zombie (if it is our child): its
+            # pid, and so the group id, cannot belong to anybody else yet. Then reap it; the
+            # group id stays reserved for as long as any member is left.
+            _signal_group(self.pgid, self.pid, signal.SIGKILL)
             exit_code = self._reap()
+            await self._until_group_gone()
             await self._tailer.finish()
             return Exit(exit_code, describe_exit(exit_code))
         finally:
@@ -474,17 +479,18 @@ class ProcessInstance:
             pass
         return False
 
-    async def _kill_rest_of_group(self) -> None:
+    async def _until_group_gone(self) -> None:
+        """Return once no live process is left in the group (SIGKILLing stragglers)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + GROUP_KILL_TIMEOUT
         while True:
-            _signal_group(self.pgid, self.pid, signal.SIGKILL)
             if not _group_alive(self.pgid):
                 return
             if loop.time() > deadline:
                 logger.warning("process group %d of %s survives SIGKILL", self.pgid, self)
                 return
             await asyncio.sleep(0.02)
+            _signal_group(self.pgid, self.pid, signal.SIGKILL)
 
     def _reap(self) -> int | None:
         """The exit status if the process was our child (reaping it), else ``None``."""

@@ -341,9 +341,7 @@ class WorkloadSupervisor:
                 results = await asyncio.gather(
                     *(
                         self.parent.prober.check(
-                            s.probe,
-                            container,
-                            instance.port_for(s.probe.port or container.port or 0),
+                            s.probe, instance.port_for(s.probe.port or container.port or 0)
                         )
                         for s in due
                     )
