@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 
 import httpx
 
@@ -166,3 +167,43 @@ def test_invoke_proxy_streams_bodies_and_strips_the_token(api: httpx.Client) -> 
     assert forwarded["x-trace"] == "abc"
     assert "authorization" not in forwarded, "the server's token must not reach the app"
     api.delete(f"/console/workloads/{workload_id}")
+
+
+def test_get_shows_every_change_at_once(api: httpx.Client) -> None:
+    """GET of a workload is answered from a rendering reused while nothing changes: a change
+    to the workload, to its artifact or to its logs must show in the very next GET."""
+    created = api.post(
+        "/console/workloads/", json={"name": "fresh", "artifact": hello_spec(free_port())}
+    ).json()
+    workload_id, artifact_id = created["id"], created["artifactId"]
+    running = wait_status(api, workload_id, "running")
+    assert api.get(f"/console/workloads/{workload_id}/").json() == running  # reused
+    host_alias = api.get(
+        f"/console/workloads/{workload_id}/", headers={"Host": "localhost:1234"}
+    ).json()
+    assert host_alias["endpoint"].startswith("http://localhost:1234/")  # not another's links
+
+    api.patch(f"/registry/artifacts/{artifact_id}", json={"name": "renamed"}).raise_for_status()
+    assert api.get(f"/console/workloads/{workload_id}/").json()["artifact"]["name"] == "renamed"
+
+    assert api.get(f"/endpoints/workloads/{workload_id}/ping-from-test").status_code == 200
+    tail = wait_until_logged(api, workload_id, "ping-from-test")
+    assert any("ping-from-test" in line for line in tail)
+
+    api.post(f"/console/workloads/{workload_id}/stop").raise_for_status()
+    assert api.get(f"/console/workloads/{workload_id}/").json()["status"] in ("stopping", "stopped")
+    api.delete(f"/console/workloads/{workload_id}").raise_for_status()
+    assert api.get(f"/console/workloads/{workload_id}/").status_code == 404
+
+
+def wait_until_logged(api: httpx.Client, workload_id: str, text: str) -> list[str]:
+    """The workload's log tail once a line containing ``text`` is in it (the app logs each
+    request; the server reads its output every 50 ms)."""
+    deadline = time.monotonic() + 10.0
+    while True:
+        tail: list[str] = api.get(f"/console/workloads/{workload_id}/").json()["statusDetails"][
+            "logTail"
+        ]
+        if any(text in line for line in tail) or time.monotonic() > deadline:
+            return tail
+        time.sleep(0.02)

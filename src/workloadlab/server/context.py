@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -14,6 +15,14 @@ from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import Store, WorkloadRow
 from workloadlab.server.supervisor import Supervisor
 from workloadlab.server.views import workload_json
+
+RENDERED_CACHE_SIZE = 256
+"""Workload bodies kept for reuse (each is dropped by the next change anyway)."""
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON, the way FastAPI's ``JSONResponse`` renders it."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def local_user() -> dict[str, Any]:
@@ -40,6 +49,29 @@ class ServerContext:
     def actor(self) -> str:
         """The actor id written into events the user causes."""
         return str(self.user["id"])
+
+    _rendered: dict[tuple[str, str], tuple[int, bytes]] = field(default_factory=dict, repr=False)
+
+    def workload_body(self, workload_id: str, base_url: str) -> bytes | None:
+        """A workload's JSON as ``GET`` answers it, or ``None`` if there is no such workload.
+
+        Reused while the store has not changed since it was rendered: clients poll this (the
+        panel, ``wait_for_status``, curl loops) far more often than anything changes.
+        """
+        key = (workload_id, base_url)
+        version = self.store.version
+        cached = self._rendered.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        row = self.store.get_workload(workload_id)
+        if row is None:
+            return None
+        body = json_bytes(self.workload_json(row, base_url))
+        if version is not None:
+            if len(self._rendered) >= RENDERED_CACHE_SIZE:
+                self._rendered.clear()
+            self._rendered[key] = (version, body)
+        return body
 
     def workload_json(self, row: WorkloadRow, base_url: str) -> dict[str, Any]:
         """A workload as the API returns it, with this server's settings."""

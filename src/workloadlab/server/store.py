@@ -228,6 +228,14 @@ class Store:
                 (str(SCHEMA_VERSION),),
             )
 
+    @property
+    def version(self) -> int | None:
+        """A number that changes whenever this store changes a row (SQLite's count of rows
+        changed on this connection, which is the only writer), so that something rendered
+        from the store can be reused until it does; ``None`` inside a transaction, whose
+        changes may yet be rolled back."""
+        return None if self._depth else self._db.total_changes
+
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
         self._db.close()

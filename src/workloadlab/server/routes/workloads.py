@@ -97,8 +97,10 @@ async def list_workloads(
 @router.get("/{workload_id}", response_model=Workload)
 async def get_workload(workload_id: str, request: Request, context: Context) -> Response:
     """One workload with its status details and log tail."""
-    row = find_workload(context, workload_id)
-    return JSONResponse(context.workload_json(row, base_url(request)))
+    body = context.workload_body(workload_id, base_url(request))
+    if body is None:
+        raise NotFound(f"Workload {workload_id} not found")
+    return Response(body, media_type="application/json")
 
 
 @router.delete("/{workload_id}", status_code=204)
