@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--grace-period", type=_duration, default=None, help="SIGTERM to SIGKILL (30s)"
     )
     timing.add_argument(
+        "--stop-answer-wait",
+        type=_duration,
+        default=None,
+        help="POST stop answers once stopped, or after this long (2s)",
+    )
+    timing.add_argument(
         "--backoff-base", type=_duration, default=None, help="first crash restart delay (10s)"
     )
     timing.add_argument("--backoff-cap", type=_duration, default=None, help="at most (5m)")
@@ -173,6 +179,7 @@ def serve(args: argparse.Namespace) -> int:
     for name in (
         "draft_ttl",
         "grace_period",
+        "stop_answer_wait",
         "backoff_base",
         "backoff_cap",
         "backoff_reset",

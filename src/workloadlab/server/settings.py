@@ -35,6 +35,10 @@ class Timings:
 
     grace_period: float = 30.0
     """SIGTERM to SIGKILL."""
+    stop_answer_wait: float = 2.0
+    """How long ``POST .../stop`` waits for the workload to be stopped before it answers
+    (``202`` either way). Most apps stop well within it, so a ``start`` sent right after the
+    answer succeeds instead of meeting ``409``, as with ``docker stop``."""
     backoff_base: float = 10.0
     """First restart delay after a crash or liveness failure; doubles each time."""
     backoff_cap: float = 300.0
@@ -42,8 +46,9 @@ class Timings:
     """Healthy this long and the backoff starts again from the base."""
     crash_limit: int = 5
     """Restarts in a row without becoming healthy before the workload is ``errored``."""
-    probe_first_gap: float = 0.005
-    """Gap of the quick startup/readiness probing right after a start."""
+    probe_first_gap: float = 0.002
+    """Gap of the quick startup/readiness probing right after a start (a try while nothing
+    listens yet is a refused connect: microseconds)."""
     probe_flat_window: float = 1.0
     """For this long after a start the quick gap stays at its first value; then it grows."""
     probe_gap_growth: float = 1.5

@@ -83,6 +83,13 @@ class Supervisor:
         self._workloads[workload_id] = supervisor
         return supervisor
 
+    async def wait_stopped(self, workload_id: str) -> None:
+        """Return once the workload's task, kicked after its desired state became
+        ``stopped``, has stopped it (callers bound the wait)."""
+        supervisor = self._workloads.get(workload_id)
+        if supervisor is not None:
+            await supervisor.stopped.wait()
+
     def kick(self, workload_id: str) -> None:
         """Tell a workload's task that its desired state may have changed."""
         supervisor = self._workloads.get(workload_id)
@@ -185,6 +192,8 @@ class WorkloadSupervisor:
         self._keep_status = True
         self._wake_event = asyncio.Event()
         self._wake_event.set()
+        self.stopped = asyncio.Event()
+        """Set while the task rests with its instance stopped (cleared by every wake)."""
         self._loop = asyncio.get_running_loop()
         if instance is not None:
             row = self.store.get_workload(workload_id)
@@ -204,6 +213,7 @@ class WorkloadSupervisor:
 
     def wake(self) -> None:
         """Re-read the row soon."""
+        self.stopped.clear()
         self._wake_event.set()
 
     async def retire(self, *, keep_status: bool = True) -> None:
@@ -229,6 +239,8 @@ class WorkloadSupervisor:
                     row = self.store.get_workload(self.id)
                     if row is not None and row.status != "stopped":
                         self._set_status(row, "stopped", conditions=[], running_since=None)
+                    if not self._wake_event.is_set():
+                        self.stopped.set()
                     await self._wake_event.wait()
                     continue
                 if self.instance is not None and self.instance_generation != row.generation:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -32,6 +33,17 @@ def find_workload(context: ServerContext, workload_id: str) -> WorkloadRow:
     if row is None:
         raise NotFound(f"Workload {workload_id} not found")
     return row
+
+
+def _audit(context: ServerContext, row: WorkloadRow, event_type: str) -> None:
+    """Record that the user did ``event_type`` (``workload.started``…) to the workload."""
+    context.store.add_event(
+        event_type,
+        actor_id=context.actor,
+        entity_type="workload",
+        entity_id=row.id,
+        workload_id=row.id,
+    )
 
 
 def _operation(request: Request, row: WorkloadRow, message: str, status: int) -> JSONResponse:
@@ -152,36 +164,32 @@ async def start_workload(workload_id: str, request: Request, context: Context) -
             started_at=format_timestamp(utcnow()),
             restart_count=0,
         )
-        context.store.add_event(
-            "workload.started",
-            actor_id=context.actor,
-            entity_type="workload",
-            entity_id=row.id,
-            workload_id=row.id,
-        )
+        _audit(context, row, "workload.started")
     context.supervisor.kick(row.id)
     return _operation(request, row, "Workload start has been requested.", 202)
 
 
 @router.post("/{workload_id}/stop", response_model=Operation, status_code=202)
 async def stop_workload(workload_id: str, request: Request, context: Context) -> Response:
-    """Stop a workload (SIGTERM, grace period, SIGKILL); its desired state becomes stopped."""
+    """Stop a workload (SIGTERM, grace period, SIGKILL); its desired state becomes stopped.
+
+    Answers once it is stopped, or after ``stop_answer_wait`` if stopping takes longer (it goes
+    on; ``trackVia`` shows when it is done): ``202`` either way, as the contract says.
+    """
     row = find_workload(context, workload_id)
     if row.status == "stopped":
         return _operation(request, row, "Workload is already stopped.", 200)
-    if row.desired == "stopped":
-        return _operation(request, row, "Workload stop has been requested.", 202)
-    with context.store.transaction():
-        record_status(context.store, row, "stopping", actor=context.actor, desired="stopped")
-        context.store.add_event(
-            "workload.stopped",
-            actor_id=context.actor,
-            entity_type="workload",
-            entity_id=row.id,
-            workload_id=row.id,
-        )
-    context.supervisor.kick(row.id)
-    return _operation(request, row, "Workload stop has been requested.", 202)
+    if row.desired != "stopped":
+        with context.store.transaction():
+            record_status(context.store, row, "stopping", actor=context.actor, desired="stopped")
+            _audit(context, row, "workload.stopped")
+        context.supervisor.kick(row.id)
+    try:
+        async with asyncio.timeout(context.settings.timings.stop_answer_wait):
+            await context.supervisor.wait_stopped(row.id)
+    except TimeoutError:
+        return _operation(request, row, "Workload stop has been requested; it is stopping.", 202)
+    return _operation(request, row, "Workload has stopped.", 202)
 
 
 @router.get("/{workload_id}/events", response_model=Page[Event])
