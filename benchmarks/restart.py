@@ -20,6 +20,9 @@ is ``podman run -d`` of the same image with the same port and environment, then 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
+import json
 import os
 import statistics
 import subprocess
@@ -27,12 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from _common import (
     HELLO_ARGV,
-    api_client,
+    TOKEN,
     free_port,
     goal_text,
     hello_env,
@@ -41,7 +43,6 @@ from _common import (
     percentile,
     print_table,
     stop_process,
-    wait_status,
 )
 
 GOAL = 1.25
@@ -50,14 +51,78 @@ GREETING = "bench"
 PODMAN_DIR = Path(os.environ.get("WORKLOADLAB_PODMAN_DIR", "/tmp/workloadlab-podman"))
 
 
-def restart_once(client: httpx.Client, workload_id: str, interval: float) -> tuple[float, float]:
+class LightApi:
+    """The API over one keep-alive :mod:`http.client` connection.
+
+    Both sides of this benchmark poll every few milliseconds while the app starts, on a
+    machine with two cores: httpx spends several times more CPU per request than this, enough
+    to slow the app's start-up measurably (the floor's polls are refused connections, which
+    cost little either way). So both sides poll with :mod:`http.client`.
+    """
+
+    def __init__(self, endpoint: str) -> None:
+        parts = urlsplit(endpoint)
+        self._prefix = parts.path
+        self._headers = {"Authorization": f"Bearer {TOKEN}"}
+        self._connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port or 80, timeout=30.0
+        )
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        """Send a request; return the answer's JSON (RuntimeError for a 4xx or 5xx)."""
+        headers = dict(self._headers)
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        self._connection.request(method, self._prefix + path, body=payload, headers=headers)
+        response = self._connection.getresponse()
+        content = response.read()
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {path} answered {response.status}: {content[:300]!r}")
+        return json.loads(content) if content else None
+
+    def wait_status(
+        self, workload_id: str, status: str, interval: float, timeout: float = 30.0
+    ) -> dict[str, Any]:
+        """GET the workload every ``interval`` seconds until it has ``status``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            workload: dict[str, Any] = self.request("GET", f"/console/workloads/{workload_id}/")
+            if workload["status"] == status:
+                return workload
+            if workload["status"] == "errored":
+                raise RuntimeError(f"workload errored: {workload['statusDetails']}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"workload not {status} within {timeout} s")
+            time.sleep(interval)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._connection.close()
+
+
+def answers_ready(port: int) -> bool:
+    """Whether ``GET /readyz`` on a fresh connection (no keep-alive, like the server's prober)
+    answers ``200``."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5.0)
+    try:
+        connection.request("GET", "/readyz")
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def restart_once(api: LightApi, workload_id: str, interval: float) -> tuple[float, float]:
     """One stop + start through the API; returns (stop part, whole) in seconds."""
     t0 = time.perf_counter()
-    client.post(f"/console/workloads/{workload_id}/stop").raise_for_status()
-    wait_status(client, workload_id, "stopped", interval)
+    api.request("POST", f"/console/workloads/{workload_id}/stop")
+    api.wait_status(workload_id, "stopped", interval)
     t_stopped = time.perf_counter()
-    client.post(f"/console/workloads/{workload_id}/start").raise_for_status()
-    wait_status(client, workload_id, "running", interval)
+    api.request("POST", f"/console/workloads/{workload_id}/start")
+    api.wait_status(workload_id, "running", interval)
     t1 = time.perf_counter()
     return t_stopped - t0, t1 - t0
 
@@ -67,13 +132,7 @@ def floor_once(port: int, workload_id: str, log_path: Path, interval: float) -> 
     returns the seconds that took (the floor), and those of the SIGTERM and wait afterwards
     (shown for reference only: the app's own share of any stop)."""
     env = hello_env(port, GREETING, workload_id)
-    url = f"http://127.0.0.1:{port}/readyz"
-    # No keep-alive, like the server's prober: every poll is a fresh connection.
-    limits = httpx.Limits(max_keepalive_connections=0)
-    with (
-        httpx.Client(trust_env=False, timeout=5.0, limits=limits) as poller,
-        open(log_path, "ab") as log,
-    ):
+    with open(log_path, "ab") as log:
         t0 = time.perf_counter()
         process = subprocess.Popen(
             HELLO_ARGV,
@@ -85,12 +144,7 @@ def floor_once(port: int, workload_id: str, log_path: Path, interval: float) -> 
         )
         try:
             deadline = time.monotonic() + 30.0
-            while True:
-                try:
-                    if poller.get(url).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
+            while not answers_ready(port):
                 if process.poll() is not None:
                     raise RuntimeError(f"the example app exited with {process.returncode}")
                 if time.monotonic() > deadline:
@@ -132,38 +186,30 @@ def container_floor_once(port: int, image: str, interval: float) -> tuple[float,
     loopback port, same environment) and poll ``/readyz`` until 200; returns the seconds that
     took (the floor), and those of ``podman rm -f`` afterwards (for reference only)."""
     host_port = free_port()
-    url = f"http://127.0.0.1:{host_port}/readyz"
-    limits = httpx.Limits(max_keepalive_connections=0)
-    with httpx.Client(trust_env=False, timeout=5.0, limits=limits) as poller:
-        t0 = time.perf_counter()
-        run = subprocess.run(
-            [
-                *("podman", "run", "-d", "-p", f"127.0.0.1:{host_port}:{port}"),
-                *("-e", f"PORT={port}", "-e", f"GREETING={GREETING}", image),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
+    t0 = time.perf_counter()
+    run = subprocess.run(
+        [
+            *("podman", "run", "-d", "-p", f"127.0.0.1:{host_port}:{port}"),
+            *("-e", f"PORT={port}", "-e", f"GREETING={GREETING}", image),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    container_id = run.stdout.strip()
+    try:
+        deadline = time.monotonic() + 30.0
+        while not answers_ready(host_port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the container did not get ready within 30 s")
+            time.sleep(interval)
+        elapsed = time.perf_counter() - t0
+    finally:
+        t_stop = time.perf_counter()
+        subprocess.run(
+            ["podman", "rm", "-f", "-t", "3", container_id], capture_output=True, check=True
         )
-        container_id = run.stdout.strip()
-        try:
-            deadline = time.monotonic() + 30.0
-            while True:
-                try:
-                    if poller.get(url).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the container did not get ready within 30 s")
-                time.sleep(interval)
-            elapsed = time.perf_counter() - t0
-        finally:
-            t_stop = time.perf_counter()
-            subprocess.run(
-                ["podman", "rm", "-f", "-t", "3", container_id], capture_output=True, check=True
-            )
-            stopped = time.perf_counter() - t_stop
+        stopped = time.perf_counter() - t_stop
     return elapsed, stopped
 
 
@@ -192,23 +238,22 @@ def main() -> int:
         floor_log = Path(tmp) / "floor.log"
         with (
             local_server(data_dir, "--runtime", args.runtime, "--grace-period", "3s") as endpoint,
-            api_client(endpoint) as client,
+            contextlib.closing(LightApi(endpoint)) as api,
         ):
             app_port = free_port()
             artifact = container_spec(app_port, image) if image else hello_spec(app_port, GREETING)
-            response = client.post(
-                "/console/workloads/", json={"name": "bench-restart", "artifact": artifact}
+            created = api.request(
+                "POST", "/console/workloads/", {"name": "bench-restart", "artifact": artifact}
             )
-            response.raise_for_status()
-            workload_id = response.json()["id"]
-            wait_status(client, workload_id, "running", args.interval)
+            workload_id = created["id"]
+            api.wait_status(workload_id, "running", args.interval)
             floor_port = free_port()
             for i in range(args.warmup + args.repeat):
                 # Alternate which goes first, so drift and caches favour neither.
                 pair = ("ours", "floor") if i % 2 == 0 else ("floor", "ours")
                 for which in pair:
                     if which == "ours":
-                        stop_part, whole = restart_once(client, workload_id, args.interval)
+                        stop_part, whole = restart_once(api, workload_id, args.interval)
                         if i >= args.warmup:
                             stops.append(stop_part)
                             restarts.append(whole)
@@ -221,7 +266,7 @@ def main() -> int:
                         if i >= args.warmup:
                             floors.append(elapsed)
                             app_stops.append(stopped)
-            client.delete(f"/console/workloads/{workload_id}/").raise_for_status()
+            api.request("DELETE", f"/console/workloads/{workload_id}/")
 
     starts = [whole - stop for whole, stop in zip(restarts, stops, strict=True)]
 
