@@ -11,13 +11,23 @@ import httpx
 
 from harness import free_port, hello_spec, running_server, wait_status
 
-IGNORES_SIGTERM = [
+DRAINS_SLOWLY = [
     sys.executable,
     "-c",
-    "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); signal.signal = print; "
+    "import signal; "
+    "signal.signal(signal.SIGTERM, lambda *_: print('draining, slowly', flush=True)); "
+    "signal.signal = lambda *_: None; "
     "from workloadlab.examples.hello import main; main()",
 ]
-"""The example app, deaf to SIGTERM: only the SIGKILL after the grace period stops it."""
+"""The example app, which only says so on SIGTERM: the SIGKILL after the grace period stops
+it."""
+
+
+def _log_tail(api: httpx.Client, workload_id: str) -> list[str]:
+    tail: list[str] = api.get(f"/console/workloads/{workload_id}/").json()["statusDetails"][
+        "logTail"
+    ]
+    return tail
 
 
 def test_stop_answers_once_stopped_and_a_start_right_after_works(api: httpx.Client) -> None:
@@ -31,6 +41,7 @@ def test_stop_answers_once_stopped_and_a_start_right_after_works(api: httpx.Clie
         assert stop.status_code == 202
         assert stop.json()["status"] == "Workload has stopped."
         assert api.get(f"/console/workloads/{workload_id}/").json()["status"] == "stopped"
+        assert _log_tail(api, workload_id)[-1] == "hello: stopping (SIGTERM)"  # stored with it
         start = api.post(f"/console/workloads/{workload_id}/start")
         assert start.status_code == 202, start.text  # not 409: it is stopped already
         wait_status(api, workload_id, "running")
@@ -39,10 +50,10 @@ def test_stop_answers_once_stopped_and_a_start_right_after_works(api: httpx.Clie
 
 def test_a_slow_stop_is_answered_at_the_bound_and_finishes_later(data_dir: Path) -> None:
     wait = 0.3
-    grace = 1.5
+    grace = 3.0
     options = ("--stop-answer-wait", f"{wait}s", "--grace-period", f"{grace}s")
     with running_server(data_dir, *options) as server, server.client() as api:
-        spec = hello_spec(free_port(), entrypoint=IGNORES_SIGTERM)
+        spec = hello_spec(free_port(), entrypoint=DRAINS_SLOWLY)
         created = api.post("/console/workloads/", json={"name": "deaf", "artifact": spec})
         workload_id = created.json()["id"]
         wait_status(api, workload_id, "running")
@@ -53,8 +64,14 @@ def test_a_slow_stop_is_answered_at_the_bound_and_finishes_later(data_dir: Path)
         assert "stopping" in stop.json()["status"]
         assert wait <= answered < grace
         assert api.get(f"/console/workloads/{workload_id}/").json()["status"] == "stopping"
+        # What it prints while stopping is stored during the stop, not only at its end.
+        while "draining, slowly" not in _log_tail(api, workload_id):
+            assert time.monotonic() - began < grace - 0.5, "not stored during the stop"
+            time.sleep(0.02)
         again = api.post(f"/console/workloads/{workload_id}/stop")  # a retry waits the same
         assert again.status_code == 202
         assert "stopping" in again.json()["status"]
+        assert time.monotonic() - began < grace
         wait_status(api, workload_id, "stopped", timeout=grace + 5)
         assert time.monotonic() - began >= grace  # it took the SIGKILL
+        assert _log_tail(api, workload_id).count("draining, slowly") == 1

@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="POST stop answers once stopped, or after this long (2s)",
     )
     timing.add_argument(
+        "--probe-first-gap",
+        type=_duration,
+        default=None,
+        help="gap of the quick startup/readiness probing right after a start (2ms)",
+    )
+    timing.add_argument(
         "--backoff-base", type=_duration, default=None, help="first crash restart delay (10s)"
     )
     timing.add_argument("--backoff-cap", type=_duration, default=None, help="at most (5m)")
@@ -180,6 +186,7 @@ def serve(args: argparse.Namespace) -> int:
         "draft_ttl",
         "grace_period",
         "stop_answer_wait",
+        "probe_first_gap",
         "backoff_base",
         "backoff_cap",
         "backoff_reset",
