@@ -75,3 +75,26 @@ def test_a_slow_stop_is_answered_at_the_bound_and_finishes_later(data_dir: Path)
         wait_status(api, workload_id, "stopped", timeout=grace + 5)
         assert time.monotonic() - began >= grace  # it took the SIGKILL
         assert _log_tail(api, workload_id).count("draining, slowly") == 1
+
+
+def test_an_app_that_exits_at_once_on_sigterm_is_stopped_not_crashed(api: httpx.Client) -> None:
+    """The stop signal goes out before the stop is committed, so the app may be gone before
+    its task has read the request: that is a stop, never a crash to restart."""
+    instant = ["sh", "-c", 'trap "exit 0" TERM; while :; do sleep 0.01; done']
+    spec = hello_spec(free_port(), entrypoint=instant, readinessProbe=None)
+    created = api.post("/console/workloads/", json={"name": "instant", "artifact": spec}).json()
+    workload_id = created["id"]
+    wait_status(api, workload_id, "running")
+    for _ in range(5):
+        stop = api.post(f"/console/workloads/{workload_id}/stop")
+        assert stop.json()["status"] == "Workload has stopped."
+        stopped = api.get(f"/console/workloads/{workload_id}/").json()
+        assert stopped["status"] == "stopped"
+        assert stopped["restartCount"] == 0
+        assert "restarting" not in stopped["statusDetails"].get("message", "")
+        api.post(f"/console/workloads/{workload_id}/start").raise_for_status()
+        wait_status(api, workload_id, "running")
+    events = api.get(f"/console/workloads/{workload_id}/events", params={"limit": 100}).json()
+    changes = [e["details"] for e in events["data"] if e["eventType"] == "workload.statusChanged"]
+    assert not [c for c in changes if "restarting" in c.get("message", "")]
+    api.delete(f"/console/workloads/{workload_id}").raise_for_status()

@@ -365,6 +365,27 @@ async def test_stop_sigkills_a_group_that_ignores_sigterm_after_the_grace_period
     assert not procinfo.is_running(instance.pid, instance.start_time)
 
 
+async def test_terminate_signals_once_and_stop_counts_the_grace_from_it(
+    runtime: ProcessRuntime,
+) -> None:
+    # Says so on each TERM and carries on: only the SIGKILL at the end of the grace stops it.
+    script = 'trap "echo TERM" TERM; echo up; while true; do sleep 0.02; done'
+    sink = Sink()
+    instance = await runtime.start(WL, make_spec(["sh", "-c", script], free_port()), sink)
+    await sink.wait_message("up")
+    started = time.monotonic()
+    instance.terminate()
+    instance.terminate()  # once is enough
+    await sink.wait_message("TERM")
+    grace = 1.0
+    await asyncio.sleep(0.6)  # time passing between the two is the point: no event to await
+    exit = await instance.stop(grace)
+    elapsed = time.monotonic() - started
+    assert exit == Exit(-9, "killed by signal 9 (SIGKILL)")
+    assert grace <= elapsed < grace + 0.4  # from terminate(), not from stop()
+    assert sink.messages.count("TERM") == 1
+
+
 async def test_stop_leaves_no_orphan_of_a_shell_with_a_child(runtime: ProcessRuntime) -> None:
     sink = Sink()
     spec = make_spec(["sh", "-c", 'sleep 60 & echo "child=$!"; wait'], free_port())

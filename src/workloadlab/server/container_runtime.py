@@ -582,6 +582,9 @@ class ContainerInstance:
         """Return once every container has ended and its output is stored."""
         return await asyncio.shield(self._watcher)
 
+    def terminate(self) -> None:
+        """Nothing ahead of :meth:`stop`: signalling a container is a call to the engine."""
+
     async def stop(self, grace_period: float) -> Exit:
         """Stop signal to every container, up to ``grace_period`` seconds, then SIGKILL."""
         if not self._watcher.done():

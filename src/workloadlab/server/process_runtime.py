@@ -357,6 +357,7 @@ class ProcessInstance:
         self._pidfd = pidfd
         self._child = child
         self._polled_code: int | None = None
+        self._terminated_at: float | None = None
         self._on_done = on_done
         self._tailer = _Tailer(
             logs_dir, workload_id, offsets, container_name, on_logs, lambda: self.state
@@ -399,11 +400,20 @@ class ProcessInstance:
         """Return once the process has ended, its group is gone and its output is delivered."""
         return await asyncio.shield(self._watcher)
 
+    def terminate(self) -> None:
+        """SIGTERM the group now (once)."""
+        if self._watcher.done() or self._terminated_at is not None:
+            return
+        _signal_group(self.pgid, self.pid, signal.SIGTERM)
+        self._terminated_at = asyncio.get_running_loop().time()
+
     async def stop(self, grace_period: float) -> Exit:
         """SIGTERM the group, wait up to ``grace_period`` seconds, then SIGKILL it."""
         if not self._watcher.done():
-            _signal_group(self.pgid, self.pid, signal.SIGTERM)
-            await asyncio.wait({self._watcher}, timeout=max(grace_period, 0.0))
+            self.terminate()
+            signalled = self._terminated_at or asyncio.get_running_loop().time()
+            waited = asyncio.get_running_loop().time() - signalled
+            await asyncio.wait({self._watcher}, timeout=max(grace_period - waited, 0.0))
             if not self._watcher.done():
                 _signal_group(self.pgid, self.pid, signal.SIGKILL)
         return await asyncio.shield(self._watcher)

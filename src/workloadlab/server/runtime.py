@@ -53,6 +53,11 @@ class Instance(Protocol):
     async def wait(self) -> Exit:
         """Return once the instance has ended (for any reason)."""
 
+    def terminate(self) -> None:
+        """Send the stop signal now, without waiting; a :meth:`stop` that follows does not
+        signal again and counts its grace period from here. (A runtime whose signals take a
+        round trip may leave it all to :meth:`stop`.)"""
+
     async def stop(self, grace_period: float) -> Exit:
         """SIGTERM, wait up to ``grace_period`` seconds, then SIGKILL; return how it ended."""
 

@@ -93,6 +93,14 @@ class Supervisor:
         if supervisor is not None:
             await supervisor.stopped.wait()
 
+    def terminate(self, workload_id: str) -> None:
+        """Signal a workload's instance to stop right away, ahead of its task, which stops it
+        for good once kicked: a stop request commits the desired state meanwhile, so the
+        app's own shutdown and that commit's fsync overlap."""
+        supervisor = self._workloads.get(workload_id)
+        if supervisor is not None and supervisor.instance is not None:
+            supervisor.instance.terminate()
+
     def kick(self, workload_id: str) -> None:
         """Tell a workload's task that its desired state may have changed."""
         supervisor = self._workloads.get(workload_id)
@@ -446,6 +454,8 @@ class WorkloadSupervisor:
             self.instance = None
             self.ready = False
             self.store.update_workload(self.id, touch=False, runtime_state=None)
+            if row.desired != "running" or row.generation != self.instance_generation:
+                return  # it was asked to stop (signalled ahead of this task): no crash
             noun = "container" if self.parent.runtime.name == "container" else "process"
             why = f"the {noun} {exit_.message}"
             if not was_ready and row.restart_count == 0 and self.crashes == 0:

@@ -180,6 +180,7 @@ async def stop_workload(workload_id: str, request: Request, context: Context) ->
     if row.status == "stopped":
         return _operation(request, row, "Workload is already stopped.", 200)
     if row.desired != "stopped":
+        context.supervisor.terminate(row.id)  # its shutdown overlaps the commit's fsync
         with context.store.transaction():
             record_status(context.store, row, "stopping", actor=context.actor, desired="stopped")
             _audit(context, row, "workload.stopped")
