@@ -5,7 +5,7 @@ until ``running`` (wall time of the whole, and of its stop and start parts).
 Against: the floor, measured in the same run and interleaved with the restarts: spawning the
 same command with the same environment and GETting its ``/readyz`` every 5 ms until ``200``.
 The floor's SIGTERM-to-exit is shown too, for reference (the app's own share of a stop), but is
-not part of the floor.
+not part of the floor. Both sides poll with :mod:`http.client` (see :class:`LightApi`).
 Goal: median restart / median floor <= 1.25.
 
 With ``--runtime container`` the app is the container tests' busybox image (built by ``make
@@ -14,7 +14,7 @@ is ``podman run -d`` of the same image with the same port and environment, then 
 ``/readyz`` every 5 ms until ``200``; ``podman rm -f`` afterwards is shown for reference. Goal:
 <= 1.3.
 
-    .venv/bin/python benchmarks/restart.py [--repeat 20] [--runtime process|container]
+    .venv/bin/python benchmarks/restart.py [--repeat 40] [--runtime process|container]
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def container_floor_once(port: int, image: str, interval: float) -> tuple[float,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=20, help="restarts and floors (20)")
+    parser.add_argument("--repeat", type=int, default=40, help="restarts and floors (40)")
     parser.add_argument("--warmup", type=int, default=2, help="unrecorded of each first (2)")
     parser.add_argument(
         "--interval", type=float, default=0.005, help="poll interval, seconds (0.005)"
