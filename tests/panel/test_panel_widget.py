@@ -170,7 +170,9 @@ def test_save_and_restart_applies_the_spec_and_buttons_wait(
 
     shown = [s.state["value"] for s in recorder.updates(panel.status.badge, clicked)]
     words = [value.rsplit(">", 2)[-2].removesuffix("</span") for value in shown]
-    assert words[-1] == "running", "the final state is always shown"
+    # A restart can be over between two polls of the watcher (the badge then never leaves
+    # "running"; the timeline below has every step); when it did change, it ends on running.
+    assert not words or words[-1] == "running", "the final state is always shown"
     assert all(a != b for a, b in itertools.pairwise(words)), "unchanged values are not re-sent"
     eventually(lambda: "running → stopping" in panel.status.timeline.value)
     eventually(lambda: "stopped → submitted" in panel.status.timeline.value)
