@@ -258,15 +258,13 @@ class Watcher:
     async def _sleep(self, seconds: float) -> None:
         """Sleep, unless poked meanwhile."""
         assert self._wake is not None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+        await _wait_set(self._wake, seconds)
         self._wake.clear()
 
     async def _details_loop(self) -> None:
         assert self._details_due is not None
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._details_due.wait(), self.timing.details)
+            await _wait_set(self._details_due, self.timing.details)
             self._details_due.clear()
             try:
                 await self._fetch_logs()
@@ -305,6 +303,15 @@ class Watcher:
             artifact = self._artifact = await self._client.artifacts.get(artifact_id)
             self._each(lambda listener: listener.artifact_changed(artifact))
         self._artifact_marker = marker
+
+
+async def _wait_set(event: asyncio.Event, seconds: float) -> None:
+    """Wait until ``event`` is set or ``seconds`` have passed. (Not ``asyncio.wait_for``: on
+    Python 3.11 it can swallow a cancellation that meets the event being set, and a watcher
+    being stopped would then carry on.)"""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
 
 
 def _artifact_marker(events: Sequence[Event], workload: Workload | None) -> tuple[object, ...]:
