@@ -97,6 +97,7 @@ def test_the_default_host_header_names_the_probed_port() -> None:
     head = request_bytes(Probe(path="/healthz"), "127.0.0.1", 8080).decode()
     assert "\r\nHost: 127.0.0.1:8080\r\n" in head
     assert head.endswith("\r\n\r\n")
+    assert "\r\nHost: [::1]:8080\r\n" in request_bytes(Probe(path="/"), "::1", 8080).decode()
 
 
 @pytest.mark.parametrize("line", [b"", b"HTTP/1.1\r\n", b"HTTP/1.1 20 OK\r\n", b"FTP 200 OK"])

@@ -155,7 +155,8 @@ class Prober:
 def request_bytes(probe: Probe, host: str, port: int) -> bytes:
     """The probe's request: ``GET`` the path (control characters and spaces escaped), with
     the spec's headers, which may replace ``Host``, ``User-Agent`` and ``Accept``."""
-    headers = {"host": f"{host}:{port}", "user-agent": PROBE_USER_AGENT, "accept": "*/*"}
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # IPv6 in brackets
+    headers = {"host": authority, "user-agent": PROBE_USER_AGENT, "accept": "*/*"}
     names = {"host": "Host", "user-agent": "User-Agent", "accept": "Accept"}
     for name, value in (probe.http_headers or {}).items():
         headers[name.lower()] = value
