@@ -44,13 +44,39 @@ class ServerContext:
     supervisor: Supervisor
     proxy: httpx.AsyncClient
     user: dict[str, Any] = field(default_factory=local_user)
+    _rendered: dict[tuple[str, str], tuple[int, bytes]] = field(default_factory=dict, repr=False)
 
     @property
     def actor(self) -> str:
         """The actor id written into events the user causes."""
         return str(self.user["id"])
 
-    _rendered: dict[tuple[str, str], tuple[int, bytes]] = field(default_factory=dict, repr=False)
+    def audit(
+        self,
+        event_type: str,
+        entity_id: str,
+        *,
+        workload_id: str | None = None,
+        artifact_id: str | None = None,
+        deployment_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Record in the audit trail that the user did ``event_type`` (``artifact.updated``…)
+        to the entity ``entity_id``, whose type is the event type's first word; the other ids
+        tag the entities it also concerns."""
+        entity_type = event_type.partition(".")[0]
+        links = {"workload": workload_id, "artifact": artifact_id, "deployment": deployment_id}
+        links[entity_type] = entity_id
+        self.store.add_event(
+            event_type,
+            actor_id=self.actor,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            workload_id=links["workload"],
+            artifact_id=links["artifact"],
+            deployment_id=links["deployment"],
+            details=details,
+        )
 
     def workload_body(self, workload_id: str, base_url: str) -> bytes | None:
         """A workload's JSON as ``GET`` answers it, or ``None`` if there is no such workload.

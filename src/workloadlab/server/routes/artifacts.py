@@ -37,12 +37,9 @@ def find_artifact(context: ServerContext, artifact_id: str) -> ArtifactRow:
 def _register(context: ServerContext, row: ArtifactRow) -> ArtifactRow:
     context.store.register_artifact(row.id)
     registered = find_artifact(context, row.id)
-    context.store.add_event(
+    context.audit(
         "artifact.registered",
-        actor_id=context.actor,
-        entity_type="artifact",
-        entity_id=row.id,
-        artifact_id=row.id,
+        row.id,
         details={
             "version": registered.version,
             "artifactCollectionId": registered.collection_id,
@@ -61,14 +58,7 @@ def create_artifact_row(context: ServerContext, body: InputArtifact) -> Artifact
             spec=_spec_wire(body),
             creator=context.user,
         )
-        context.store.add_event(
-            "artifact.created",
-            actor_id=context.actor,
-            entity_type="artifact",
-            entity_id=row.id,
-            artifact_id=row.id,
-            details={"name": row.name},
-        )
+        context.audit("artifact.created", row.id, details={"name": row.name})
         if body.status == "registered":
             row = _register(context, row)
     return row
@@ -122,12 +112,9 @@ async def update_artifact(artifact_id: str, body: UpdateArtifact, context: Conte
         }
         if metadata:
             store.update_artifact(row.id, **metadata)
-            store.add_event(
+            context.audit(
                 "artifact.updated",
-                actor_id=context.actor,
-                entity_type="artifact",
-                entity_id=row.id,
-                artifact_id=row.id,
+                row.id,
                 details={"changedFields": sorted(metadata), "needsRestart": False},
             )
         if body.status == "registered":
@@ -148,12 +135,9 @@ async def replace_artifact(artifact_id: str, body: InputArtifact, context: Conte
         changes = diff_artifacts(_comparable(row), new)
         if changes:
             store.update_artifact(row.id, **new)
-            store.add_event(
+            context.audit(
                 "artifact.updated",
-                actor_id=context.actor,
-                entity_type="artifact",
-                entity_id=row.id,
-                artifact_id=row.id,
+                row.id,
                 details={
                     "changedFields": [change.path for change in changes],
                     "needsRestart": needs_restart(changes),
@@ -179,12 +163,5 @@ async def delete_artifact(artifact_id: str, context: Context) -> Response:
                 f"Artifact {row.id} is used by workload {users[0].id}; delete the workload first"
             )
         store.delete_artifact(row.id)
-        store.add_event(
-            "artifact.deleted",
-            actor_id=context.actor,
-            entity_type="artifact",
-            entity_id=row.id,
-            artifact_id=row.id,
-            details={"name": row.name},
-        )
+        context.audit("artifact.deleted", row.id, details={"name": row.name})
     return Response(status_code=204)

@@ -47,14 +47,11 @@ async def create_deployment(body: CreateDeployment, request: Request, context: C
             artifact_id=artifact.id,
             creator=context.user,
         )
-        store.add_event(
+        context.audit(
             "deployment.created",
-            actor_id=context.actor,
-            entity_type="deployment",
-            entity_id=row.id,
+            row.id,
             workload_id=workload.id,
             artifact_id=artifact.id,
-            deployment_id=row.id,
             details={
                 "name": row.name,
                 "importance": row.importance,
@@ -109,14 +106,7 @@ async def update_deployment(
         }
         if changes:
             store.update_deployment(row.id, **changes)
-            store.add_event(
-                "deployment.updated",
-                actor_id=context.actor,
-                entity_type="deployment",
-                entity_id=row.id,
-                deployment_id=row.id,
-                details={"changedFields": sorted(changes)},
-            )
+            context.audit("deployment.updated", row.id, details={"changedFields": sorted(changes)})
         row = find_deployment(context, deployment_id)
     return JSONResponse(deployment_json(row, store, base_url(request)))
 
@@ -128,13 +118,10 @@ async def delete_deployment(deployment_id: str, context: Context) -> Response:
     with store.transaction():
         row = find_deployment(context, deployment_id)
         store.delete_deployment(row.id)
-        store.add_event(
+        context.audit(
             "deployment.deleted",
-            actor_id=context.actor,
-            entity_type="deployment",
-            entity_id=row.id,
+            row.id,
             workload_id=row.workload_id,
-            deployment_id=row.id,
             details={"name": row.name},
         )
     return Response(status_code=204)

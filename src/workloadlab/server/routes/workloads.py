@@ -35,17 +35,6 @@ def find_workload(context: ServerContext, workload_id: str) -> WorkloadRow:
     return row
 
 
-def _audit(context: ServerContext, row: WorkloadRow, event_type: str) -> None:
-    """Record that the user did ``event_type`` (``workload.started``…) to the workload."""
-    context.store.add_event(
-        event_type,
-        actor_id=context.actor,
-        entity_type="workload",
-        entity_id=row.id,
-        workload_id=row.id,
-    )
-
-
 def _operation(request: Request, row: WorkloadRow, message: str, status: int) -> JSONResponse:
     track = f"{base_url(request)}{API_PREFIX}/console/workloads/{row.id}/"
     return JSONResponse(
@@ -75,12 +64,9 @@ async def create_workload(body: CreateWorkload, request: Request, context: Conte
         row = store.insert_workload(
             name=body.name, artifact_id=artifact.id, runtime=runtime, creator=context.user
         )
-        store.add_event(
+        context.audit(
             "workload.created",
-            actor_id=context.actor,
-            entity_type="workload",
-            entity_id=row.id,
-            workload_id=row.id,
+            row.id,
             artifact_id=artifact.id,
             details={"name": row.name, "artifactId": artifact.id},
         )
@@ -129,12 +115,9 @@ async def delete_workload(workload_id: str, context: Context) -> Response:
         )
     await context.supervisor.remove(row.id)
     context.store.delete_workload(row.id)
-    context.store.add_event(
+    context.audit(
         "workload.deleted",
-        actor_id=context.actor,
-        entity_type="workload",
-        entity_id=row.id,
-        workload_id=row.id,
+        row.id,
         artifact_id=row.artifact_id,
         details={"name": row.name},
     )
@@ -164,7 +147,7 @@ async def start_workload(workload_id: str, request: Request, context: Context) -
             started_at=format_timestamp(utcnow()),
             restart_count=0,
         )
-        _audit(context, row, "workload.started")
+        context.audit("workload.started", row.id)
     context.supervisor.kick(row.id)
     return _operation(request, row, "Workload start has been requested.", 202)
 
@@ -183,7 +166,7 @@ async def stop_workload(workload_id: str, request: Request, context: Context) ->
         context.supervisor.terminate(row.id)  # its shutdown overlaps the commit's fsync
         with context.store.transaction():
             record_status(context.store, row, "stopping", actor=context.actor, desired="stopped")
-            _audit(context, row, "workload.stopped")
+            context.audit("workload.stopped", row.id)
         context.supervisor.kick(row.id)
     try:
         async with asyncio.timeout(context.settings.timings.stop_answer_wait):
