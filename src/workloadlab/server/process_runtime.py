@@ -411,8 +411,8 @@ class ProcessInstance:
         """SIGTERM the group, wait up to ``grace_period`` seconds, then SIGKILL it."""
         if not self._watcher.done():
             self.terminate()
-            signalled = self._terminated_at or asyncio.get_running_loop().time()
-            waited = asyncio.get_running_loop().time() - signalled
+            assert self._terminated_at is not None
+            waited = asyncio.get_running_loop().time() - self._terminated_at
             await asyncio.wait({self._watcher}, timeout=max(grace_period - waited, 0.0))
             if not self._watcher.done():
                 _signal_group(self.pgid, self.pid, signal.SIGKILL)
