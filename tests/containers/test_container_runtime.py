@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from logsink import Sink
 from workloadlab.models import ArtifactSpec
 from workloadlab.server import container_runtime
 from workloadlab.server.app import make_runtime
@@ -26,7 +27,6 @@ from workloadlab.server.engine import Engine, find_engine
 from workloadlab.server.process_runtime import data_dir_id
 from workloadlab.server.runtime import StartFailed
 from workloadlab.server.settings import ServerSettings
-from workloadlab.server.store import LogLine
 
 from containertools import containers_of, image_ref, remove_containers
 
@@ -46,31 +46,6 @@ def make_spec(*args: str, memory: int | None = None, image: str | None = None) -
     if memory is not None:
         container["resourceRequest"] = {"cpu": 1, "memory": memory}
     return ArtifactSpec.model_validate({"containerGroups": [{"containers": [container]}]})
-
-
-class Sink:
-    """Records what a runtime delivers; tests await conditions on it instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.lines: list[LogLine] = []
-        self.states: list[dict[str, Any]] = []
-        self._changed = asyncio.Event()
-
-    async def __call__(self, lines: Sequence[LogLine], state: dict[str, Any]) -> None:
-        self.lines.extend(lines)
-        self.states.append(state)
-        self._changed.set()
-
-    @property
-    def messages(self) -> list[str]:
-        return [line.message for line in self.lines]
-
-    async def wait_for(self, predicate: Callable[[], Any], within: float = 10.0) -> Any:
-        async with asyncio.timeout(within):
-            while not (result := predicate()):
-                self._changed.clear()
-                await self._changed.wait()
-            return result
 
 
 async def get(url: str, within: float = 10.0) -> httpx.Response:

@@ -9,13 +9,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from logsink import Sink
 from workloadlab.models import ArtifactSpec
 from workloadlab.server import procinfo
 from workloadlab.server.process_runtime import (
@@ -28,7 +29,6 @@ from workloadlab.server.process_runtime import (
 )
 from workloadlab.server.runtime import Exit, StartFailed
 from workloadlab.server.settings import ServerSettings
-from workloadlab.server.store import LogLine
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
 
@@ -56,38 +56,6 @@ def make_spec(
     if entrypoint is not None:
         container["entrypoint"] = entrypoint
     return ArtifactSpec.model_validate({"containerGroups": [{"containers": [container]}]})
-
-
-class Sink:
-    """Records what a runtime delivers; tests await conditions on it instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.lines: list[LogLine] = []
-        self.states: list[dict[str, Any]] = []
-        self._changed = asyncio.Event()
-
-    async def __call__(self, lines: Sequence[LogLine], state: dict[str, Any]) -> None:
-        self.lines.extend(lines)
-        self.states.append(state)
-        self._changed.set()
-
-    @property
-    def messages(self) -> list[str]:
-        return [line.message for line in self.lines]
-
-    async def wait_for(self, predicate: Callable[[], Any], within: float = 10.0) -> Any:
-        async with asyncio.timeout(within):
-            while not (result := predicate()):
-                self._changed.clear()
-                await self._changed.wait()
-            return result
-
-    async def wait_message(self, prefix: str) -> str:
-        def find() -> str | None:
-            return next((m for m in self.messages if m.startswith(prefix)), None)
-
-        found: str = await self.wait_for(find)
-        return found
 
 
 async def get(url: str, within: float = 10.0) -> httpx.Response:
