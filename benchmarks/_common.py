@@ -157,13 +157,26 @@ def api_client(endpoint: str) -> httpx.Client:
 def wait_status(
     client: httpx.Client, workload_id: str, status: str, interval: float, timeout: float = 30.0
 ) -> dict[str, Any]:
-    """GET the workload every ``interval`` seconds until it has ``status``; RuntimeError if it
-    goes ``errored`` instead or takes longer than ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """GET the workload every ``interval`` seconds until it has ``status`` (see
+    :func:`poll_status`)."""
+
+    def fetch() -> dict[str, Any]:
         response = client.get(f"/console/workloads/{workload_id}/")
         response.raise_for_status()
         workload: dict[str, Any] = response.json()
+        return workload
+
+    return poll_status(fetch, status, interval, timeout)
+
+
+def poll_status(
+    fetch: Callable[[], dict[str, Any]], status: str, interval: float, timeout: float = 30.0
+) -> dict[str, Any]:
+    """Call ``fetch`` (one GET of a workload) every ``interval`` seconds until the workload has
+    ``status``; RuntimeError if it goes ``errored`` instead or takes longer than ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        workload = fetch()
         if workload["status"] == status:
             return workload
         if workload["status"] == "errored":

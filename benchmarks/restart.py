@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +42,7 @@ from _common import (
     hello_spec,
     local_server,
     percentile,
+    poll_status,
     print_table,
     stop_process,
 )
@@ -82,20 +84,10 @@ class LightApi:
             raise RuntimeError(f"{method} {path} answered {response.status}: {content[:300]!r}")
         return json.loads(content) if content else None
 
-    def wait_status(
-        self, workload_id: str, status: str, interval: float, timeout: float = 30.0
-    ) -> dict[str, Any]:
+    def wait_status(self, workload_id: str, status: str, interval: float) -> dict[str, Any]:
         """GET the workload every ``interval`` seconds until it has ``status``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            workload: dict[str, Any] = self.request("GET", f"/console/workloads/{workload_id}/")
-            if workload["status"] == status:
-                return workload
-            if workload["status"] == "errored":
-                raise RuntimeError(f"workload errored: {workload['statusDetails']}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"workload not {status} within {timeout} s")
-            time.sleep(interval)
+        path = f"/console/workloads/{workload_id}/"
+        return poll_status(lambda: self.request("GET", path), status, interval)
 
     def close(self) -> None:
         """Close the connection."""
@@ -113,6 +105,18 @@ def answers_ready(port: int) -> bool:
         return False
     finally:
         connection.close()
+
+
+def wait_ready(port: int, interval: float, what: str, ended: Callable[[], str | None]) -> None:
+    """Poll :func:`answers_ready` every ``interval`` seconds; RuntimeError if ``ended()`` says
+    how ``what`` ended, or after 30 s."""
+    deadline = time.monotonic() + 30.0
+    while not answers_ready(port):
+        if (how := ended()) is not None:
+            raise RuntimeError(f"{what} {how}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not get ready within 30 s")
+        time.sleep(interval)
 
 
 def restart_once(api: LightApi, workload_id: str, interval: float) -> tuple[float, float]:
@@ -143,13 +147,12 @@ def floor_once(port: int, workload_id: str, log_path: Path, interval: float) -> 
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + 30.0
-            while not answers_ready(port):
-                if process.poll() is not None:
-                    raise RuntimeError(f"the example app exited with {process.returncode}")
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the example app did not get ready within 30 s")
-                time.sleep(interval)
+            wait_ready(
+                port,
+                interval,
+                "the example app",
+                lambda: None if process.poll() is None else f"exited with {process.returncode}",
+            )
             elapsed = time.perf_counter() - t0
         finally:
             t_stop = time.perf_counter()
@@ -198,11 +201,7 @@ def container_floor_once(port: int, image: str, interval: float) -> tuple[float,
     )
     container_id = run.stdout.strip()
     try:
-        deadline = time.monotonic() + 30.0
-        while not answers_ready(host_port):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the container did not get ready within 30 s")
-            time.sleep(interval)
+        wait_ready(host_port, interval, "the container", lambda: None)
         elapsed = time.perf_counter() - t0
     finally:
         t_stop = time.perf_counter()
