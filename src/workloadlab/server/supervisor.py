@@ -413,12 +413,7 @@ class WorkloadSupervisor:
                     verdict = schedule.record(answer, now)
                     if schedule.kind is ProbeKind.STARTUP:
                         if verdict is Verdict.FAILED:
-                            probe = schedule.probe
-                            return Outcome(
-                                "startup",
-                                detail=f"startup probe {probe.path} failed "
-                                f"{probe.failure_threshold} times",
-                            )
+                            return _probe_failed(schedule)
                         if verdict is Verdict.PASSED:
                             started = True
                             if ProbeKind.READINESS not in schedules:
@@ -429,12 +424,7 @@ class WorkloadSupervisor:
                         elif verdict is Verdict.FAILED and self.ready:
                             self._became_unready(name, schedule.probe.path)
                     elif verdict is Verdict.FAILED:
-                        probe = schedule.probe
-                        return Outcome(
-                            "liveness",
-                            detail=f"liveness probe {probe.path} failed "
-                            f"{probe.failure_threshold} times",
-                        )
+                        return _probe_failed(schedule)
         finally:
             if not exit_task.done():
                 exit_task.cancel()
@@ -608,6 +598,12 @@ def record_status(
             )
     if status != row.status:
         logger.info("workload %s: %s -> %s %s", row.id, row.status, status, message or "")
+
+
+def _probe_failed(schedule: ProbeSchedule) -> Outcome:
+    """The outcome of a startup or liveness probe that reached its failure threshold."""
+    kind, probe = schedule.kind.value, schedule.probe
+    return Outcome(kind, detail=f"{kind} probe {probe.path} failed {probe.failure_threshold} times")
 
 
 def _condition(kind: str, name: str, value: bool) -> dict[str, str]:
