@@ -155,16 +155,23 @@ def _bind(host: str, port: int) -> socket.socket:
 def _quiet_exit_server() -> type[Any]:
     import uvicorn
 
+    from workloadlab.server.app import begin_shutdown
+
     class Server(uvicorn.Server):
         """uvicorn's server, except that a shutdown asked for with SIGTERM or Ctrl-C exits with
         status 0 once it is done (it is the normal way to stop this server), where uvicorn
-        would raise the signal again and die of it."""
+        would raise the signal again and die of it; and that requests waiting for a change
+        are answered at once when it begins (uvicorn waits for open requests)."""
 
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
             with super().capture_signals():
                 yield
                 self._captured_signals.clear()
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            begin_shutdown(self.config.loaded_app)
+            await super().shutdown(sockets)
 
     return Server
 

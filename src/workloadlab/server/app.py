@@ -81,6 +81,16 @@ class BearerAuthMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+def begin_shutdown(app: object) -> None:
+    """Answer the requests waiting for a change now: the server is about to stop, and it waits
+    for open requests before it stops its workloads."""
+    while not isinstance(app, FastAPI) and hasattr(app, "app"):
+        app = app.app  # uvicorn's wrappers (proxy headers, ...)
+    context = getattr(getattr(app, "state", None), "context", None)
+    if isinstance(context, ServerContext):
+        context.changes.close()
+
+
 def make_runtime(settings: ServerSettings) -> Runtime:
     """The runtime ``settings.runtime`` names; ``auto`` is ``container`` when a container
     engine answers (``$DOCKER_HOST``, the Docker socket, a podman socket), else ``process``."""
@@ -136,7 +146,9 @@ def create_app(
         runtime = make_runtime(settings)
         supervisor = Supervisor(store, runtime, settings)
         proxy = httpx.AsyncClient(timeout=None, trust_env=False, follow_redirects=False)
-        app.state.context = ServerContext(settings, store, supervisor, proxy)
+        context = ServerContext(settings, store, supervisor, proxy)
+        store.on_commit = context.changes.notify
+        app.state.context = context
         await supervisor.start()
         if on_started is not None:
             on_started()

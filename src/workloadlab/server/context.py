@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, Query, Request
 
+from workloadlab.server.changes import ChangeFeed
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import Store, WorkloadRow
 from workloadlab.server.supervisor import Supervisor
@@ -44,6 +45,7 @@ class ServerContext:
     supervisor: Supervisor
     proxy: httpx.AsyncClient
     user: dict[str, Any] = field(default_factory=local_user)
+    changes: ChangeFeed = field(default_factory=ChangeFeed)
     _rendered: dict[tuple[str, str], tuple[int, bytes]] = field(default_factory=dict, repr=False)
 
     @property

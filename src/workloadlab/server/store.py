@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,6 +221,8 @@ class Store:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute("PRAGMA foreign_keys=OFF")
         self._depth = 0
+        self.on_commit: Callable[[], None] | None = None
+        """Called after every commit (the server wakes requests waiting for a change)."""
         self._db.executescript(_SCHEMA)
         with self.transaction():
             self._db.execute(
@@ -261,6 +263,8 @@ class Store:
             self._db.execute("COMMIT")
         finally:
             self._depth = 0
+        if self.on_commit is not None:
+            self.on_commit()
 
     # -- generic helpers -------------------------------------------------------------------
 

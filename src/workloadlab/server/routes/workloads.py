@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -92,13 +94,56 @@ async def list_workloads(
     return paged(request, data, total=total, offset=offset, limit=limit)
 
 
-@router.get("/{workload_id}", response_model=Workload)
+@router.get(
+    "/{workload_id}",
+    response_model=Workload,
+    responses={304: {"description": "Not modified: it still matches `If-None-Match`."}},
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "The `ETag` of the workload as last seen: `304` if unchanged.",
+            },
+            {
+                "name": "Prefer",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "`wait=N` (RFC 7240; at most 60): with `If-None-Match`, wait up"
+                " to N seconds for the workload to change, and answer as soon as it does"
+                " (`200`), or with `304` after N seconds. A local-server extension: one"
+                " request replaces a polling loop.",
+            },
+        ]
+    },
+)
 async def get_workload(workload_id: str, request: Request, context: Context) -> Response:
-    """One workload with its status details and log tail."""
-    body = context.workload_body(workload_id, base_url(request))
+    """One workload with its status details and log tail; with ``If-None-Match`` and
+    ``Prefer: wait=N``, answered as soon as it changes (at most N seconds)."""
+    base = base_url(request)
+    body = context.workload_body(workload_id, base)
     if body is None:
         raise NotFound(f"Workload {workload_id} not found")
-    return Response(body, media_type="application/json")
+    headers = {"ETag": entity_tag(body)}
+    seen = request.headers.get("if-none-match")
+    if seen is None or not matches(seen, headers["ETag"]):
+        return Response(body, media_type="application/json", headers=headers)
+    wait = preferred_wait(request.headers.get("prefer"))
+    if wait is not None:
+        headers["Preference-Applied"] = f"wait={wait:g}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while await context.changes.wait(deadline - loop.time()):
+            body = context.workload_body(workload_id, base)
+            if body is None:
+                raise NotFound(f"Workload {workload_id} not found")
+            if (tag := entity_tag(body)) != headers["ETag"]:
+                headers["ETag"] = tag
+                return Response(body, media_type="application/json", headers=headers)
+    return Response(status_code=304, headers=headers)
 
 
 @router.delete("/{workload_id}", status_code=204)
@@ -194,3 +239,31 @@ async def workload_events(
     )
     data: list[dict[str, Any]] = [event_json(e) for e in events]
     return paged(request, data, total=total, offset=offset, limit=limit)
+
+
+MAX_WAIT = 60.0
+"""The longest ``Prefer: wait`` honoured, in seconds (longer asks wait this long)."""
+_PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*\"?(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def preferred_wait(prefer: str | None) -> float | None:
+    """Seconds of ``Prefer: wait=N`` (RFC 7240), capped at :data:`MAX_WAIT`; ``None`` if absent."""
+    if not prefer:
+        return None
+    match = _PREFER_WAIT.search(prefer)
+    return None if match is None else min(float(match.group(1)), MAX_WAIT)
+
+
+def entity_tag(body: bytes) -> str:
+    """A strong ETag of a rendered body."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def matches(if_none_match: str, tag: str) -> bool:
+    """Whether an ``If-None-Match`` value names ``tag`` (or is ``*``); weak tags compare by
+    their opaque part, as RFC 9110 says for this header."""
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == tag:
+            return True
+    return False
