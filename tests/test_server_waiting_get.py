@@ -72,6 +72,7 @@ def test_an_unchanged_workload_answers_304_after_the_wait(api: httpx.Client) -> 
 
     stale = api.get(_path(workload_id), headers={"If-None-Match": '"old"', "Prefer": "wait=30"})
     assert stale.status_code == 200  # it has changed since: at once, with the body
+    assert stale.headers["preference-applied"] == "wait=30"  # a client learns it can wait
     assert stale.json()["status"] == "stopped"
     assert stale.headers["etag"] == tag
 

@@ -43,6 +43,7 @@ def test_public_surface_is_pinned() -> None:
         "ClientConfig",
         "DEFAULT_MAX_RETRIES",
         "DEFAULT_TIMEOUT",
+        "Observation",
         "Polling",
         "resolve_config",
     ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import httpx
 import pytest
 
 from workloadlab import errors
-from workloadlab.client import AsyncClient
+from workloadlab.client import AsyncClient, Polling
 from workloadlab.models import (
     ArtifactStatus,
     Importance,
@@ -204,4 +205,48 @@ async def test_a_wait_can_be_cancelled(wl: AsyncClient, server: LocalServer) -> 
         await task
     with pytest.raises(errors.WaitTimeoutError, match="still initializing"):
         await wl.workloads.wait_for_status(workload.id, "running", timeout=0.3)
+    await wl.workloads.delete(workload.id)
+
+
+async def test_waits_at_the_local_server_instead_of_polling(
+    server: LocalServer, wl: AsyncClient
+) -> None:
+    """The local server answers a waiting GET when the workload changes: waiting for a slow
+    start neither sleeps nor polls, and sees every status on the way."""
+    sleeps: list[float] = []
+
+    async def no_sleep(delay: float) -> None:
+        sleeps.append(delay)
+
+    requests: list[dict[str, str]] = []
+
+    async def record(request: httpx.Request) -> None:
+        if request.method == "GET":
+            requests.append(dict(request.headers))
+
+    wl._requester.sleep = no_sleep
+    wl._requester.http.event_hooks["request"].append(record)
+    spec = hello_spec(free_port(), env={"STARTUP_DELAY": "1.0"})
+    workload = await wl.workloads.create(name="waited-for", artifact=spec)
+    seen: list[str] = []
+    running = await wl.workloads.wait_for_status(
+        workload.id, "running", timeout=30, on_change=lambda w: seen.append(w.status.value)
+    )
+    assert running.status is WorkloadStatus.RUNNING
+    assert sleeps == []  # not one polling gap: each request waited at the server
+    assert seen[-1] == "running"
+    assert "initializing" in seen
+    assert "if-none-match" not in requests[0]
+    assert all("if-none-match" in headers for headers in requests[1:])
+    # A second of start-up: one request per change (status, log lines), not a polling loop.
+    assert len(requests) <= 12, seen
+
+    await wl.workloads.stop(workload.id)
+    observed = await wl.workloads.observe(workload.id)
+    assert observed.workload.status is WorkloadStatus.STOPPED  # nothing changes any more
+    assert observed.server_waits
+    assert observed.etag is not None
+    still = await wl.workloads.observe(workload.id, observed, polling=Polling(wait=0.3, fast=0.05))
+    assert still.unchanged  # 304 after the wait
+    assert still.workload == observed.workload
     await wl.workloads.delete(workload.id)

@@ -198,3 +198,48 @@ async def test_restart_timeout_names_the_step(cloud_mock: respx.MockRouter) -> N
     async with AsyncClient(CLOUD, CLOUD_TOKEN, polling=FAST_POLLING) as client:
         with pytest.raises(errors.WaitTimeoutError, match=r"still stopping after 0\.2 s"):
             await client.workloads.restart(WID, timeout=0.2)
+
+
+async def test_a_server_that_does_not_wait_is_polled_with_plain_gets(
+    cloud: AsyncClient, cloud_mock: respx.MockRouter, sleeps: Sleeps
+) -> None:
+    """DataRobot ignores ``Prefer: wait``: no conditional request is sent, the gaps are slept
+    here, and an ETag it may send changes nothing."""
+    route = cloud_mock.get(PATH)
+    route.side_effect = [
+        httpx.Response(200, json=_workload("initializing").json(), headers={"ETag": '"a"'}),
+        _workload("running"),
+    ]
+    await cloud.workloads.wait_for_status(WID, "running")
+    assert sleeps == pytest.approx([0.01])
+    for call in route.calls:
+        assert call.request.headers["prefer"] == "wait=25"
+        assert "if-none-match" not in call.request.headers
+
+
+async def test_a_server_that_waits_is_asked_to_wait_for_a_change(
+    cloud: AsyncClient, cloud_mock: respx.MockRouter, sleeps: Sleeps
+) -> None:
+    """A server that says ``Preference-Applied: wait`` gets the ETag back and is not polled:
+    its ``304`` (nothing changed within the wait) is simply asked again."""
+    applied = {"Preference-Applied": "wait=25"}
+
+    def answer(status: str, tag: str) -> httpx.Response:
+        return httpx.Response(200, json=_workload(status).json(), headers={**applied, "ETag": tag})
+
+    route = cloud_mock.get(PATH)
+    route.side_effect = [
+        answer("initializing", '"1"'),
+        httpx.Response(304, headers={**applied, "ETag": '"1"'}),
+        answer("running", '"2"'),
+    ]
+    seen: list[str] = []
+    workload = await cloud.workloads.wait_for_status(
+        WID, "running", on_change=lambda w: seen.append(w.status.value)
+    )
+    assert workload.status is WorkloadStatus.RUNNING
+    assert seen == ["initializing", "running"]
+    sent = [call.request.headers.get("if-none-match") for call in route.calls]
+    assert sent == [None, '"1"', '"1"']
+    # The early 304 (a mock answers at once, like a server shutting down) costs one fast gap.
+    assert sleeps == pytest.approx([0.01])

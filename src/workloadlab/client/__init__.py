@@ -9,7 +9,7 @@ from workloadlab.client._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Asy
 from workloadlab.client.config import ClientConfig, resolve_config
 from workloadlab.client.pagination import AsyncPager
 from workloadlab.client.paths import ApiPaths
-from workloadlab.client.waiting import Polling
+from workloadlab.client.waiting import Observation, Polling
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -18,6 +18,7 @@ __all__ = [
     "AsyncClient",
     "AsyncPager",
     "ClientConfig",
+    "Observation",
     "Polling",
     "resolve_config",
 ]

@@ -1,10 +1,14 @@
 """Waiting for a workload's status, and watching it change.
 
-Polling is adaptive: while something is under way (a transition such as ``initializing``, or a
-wait for a status not reached yet) the gap starts at :attr:`Polling.fast` and grows by
-:attr:`Polling.growth` up to :attr:`Polling.fast_max`; once the workload is stable and nothing
-changes, :func:`watch` polls every :attr:`Polling.stable` seconds. Any change starts over fast.
-Cancellation propagates as it is (nothing to clean up); timeouts become
+Where the server can wait for a change (the local server: a ``GET`` with ``If-None-Match`` and
+``Prefer: wait=N`` is answered as soon as the workload changes), every request waits there and
+nothing sleeps here: a change is seen the moment it is stored, with one request per change.
+
+Elsewhere (DataRobot) polling is adaptive: while something is under way (a transition such as
+``initializing``, or a wait for a status not reached yet) the gap starts at :attr:`Polling.fast`
+and grows by :attr:`Polling.growth` up to :attr:`Polling.fast_max`; once the workload is stable
+and nothing changes, :func:`watch` polls every :attr:`Polling.stable` seconds. Any change
+starts over fast. Cancellation propagates as it is (nothing to clean up); timeouts become
 :class:`~workloadlab.errors.WaitTimeoutError`.
 """
 
@@ -18,7 +22,6 @@ from dataclasses import dataclass
 from workloadlab.errors import WaitTimeoutError, WorkloadErroredError, WorkloadlabError
 from workloadlab.models import Workload, WorkloadStatus
 
-Getter = Callable[[], Awaitable[Workload]]
 LogTail = Callable[[], Awaitable[list[str]]]
 Sleep = Callable[[float], Awaitable[None]]
 OnChange = Callable[[Workload], object]
@@ -37,10 +40,30 @@ class Polling:
     """Factor by which the fast gap grows after each unchanged poll."""
     stable: float = 2.0
     """Gap while the workload is in a stable status and nothing changes."""
+    wait: float = 25.0
+    """How long one request may wait at a server that can wait for a change (``0``: never
+    ask, always poll)."""
 
     def next_gap(self, gap: float) -> float:
         """The fast gap after ``gap``."""
         return min(gap * self.growth, self.fast_max)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A workload as one ``GET`` saw it, and what the next one needs to wait for a change."""
+
+    workload: Workload
+    etag: str | None = None
+    """Its ``ETag``, if the server sent one."""
+    server_waits: bool = False
+    """The server honours ``Prefer: wait``: the next ``GET`` waits there for a change."""
+    unchanged: bool = False
+    """This answer was ``304``: nothing changed since the observation before."""
+
+
+Observe = Callable[["Observation | None"], Awaitable[Observation]]
+"""One ``GET`` of the workload: plain for ``None``, else waiting for a change (if it can)."""
 
 
 def as_statuses(status: str | Collection[str]) -> frozenset[WorkloadStatus]:
@@ -59,7 +82,7 @@ def describe(statuses: Collection[WorkloadStatus]) -> str:
 
 
 async def wait_for_status(
-    get: Getter,
+    observe: Observe,
     status: str | Collection[str],
     *,
     timeout: float | None,  # noqa: ASYNC109
@@ -68,7 +91,7 @@ async def wait_for_status(
     log_tail: LogTail,
     on_change: OnChange | None = None,
 ) -> Workload:
-    """Poll until the workload has ``status``; raise if it goes ``errored`` (unless awaited).
+    """Wait until the workload has ``status``; raise if it goes ``errored`` (unless awaited).
 
     ``on_change`` is called with the workload when first seen and each time it changes.
     """
@@ -78,8 +101,10 @@ async def wait_for_status(
     async def poll() -> Workload:
         nonlocal last
         gap = polling.fast
+        seen: Observation | None = None
         while True:
-            workload = await get()
+            seen = await _next(observe, seen, polling, sleep)
+            workload = seen.workload
             if on_change is not None and workload != last:
                 on_change(workload)
             if workload.status in wanted:
@@ -88,6 +113,9 @@ async def wait_for_status(
                 raise WorkloadErroredError(
                     workload, waiting_for=describe(wanted), log_tail=await _tail(workload, log_tail)
                 )
+            if seen.server_waits:
+                last = workload
+                continue  # the next request waits at the server
             gap = polling.fast if last is not None and workload != last else gap
             last = workload
             await sleep(gap)
@@ -105,6 +133,21 @@ async def wait_for_status(
         raise WaitTimeoutError(last, waiting_for=describe(wanted), timeout=timeout) from None
 
 
+async def _next(
+    observe: Observe, seen: Observation | None, polling: Polling, sleep: Sleep
+) -> Observation:
+    """The next observation; after an unchanged answer that did not wait (a server shutting
+    down answers at once), a fast gap first, so that nothing spins."""
+    if seen is None or not seen.server_waits:
+        return await observe(seen)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    following = await observe(seen)
+    if following.unchanged and loop.time() - began < polling.wait / 2:
+        await sleep(polling.fast)
+    return following
+
+
 async def _tail(workload: Workload, log_tail: LogTail) -> list[str]:
     """The ``logTail`` the server sent, else (best effort) the last lines of the logs."""
     details = workload.status_details
@@ -115,12 +158,15 @@ async def _tail(workload: Workload, log_tail: LogTail) -> list[str]:
     return []
 
 
-async def watch(get: Getter, *, polling: Polling, sleep: Sleep) -> AsyncIterator[Workload]:
-    """Yield the workload now and then each time it changes (polling adaptively), forever."""
+async def watch(observe: Observe, *, polling: Polling, sleep: Sleep) -> AsyncIterator[Workload]:
+    """Yield the workload now and then each time it changes (waiting at the server where it
+    can, else polling adaptively), forever."""
     last: Workload | None = None
     gap = polling.fast
+    seen: Observation | None = None
     while True:
-        workload = await get()
+        seen = await _next(observe, seen, polling, sleep)
+        workload = seen.workload
         if workload != last:
             yield workload
             last = workload
@@ -129,4 +175,5 @@ async def watch(get: Getter, *, polling: Polling, sleep: Sleep) -> AsyncIterator
             gap = polling.next_gap(gap)
         else:
             gap = polling.stable
-        await sleep(gap)
+        if not seen.server_waits:
+            await sleep(gap)

@@ -21,6 +21,7 @@ from workloadlab.client.resources._base import (
     wire_body,
 )
 from workloadlab.client.waiting import (
+    Observation,
     OnChange,
     Polling,
     as_statuses,
@@ -123,6 +124,34 @@ class Workloads(Resource):
         """One workload."""
         return await self._requester.get_model(Workload, self._path(self._paths.workload, id))
 
+    async def observe(
+        self, id: str, seen: Observation | None = None, *, polling: Polling | None = None
+    ) -> Observation:
+        """One ``GET`` of a workload, for waiting on it.
+
+        It tells the server it may wait for a change (``Prefer: wait``, :attr:`Polling.wait`);
+        once a server has said it can (the local server), it is asked, with the ETag ``seen``
+        has, to answer when the workload differs from that (or ``304`` after the wait).
+        """
+        polling = polling or self.polling
+        headers: dict[str, str] = {}
+        timeout: Any = httpx.USE_CLIENT_DEFAULT
+        if polling.wait > 0:
+            headers["Prefer"] = f"wait={polling.wait:g}"
+            if seen is not None and seen.server_waits and seen.etag is not None:
+                headers["If-None-Match"] = seen.etag
+                timeout = _longer_read(self._requester.http.timeout, polling.wait)
+        path = self._path(self._paths.workload, id)
+        response = await self._requester.request("GET", path, headers=headers, timeout=timeout)
+        if response.status_code == 304 and seen is not None:
+            return Observation(seen.workload, seen.etag, seen.server_waits, unchanged=True)
+        applied = response.headers.get("preference-applied", "")
+        return Observation(
+            Requester.parse(Workload, response),
+            etag=response.headers.get("etag"),
+            server_waits=polling.wait > 0 and "wait" in applied.lower(),
+        )
+
     async def delete(self, id: str) -> None:
         """Delete a workload (the server stops it first); its artifact is kept."""
         await self._requester.request("DELETE", self._path(self._paths.workload, id))
@@ -195,7 +224,7 @@ class Workloads(Resource):
         lines); it runs on the event loop, so keep it quick.
         """
         return await wait_for_status(
-            lambda: self.get(id),
+            lambda seen: self.observe(id, seen),
             status,
             timeout=timeout,
             polling=self.polling,
@@ -210,8 +239,11 @@ class Workloads(Resource):
         Polls fast while a transition is under way, every ``polling.stable`` seconds when
         nothing happens. A deleted workload ends it with ``NotFoundError``.
         """
+        polling = polling or self.polling
         return watch(
-            lambda: self.get(id), polling=polling or self.polling, sleep=self._requester.sleep
+            lambda seen: self.observe(id, seen, polling=polling),
+            polling=polling,
+            sleep=self._requester.sleep,
         )
 
     def events(self, id: str, *, limit: int | None = None) -> AsyncPager[Event]:
@@ -261,3 +293,9 @@ class Workloads(Resource):
             self._paths.workload_invoke, id, path, method=method, params=params, json=json,
             content=content, headers=headers, timeout=timeout,
         )  # fmt: skip
+
+
+def _longer_read(timeout: httpx.Timeout, wait: float) -> httpx.Timeout:
+    """``timeout`` with ``wait`` more seconds to read the answer (the server waits first)."""
+    read = None if timeout.read is None else timeout.read + wait
+    return httpx.Timeout(connect=timeout.connect, read=read, write=timeout.write, pool=timeout.pool)

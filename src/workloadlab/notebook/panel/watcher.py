@@ -1,9 +1,11 @@
 """The watcher: one per workload per kernel, on the portal, feeding the panels of that workload.
 
-It polls the workload adaptively (:class:`~workloadlab.client.Polling`): fast while a transition
-is under way or just after a panel acted (:meth:`Watcher.poke`), every ``stable`` seconds
-otherwise. New log lines, events and (when an event says so) the artifact are fetched by a
-second task when the workload changed, and every ``details`` seconds anyway.
+On a server that can wait for a change (the local server) each status request waits there and
+is answered the moment the workload changes. Elsewhere it polls the workload adaptively
+(:class:`~workloadlab.client.Polling`): fast while a transition is under way or just after a
+panel acted (:meth:`Watcher.poke`), every ``stable`` seconds otherwise. New log lines, events
+and (when an event says so) the artifact are fetched by a second task when the workload changed,
+and every ``details`` seconds anyway.
 
 It is written here rather than on top of ``client.workloads.watch`` because a panel needs two
 things that iterator cannot give: a wake-up when the panel itself just started something, and a
@@ -27,7 +29,7 @@ from typing import Protocol
 
 import httpx
 
-from workloadlab.client import AsyncClient, Polling
+from workloadlab.client import AsyncClient, Observation, Polling
 from workloadlab.errors import ConfigError, NotFoundError, WorkloadlabError
 from workloadlab.models import Artifact, Event, LogRecord, Workload
 from workloadlab.notebook.session import Session
@@ -78,7 +80,8 @@ class WatchTiming:
 
 
 LOCAL = WatchTiming(Polling(fast=0.05, fast_max=0.5, growth=1.5, stable=0.5), details=2.0)
-"""The local server: polls are cheap (~2 ms on loopback), so a change shows within ~0.5 s."""
+"""The local server: status requests wait there for a change (these gaps apply to a server
+that cannot); logs and events every 2 s, and at once after a change."""
 REMOTE = WatchTiming(Polling(fast=0.2, fast_max=2.0, growth=1.5, stable=5.0), details=10.0)
 """DataRobot: mind the rate limits; transitions still show within a couple of seconds."""
 
@@ -228,9 +231,12 @@ class Watcher:
         polling = self.timing.polling
         gap = polling.fast
         failures = 0
+        seen: Observation | None = None
         while True:
             try:
-                workload = await self._client.workloads.get(self.workload_id)
+                began = time.monotonic()
+                seen = await self._client.workloads.observe(self.workload_id, seen, polling=polling)
+                workload = seen.workload
             except NotFoundError:
                 self._each(lambda listener: listener.workload_gone())
                 _forget(self)
@@ -250,7 +256,10 @@ class Watcher:
                 gap = polling.next_gap(gap)
             else:
                 gap = polling.stable
-            await self._sleep(gap)
+            if not seen.server_waits:
+                await self._sleep(gap)
+            elif seen.unchanged and time.monotonic() - began < polling.wait / 2:
+                await self._sleep(polling.fast)  # answered early (a server shutting down)
 
     def _tell_problem(self, problem: str) -> None:
         self._each(lambda listener: listener.connection_changed(problem))

@@ -128,12 +128,13 @@ async def get_workload(workload_id: str, request: Request, context: Context) -> 
     if body is None:
         raise NotFound(f"Workload {workload_id} not found")
     headers = {"ETag": entity_tag(body)}
+    wait = preferred_wait(request.headers.get("prefer"))
+    if wait is not None:  # said on every answer, so a client learns it can wait here
+        headers["Preference-Applied"] = f"wait={wait:g}"
     seen = request.headers.get("if-none-match")
     if seen is None or not matches(seen, headers["ETag"]):
         return Response(body, media_type="application/json", headers=headers)
-    wait = preferred_wait(request.headers.get("prefer"))
     if wait is not None:
-        headers["Preference-Applied"] = f"wait={wait:g}"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while await context.changes.wait(deadline - loop.time()):
