@@ -1,12 +1,20 @@
 """Restart (stop + start) of the example app through the local server, until ``running``.
 
-Measured: POST stop, GET the workload every 5 ms until ``stopped``, POST start, GET every 5 ms
-until ``running`` (wall time of the whole, and of its stop and start parts).
+Measured, three ways, each its own workload on one server:
+
+- **waiting** (the goal's figure): POST stop, GET the workload until ``stopped``, POST start,
+  GET it until ``running``, where each GET after the first waits at the server for the next
+  change (``If-None-Match`` + ``Prefer: wait``, as workloadlab's client does there);
+- **polling**: the same with a plain GET every 5 ms (what a client that cannot wait does);
+- **client**: ``await AsyncClient.workloads.restart(id)``: the same requests as *waiting*, sent
+  by workloadlab's own client (httpx, pydantic), whose CPU cost competes with the app's start.
+
 Against: the floor, measured in the same run and interleaved with the restarts: spawning the
 same command with the same environment and GETting its ``/readyz`` every 5 ms until ``200``.
 The floor's SIGTERM-to-exit is shown too, for reference (the app's own share of a stop), but is
-not part of the floor. Both sides poll with :mod:`http.client` (see :class:`LightApi`).
-Goal: median restart / median floor <= 1.25.
+not part of the floor. The waiting, polling and floor requests are sent with
+:mod:`http.client` (see :class:`LightApi`). Goal: median restart (waiting) / median floor <=
+1.25.
 
 With ``--runtime container`` the app is the container tests' busybox image (built by ``make
 containers``, whose podman settings it reads from ``$WORKLOADLAB_PODMAN_DIR/env``) and the floor
@@ -20,6 +28,7 @@ is ``podman run -d`` of the same image with the same port and environment, then 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import json
@@ -46,6 +55,7 @@ from _common import (
     print_table,
     stop_process,
 )
+from workloadlab.client import AsyncClient
 
 GOAL = 1.25
 CONTAINER_GOAL = 1.3
@@ -56,10 +66,9 @@ PODMAN_DIR = Path(os.environ.get("WORKLOADLAB_PODMAN_DIR", "/tmp/workloadlab-pod
 class LightApi:
     """The API over one keep-alive :mod:`http.client` connection.
 
-    Both sides of this benchmark poll every few milliseconds while the app starts, on a
-    machine with two cores: httpx spends several times more CPU per request than this, enough
-    to slow the app's start-up measurably (the floor's polls are refused connections, which
-    cost little either way). So both sides poll with :mod:`http.client`.
+    The floor polls every few milliseconds while the app starts, on a machine with two cores:
+    httpx spends several times more CPU per request than this, enough to slow the app's
+    start-up measurably. So the floor and the restarts it is compared with use this.
     """
 
     def __init__(self, endpoint: str) -> None:
@@ -67,27 +76,49 @@ class LightApi:
         self._prefix = parts.path
         self._headers = {"Authorization": f"Bearer {TOKEN}"}
         self._connection = http.client.HTTPConnection(
-            parts.hostname or "127.0.0.1", parts.port or 80, timeout=30.0
+            parts.hostname or "127.0.0.1", parts.port or 80, timeout=60.0
         )
 
-    def request(self, method: str, path: str, body: Any = None) -> Any:
-        """Send a request; return the answer's JSON (RuntimeError for a 4xx or 5xx)."""
-        headers = dict(self._headers)
+    def send(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, http.client.HTTPResponse, Any]:
+        """Send a request; return its status, the response and its JSON (``None`` if empty);
+        RuntimeError for a 4xx or 5xx."""
+        sent = {**self._headers, **(headers or {})}
         payload = None
         if body is not None:
             payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        self._connection.request(method, self._prefix + path, body=payload, headers=headers)
+            sent["Content-Type"] = "application/json"
+        self._connection.request(method, self._prefix + path, body=payload, headers=sent)
         response = self._connection.getresponse()
         content = response.read()
         if response.status >= 400:
             raise RuntimeError(f"{method} {path} answered {response.status}: {content[:300]!r}")
-        return json.loads(content) if content else None
+        return response.status, response, json.loads(content) if content else None
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        """Send a request; return the answer's JSON (RuntimeError for a 4xx or 5xx)."""
+        return self.send(method, path, body)[2]
 
     def wait_status(self, workload_id: str, status: str, interval: float) -> dict[str, Any]:
         """GET the workload every ``interval`` seconds until it has ``status``."""
         path = f"/console/workloads/{workload_id}/"
         return poll_status(lambda: self.request("GET", path), status, interval)
+
+    def wait_status_at_server(self, workload_id: str, status: str) -> dict[str, Any]:
+        """GET the workload until it has ``status``, each GET after the first waiting at the
+        server for the next change (RuntimeError if it goes ``errored``)."""
+        path = f"/console/workloads/{workload_id}/"
+        prefer = {"Prefer": "wait=30"}
+        _, response, workload = self.send("GET", path, headers=prefer)
+        while workload["status"] != status:
+            if workload["status"] == "errored":
+                raise RuntimeError(f"workload errored: {workload['statusDetails']}")
+            tag = response.getheader("etag") or ""
+            code, answer, changed = self.send("GET", path, headers={**prefer, "If-None-Match": tag})
+            if code == 200:
+                response, workload = answer, changed
+        return dict(workload)
 
     def close(self) -> None:
         """Close the connection."""
@@ -119,16 +150,33 @@ def wait_ready(port: int, interval: float, what: str, ended: Callable[[], str | 
         time.sleep(interval)
 
 
-def restart_once(api: LightApi, workload_id: str, interval: float) -> tuple[float, float]:
-    """One stop + start through the API; returns (stop part, whole) in seconds."""
+def restart_once(api: LightApi, workload_id: str, interval: float | None) -> tuple[float, float]:
+    """One stop + start through the API, waiting at the server (``interval`` ``None``) or
+    polling every ``interval`` seconds; returns (stop part, whole) in seconds."""
+
+    def wait(status: str) -> None:
+        if interval is None:
+            api.wait_status_at_server(workload_id, status)
+        else:
+            api.wait_status(workload_id, status, interval)
+
     t0 = time.perf_counter()
     api.request("POST", f"/console/workloads/{workload_id}/stop")
-    api.wait_status(workload_id, "stopped", interval)
+    wait("stopped")
     t_stopped = time.perf_counter()
     api.request("POST", f"/console/workloads/{workload_id}/start")
-    api.wait_status(workload_id, "running", interval)
+    wait("running")
     t1 = time.perf_counter()
     return t_stopped - t0, t1 - t0
+
+
+def client_restart_once(
+    loop: asyncio.AbstractEventLoop, client: AsyncClient, workload_id: str
+) -> float:
+    """One ``AsyncClient.workloads.restart``; returns its seconds."""
+    t0 = time.perf_counter()
+    loop.run_until_complete(client.workloads.restart(workload_id, timeout=60))
+    return time.perf_counter() - t0
 
 
 def floor_once(port: int, workload_id: str, log_path: Path, interval: float) -> tuple[float, float]:
@@ -228,10 +276,12 @@ def main() -> int:
     args = parser.parse_args()
     image = container_setup() if args.runtime == "container" else ""
 
-    restarts: list[float] = []
+    ways = ("waiting", "polling", "client")
+    restarts: dict[str, list[float]] = {way: [] for way in ways}
     stops: list[float] = []
     floors: list[float] = []
     app_stops: list[float] = []
+    loop = asyncio.new_event_loop()
     with tempfile.TemporaryDirectory(prefix="wl-bench-restart-") as tmp:
         data_dir = Path(tmp) / "data"
         floor_log = Path(tmp) / "floor.log"
@@ -239,70 +289,79 @@ def main() -> int:
             local_server(data_dir, "--runtime", args.runtime, "--grace-period", "3s") as endpoint,
             contextlib.closing(LightApi(endpoint)) as api,
         ):
-            app_port = free_port()
-            artifact = container_spec(app_port, image) if image else hello_spec(app_port, GREETING)
-            created = api.request(
-                "POST", "/console/workloads/", {"name": "bench-restart", "artifact": artifact}
-            )
-            workload_id = created["id"]
-            api.wait_status(workload_id, "running", args.interval)
+            client = AsyncClient(endpoint, TOKEN)
+            workloads: dict[str, str] = {}
+            for way in ways:
+                app_port = free_port()
+                artifact = (
+                    container_spec(app_port, image) if image else hello_spec(app_port, GREETING)
+                )
+                created = api.request(
+                    "POST", "/console/workloads/", {"name": f"bench-{way}", "artifact": artifact}
+                )
+                workloads[way] = created["id"]
+                api.wait_status_at_server(created["id"], "running")
             floor_port = free_port()
             for i in range(args.warmup + args.repeat):
-                # Alternate which goes first, so drift and caches favour neither.
-                pair = ("ours", "floor") if i % 2 == 0 else ("floor", "ours")
-                for which in pair:
-                    if which == "ours":
-                        stop_part, whole = restart_once(api, workload_id, args.interval)
-                        if i >= args.warmup:
-                            stops.append(stop_part)
-                            restarts.append(whole)
-                    else:
+                # Alternate the order, so drift and caches favour none.
+                order = [*ways, "floor"] if i % 2 == 0 else ["floor", *reversed(ways)]
+                for which in order:
+                    recorded = i >= args.warmup
+                    if which == "floor":
                         elapsed, stopped = (
-                            container_floor_once(app_port, image, args.interval)
+                            container_floor_once(free_port(), image, args.interval)
                             if image
-                            else floor_once(floor_port, workload_id, floor_log, args.interval)
+                            else floor_once(floor_port, "floor", floor_log, args.interval)
                         )
-                        if i >= args.warmup:
+                        if recorded:
                             floors.append(elapsed)
                             app_stops.append(stopped)
-            api.request("DELETE", f"/console/workloads/{workload_id}/")
+                    elif which == "client":
+                        whole = client_restart_once(loop, client, workloads[which])
+                        if recorded:
+                            restarts[which].append(whole)
+                    else:
+                        interval = None if which == "waiting" else args.interval
+                        stop_part, whole = restart_once(api, workloads[which], interval)
+                        if recorded:
+                            restarts[which].append(whole)
+                            if which == "waiting":
+                                stops.append(stop_part)
+            loop.run_until_complete(client.aclose())
+            for workload_id in workloads.values():
+                api.request("DELETE", f"/console/workloads/{workload_id}/")
+    loop.close()
 
-    starts = [whole - stop for whole, stop in zip(restarts, stops, strict=True)]
+    starts = [whole - stop for whole, stop in zip(restarts["waiting"], stops, strict=True)]
+    floor = statistics.median(floors)
 
     def ms(value: float) -> str:
         return f"{value * 1000:.1f} ms"
 
+    def row(label: str, values: list[float], ratio: bool = False) -> list[str]:
+        median = statistics.median(values)
+        shown = f"{median / floor:.2f}" if ratio else ""
+        return [label, ms(median), ms(percentile(values, 0.9)), shown]
+
     print(
         f"restart of the example app, {args.runtime} runtime: {args.repeat} runs each, "
-        f"interleaved, polled every {args.interval * 1000:g} ms"
+        f"interleaved; the floor and the polling restart poll every {args.interval * 1000:g} ms"
     )
     print_table(
-        ["", "median", "p90"],
+        ["", "median", "p90", "/ floor"],
         [
-            [
-                "restart (stop + start)",
-                ms(statistics.median(restarts)),
-                ms(percentile(restarts, 0.9)),
-            ],
-            ["  stop part", ms(statistics.median(stops)), ms(percentile(stops, 0.9))],
-            ["  start part", ms(statistics.median(starts)), ms(percentile(starts, 0.9))],
-            [
-                "floor (podman run + poll)" if image else "floor (spawn + poll)",
-                ms(statistics.median(floors)),
-                ms(percentile(floors, 0.9)),
-            ],
-            [
-                "  podman rm -f (not in floor)"
-                if image
-                else "  its SIGTERM to exit (not in floor)",
-                ms(statistics.median(app_stops)),
-                ms(percentile(app_stops, 0.9)),
-            ],
+            row("restart, waiting at the server", restarts["waiting"], ratio=True),
+            row("  stop part", stops),
+            row("  start part", starts),
+            row("restart, polling", restarts["polling"], ratio=True),
+            row("restart, AsyncClient (httpx)", restarts["client"], ratio=True),
+            row("floor (podman run + poll)" if image else "floor (spawn + poll)", floors),
+            row(f"  {'podman rm -f' if image else 'SIGTERM to exit'} (not in floor)", app_stops),
         ],
     )
-    ratio = statistics.median(restarts) / statistics.median(floors)
+    ratio = statistics.median(restarts["waiting"]) / floor
     goal = CONTAINER_GOAL if image else GOAL
-    print(f"ratio restart/floor (medians): {goal_text(ratio, goal)}")
+    print(f"ratio restart (waiting) / floor (medians): {goal_text(ratio, goal)}")
     return 0
 
 
