@@ -1,15 +1,18 @@
-"""Helpers of the panel tests: a recording comm, frontend stand-ins, the example workload."""
+"""Helpers of the panel tests: a recording comm, frontend stand-ins, the example workload,
+a counting watch listener."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from comm.base_comm import BaseComm
+
+from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload
 
 from harness import wait_until
 
@@ -118,3 +121,32 @@ class Example:
         """The workload as the server has it."""
         body: dict[str, Any] = self.api.get(f"/console/workloads/{self.id}/").json()
         return body
+
+
+class Counter:
+    """A second listener on the panel's watcher: how much news there was."""
+
+    def __init__(self) -> None:
+        self.workloads = 0
+        self.log_lines = 0
+
+    def workload_changed(self, workload: Workload) -> None:
+        self.workloads += 1
+
+    def logs_added(self, records: Sequence[LogRecord]) -> None:
+        self.log_lines += len(records)
+
+    def events_changed(self, events: Sequence[Event]) -> None:
+        pass
+
+    def artifact_changed(self, artifact: Artifact) -> None:
+        pass
+
+    def connection_changed(self, problem: str | None) -> None:
+        pass
+
+    def workload_gone(self) -> None:
+        pass
+
+    def deployment_made(self, deployment: Deployment) -> None:
+        pass

@@ -13,40 +13,14 @@ from collections.abc import Sequence
 
 import httpx
 
-from workloadlab.models import Artifact, Event, LogRecord, Workload
+from workloadlab.models import LogRecord
 from workloadlab.notebook.panel import open_panel
 from workloadlab.notebook.session import Session
 
 from harness import wait_status
-from paneltools import Example, Recorder, Sent, eventually
+from paneltools import Counter, Example, Recorder, Sent, eventually
 
 RATE = 10
-
-
-class Counter:
-    """A second listener on the panel's watcher: how much news there was."""
-
-    def __init__(self) -> None:
-        self.workloads = 0
-        self.log_lines = 0
-
-    def workload_changed(self, workload: Workload) -> None:
-        self.workloads += 1
-
-    def logs_added(self, records: Sequence[LogRecord]) -> None:
-        self.log_lines += len(records)
-
-    def events_changed(self, events: Sequence[Event]) -> None:
-        pass
-
-    def artifact_changed(self, artifact: Artifact) -> None:
-        pass
-
-    def connection_changed(self, problem: str | None) -> None:
-        pass
-
-    def workload_gone(self) -> None:
-        pass
 
 
 def most_in_a_second(sent: Sequence[Sent]) -> int:

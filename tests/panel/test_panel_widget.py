@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
+from test_panel_budget import Counter
 
 import workloadlab
-from workloadlab.models import Artifact
+from workloadlab.models import Artifact, Deployment
 from workloadlab.notebook.panel import WorkloadPanel, open_panel, open_panels
 from workloadlab.notebook.panel.actions import SpecConflict, save
-from workloadlab.notebook.panel.watcher import active_watchers
+from workloadlab.notebook.panel.watcher import active_watchers, poke_watcher
 from workloadlab.notebook.session import Session
 
 from harness import FAKE_TOKEN, wait_status
@@ -367,6 +368,34 @@ def test_a_deleted_workload_stops_the_panel(session: Session, example: Example) 
     assert "was deleted" in message(panel)
     assert all(disabled(panel).values())
     assert watcher.stopped.wait(5)
+
+
+def test_a_deployment_made_by_a_magic_reaches_the_open_panel_at_once(
+    session: Session, example: Example
+) -> None:
+    """``%workload deploy`` hands the deployment it made to the workload's watcher, whose
+    panels show its card at once (not only once the audit trail is read again)."""
+    panel = open_panel(session, example.id)
+    heard: list[Deployment] = []
+
+    class Listener(Counter):
+        def deployment_made(self, deployment: Deployment) -> None:
+            heard.append(deployment)
+
+    panel.watcher.subscribe(Listener())
+    registered = example.api.patch(
+        f"/registry/artifacts/{example.artifact_id}", json={"status": "registered"}
+    )
+    assert registered.status_code == 200, registered.text
+    created = example.api.post(
+        "/console/deployments/", json={"workloadId": example.id, "name": "made-by-a-magic"}
+    )
+    assert created.status_code == 201, created.text
+    deployment = Deployment.model_validate(created.json())
+    poke_watcher(session, example.id, deployment)
+    eventually(lambda: heard == [deployment], timeout=5)
+    eventually(lambda: "made-by-a-magic" in panel.deployment_card.value, timeout=5)
+    assert panel.deployment_card.layout.display is None
 
 
 def test_one_watcher_per_workload_closing_stops_it(

@@ -154,12 +154,12 @@ class Context:
 Command = Callable[[Context, argparse.Namespace], Any]
 
 
-def notify_panels(ctx: Context, workload_id: str) -> None:
-    """Tell an open panel of the workload that a magic just changed it (no-op without one;
-    the panel package is not imported for this)."""
+def notify_panels(ctx: Context, workload_id: str, deployment: Deployment | None = None) -> None:
+    """Tell an open panel of the workload that a magic just changed it, or made
+    ``deployment`` of it (no-op without one; the panel package is not imported for this)."""
     watchers = sys.modules.get("workloadlab.notebook.panel.watcher")
     if watchers is not None:
-        watchers.poke_watcher(ctx.session, workload_id)
+        watchers.poke_watcher(ctx.session, workload_id, deployment)
 
 
 def show_table(html: str, text: str) -> None:
@@ -409,7 +409,7 @@ def deploy(ctx: Context, args: argparse.Namespace) -> Deployment:
         )
 
     deployment: Deployment = ctx.run(flow())
-    notify_panels(ctx, workload.id)
+    notify_panels(ctx, workload.id, deployment)
     return deployment
 
 

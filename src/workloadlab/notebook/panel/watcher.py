@@ -31,7 +31,7 @@ import httpx
 
 from workloadlab.client import AsyncClient, Observation, Polling
 from workloadlab.errors import ConfigError, NotFoundError, WorkloadlabError
-from workloadlab.models import Artifact, Event, LogRecord, Workload
+from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload
 from workloadlab.notebook.session import Session
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,9 @@ class WatchListener(Protocol):
 
     def workload_gone(self) -> None:
         """The workload was deleted: the watcher has stopped."""
+
+    def deployment_made(self, deployment: Deployment) -> None:
+        """A deployment of the workload was just made here (``%workload deploy``)."""
 
 
 @dataclass(frozen=True)
@@ -155,9 +158,10 @@ class Watcher:
         if future is not None and not future.cancel():
             self.stopped.set()
 
-    def poke(self) -> None:
-        """Poll now and fast for a while (a panel just started something)."""
-        self.session.portal.call_soon(self._poke)
+    def poke(self, deployment: Deployment | None = None) -> None:
+        """Look now and fast for a while (something here just changed the workload); a
+        ``deployment`` just made of it goes to the listeners at once."""
+        self.session.portal.call_soon(self._poke, deployment)
 
     def observe(self, workload: Workload) -> None:
         """A state seen elsewhere (an action's own polling): share it (on the portal's loop)."""
@@ -165,7 +169,9 @@ class Watcher:
 
     # -- on the portal -----------------------------------------------------------------------
 
-    def _poke(self) -> None:
+    def _poke(self, deployment: Deployment | None) -> None:
+        if deployment is not None:
+            self._each(lambda listener: listener.deployment_made(deployment))
         self._hurry_until = time.monotonic() + self.timing.hurry
         if self._wake is not None:
             self._wake.set()
@@ -351,13 +357,15 @@ def watcher_for(session: Session, workload_id: str) -> Watcher:
         return watcher
 
 
-def poke_watcher(session: Session, workload_id: str) -> None:
+def poke_watcher(
+    session: Session, workload_id: str, deployment: Deployment | None = None
+) -> None:
     """Something just changed the workload (a magic): its watcher, if a panel has one, looks
-    now instead of at its next poll."""
+    now instead of at its next poll; a ``deployment`` the magic made is shown at once."""
     with _registry_lock:
         watcher = _watchers.get((session, workload_id))
     if watcher is not None:
-        watcher.poke()
+        watcher.poke(deployment)
 
 
 def active_watchers() -> list[Watcher]:

@@ -652,6 +652,13 @@ class WorkloadPanel(FixedRepr, widgets.VBox):  # type: ignore[misc]
             task.add_done_callback(self._tasks.discard)
         self._throttle.request()
 
+    def deployment_made(self, deployment: Deployment) -> None:
+        """The watcher's news: ``%workload deploy`` just made this deployment; its card shows
+        now (the audit trail would tell a moment later)."""
+        with self._lock:
+            self.state.deployment = deployment
+        self._throttle.request()
+
     async def _reload_deployment(self) -> None:
         fresh = await actions.latest_deployment(self.session.client, self.state.workload.id)
         with self._lock:
