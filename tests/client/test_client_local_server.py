@@ -249,4 +249,10 @@ async def test_waits_at_the_local_server_instead_of_polling(
     still = await wl.workloads.observe(workload.id, observed, polling=Polling(wait=0.3, fast=0.05))
     assert still.unchanged  # 304 after the wait
     assert still.workload == observed.workload
+
+    # A timeout shorter than one waiting request ends it (the request is cancelled).
+    began = asyncio.get_running_loop().time()
+    with pytest.raises(errors.WaitTimeoutError, match="still stopped"):
+        await wl.workloads.wait_for_status(workload.id, "running", timeout=0.5)
+    assert asyncio.get_running_loop().time() - began < 5
     await wl.workloads.delete(workload.id)
