@@ -8,6 +8,7 @@ answers as soon as what it shows has changed. All of it runs on the server's eve
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 
 class ChangeFeed:
@@ -29,13 +30,25 @@ class ChangeFeed:
         self.closed = True
         self.notify()
 
-    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109
-        """Wait for the next commit, at most ``timeout`` seconds; ``False`` if none came (or
-        the feed is closed)."""
-        if self.closed or timeout <= 0:
+    async def wait(
+        self,
+        timeout: float,  # noqa: ASYNC109
+        *,
+        unless: asyncio.Future[Any] | None = None,
+    ) -> bool:
+        """Wait for the next commit, at most ``timeout`` seconds; ``False`` if none came, the
+        feed is closed, or ``unless`` (the client went away) was done first."""
+        if self.closed or timeout <= 0 or (unless is not None and unless.done()):
             return False
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def cut_short(_: object) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
         self._waiters.add(waiter)
+        if unless is not None:
+            unless.add_done_callback(cut_short)
         try:
             async with asyncio.timeout(timeout):
                 await waiter
@@ -43,4 +56,6 @@ class ChangeFeed:
             return False
         finally:
             self._waiters.discard(waiter)
-        return not self.closed
+            if unless is not None:
+                unless.remove_done_callback(cut_short)
+        return not self.closed and not (unless is not None and unless.done())

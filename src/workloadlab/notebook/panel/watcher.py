@@ -357,9 +357,7 @@ def watcher_for(session: Session, workload_id: str) -> Watcher:
         return watcher
 
 
-def poke_watcher(
-    session: Session, workload_id: str, deployment: Deployment | None = None
-) -> None:
+def poke_watcher(session: Session, workload_id: str, deployment: Deployment | None = None) -> None:
     """Something just changed the workload (a magic): its watcher, if a panel has one, looks
     now instead of at its next poll; a ``deployment`` the magic made is shown at once."""
     with _registry_lock:

@@ -137,13 +137,17 @@ async def get_workload(workload_id: str, request: Request, context: Context) -> 
     if wait is not None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
-        while await context.changes.wait(deadline - loop.time()):
-            body = context.workload_body(workload_id, base)
-            if body is None:
-                raise NotFound(f"Workload {workload_id} not found")
-            if (tag := entity_tag(body)) != headers["ETag"]:
-                headers["ETag"] = tag
-                return Response(body, media_type="application/json", headers=headers)
+        gone = asyncio.ensure_future(disconnected(request))
+        try:
+            while await context.changes.wait(deadline - loop.time(), unless=gone):
+                body = context.workload_body(workload_id, base)
+                if body is None:
+                    raise NotFound(f"Workload {workload_id} not found")
+                if (tag := entity_tag(body)) != headers["ETag"]:
+                    headers["ETag"] = tag
+                    return Response(body, media_type="application/json", headers=headers)
+        finally:
+            gone.cancel()
     return Response(status_code=304, headers=headers)
 
 
@@ -258,6 +262,13 @@ def preferred_wait(prefer: str | None) -> float | None:
 def entity_tag(body: bytes) -> str:
     """A strong ETag of a rendered body."""
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+async def disconnected(request: Request) -> None:
+    """Return once the client has closed the connection (a waiting GET it gave up on need not
+    wait any longer); the request has no body, so nothing else reads these messages."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 def matches(if_none_match: str, tag: str) -> bool:
