@@ -199,6 +199,9 @@ async def start_workload(workload_id: str, request: Request, context: Context) -
         )
         context.audit("workload.started", row.id)
     context.supervisor.kick(row.id)
+    # Let the workload's task, woken by the kick, spawn it before this answer is written: the
+    # app's own start-up, the longest part of any start, then begins ~1 ms earlier.
+    await asyncio.sleep(0)
     return _operation(request, row, "Workload start has been requested.", 202)
 
 
