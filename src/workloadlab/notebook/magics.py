@@ -63,7 +63,9 @@ class WorkloadMagics(Magics):
     """``%workload SUBCOMMAND`` and ``%%artifact`` (see ``%workload --help``)."""
 
     poll_interval = Float(
-        0.05, help="First gap (seconds) between status polls while waiting; it grows 10x."
+        0.05,
+        help="First gap (seconds) between status polls while waiting, on a server that cannot"
+        " wait for a change itself (the local server can); it grows 10x.",
     ).tag(config=True)
     timeout = Float(600.0, help="How long (seconds) a magic waits for a status.").tag(config=True)
 
