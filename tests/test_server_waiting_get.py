@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from workloadlab.server.routes.workloads import matches, preferred_wait
+from workloadlab.server.changes import matches, preferred_wait
 
 from harness import free_port, hello_spec, running_server, wait_status
 

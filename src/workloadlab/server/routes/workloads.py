@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -19,6 +17,7 @@ from workloadlab.models import (
     format_timestamp,
     utcnow,
 )
+from workloadlab.server.changes import entity_tag, matches, preferred_wait, wait_for_change
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
 from workloadlab.server.problems import Conflict, NotFound
 from workloadlab.server.routes.artifacts import create_artifact_row
@@ -124,9 +123,14 @@ async def get_workload(workload_id: str, request: Request, context: Context) -> 
     """One workload with its status details and log tail; with ``If-None-Match`` and
     ``Prefer: wait=N``, answered as soon as it changes (at most N seconds)."""
     base = base_url(request)
-    body = context.workload_body(workload_id, base)
-    if body is None:
-        raise NotFound(f"Workload {workload_id} not found")
+
+    def render() -> bytes:
+        body = context.workload_body(workload_id, base)
+        if body is None:
+            raise NotFound(f"Workload {workload_id} not found")
+        return body
+
+    body = render()
     headers = {"ETag": entity_tag(body)}
     wait = preferred_wait(request.headers.get("prefer"))
     if wait is not None:  # said on every answer, so a client learns it can wait here
@@ -135,19 +139,10 @@ async def get_workload(workload_id: str, request: Request, context: Context) -> 
     if seen is None or not matches(seen, headers["ETag"]):
         return Response(body, media_type="application/json", headers=headers)
     if wait is not None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        gone = asyncio.ensure_future(disconnected(request))
-        try:
-            while await context.changes.wait(deadline - loop.time(), unless=gone):
-                body = context.workload_body(workload_id, base)
-                if body is None:
-                    raise NotFound(f"Workload {workload_id} not found")
-                if (tag := entity_tag(body)) != headers["ETag"]:
-                    headers["ETag"] = tag
-                    return Response(body, media_type="application/json", headers=headers)
-        finally:
-            gone.cancel()
+        changed = await wait_for_change(request, context.changes, render, headers["ETag"], wait)
+        if changed is not None:
+            headers["ETag"] = entity_tag(changed)
+            return Response(changed, media_type="application/json", headers=headers)
     return Response(status_code=304, headers=headers)
 
 
@@ -247,38 +242,3 @@ async def workload_events(
     )
     data: list[dict[str, Any]] = [event_json(e) for e in events]
     return paged(request, data, total=total, offset=offset, limit=limit)
-
-
-MAX_WAIT = 60.0
-"""The longest ``Prefer: wait`` honoured, in seconds (longer asks wait this long)."""
-_PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*\"?(\d+(?:\.\d+)?)", re.IGNORECASE)
-
-
-def preferred_wait(prefer: str | None) -> float | None:
-    """Seconds of ``Prefer: wait=N`` (RFC 7240), capped at :data:`MAX_WAIT`; ``None`` if absent."""
-    if not prefer:
-        return None
-    match = _PREFER_WAIT.search(prefer)
-    return None if match is None else min(float(match.group(1)), MAX_WAIT)
-
-
-def entity_tag(body: bytes) -> str:
-    """A strong ETag of a rendered body."""
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-
-
-async def disconnected(request: Request) -> None:
-    """Return once the client has closed the connection (a waiting GET it gave up on need not
-    wait any longer); the request has no body, so nothing else reads these messages."""
-    while (await request.receive())["type"] != "http.disconnect":
-        pass
-
-
-def matches(if_none_match: str, tag: str) -> bool:
-    """Whether an ``If-None-Match`` value names ``tag`` (or is ``*``); weak tags compare by
-    their opaque part, as RFC 9110 says for this header."""
-    for candidate in if_none_match.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == tag:
-            return True
-    return False
