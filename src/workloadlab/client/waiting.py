@@ -62,7 +62,7 @@ class Observation:
     """This answer was ``304``: nothing changed since the observation before."""
 
 
-Observe = Callable[["Observation | None"], Awaitable[Observation]]
+Observe = Callable[[Observation | None], Awaitable[Observation]]
 """One ``GET`` of the workload: plain for ``None``, else waiting for a change (if it can)."""
 
 
@@ -103,7 +103,7 @@ async def wait_for_status(
         gap = polling.fast
         seen: Observation | None = None
         while True:
-            seen = await _next(observe, seen, polling, sleep)
+            seen = await next_observation(observe, seen, polling, sleep)
             workload = seen.workload
             if on_change is not None and workload != last:
                 on_change(workload)
@@ -133,11 +133,12 @@ async def wait_for_status(
         raise WaitTimeoutError(last, waiting_for=describe(wanted), timeout=timeout) from None
 
 
-async def _next(
+async def next_observation(
     observe: Observe, seen: Observation | None, polling: Polling, sleep: Sleep
 ) -> Observation:
-    """The next observation; after an unchanged answer that did not wait (a server shutting
-    down answers at once), a fast gap first, so that nothing spins."""
+    """The next observation (``seen`` is the one before, if any); after an unchanged answer
+    that did not wait (a server shutting down answers at once), a fast gap first, so that
+    nothing spins."""
     if seen is None or not seen.server_waits:
         return await observe(seen)
     loop = asyncio.get_running_loop()
@@ -165,7 +166,7 @@ async def watch(observe: Observe, *, polling: Polling, sleep: Sleep) -> AsyncIte
     gap = polling.fast
     seen: Observation | None = None
     while True:
-        seen = await _next(observe, seen, polling, sleep)
+        seen = await next_observation(observe, seen, polling, sleep)
         workload = seen.workload
         if workload != last:
             yield workload

@@ -30,6 +30,7 @@ from typing import Protocol
 import httpx
 
 from workloadlab.client import AsyncClient, Observation, Polling
+from workloadlab.client.waiting import next_observation
 from workloadlab.errors import ConfigError, NotFoundError, WorkloadlabError
 from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload
 from workloadlab.notebook.session import Session
@@ -240,8 +241,7 @@ class Watcher:
         seen: Observation | None = None
         while True:
             try:
-                began = time.monotonic()
-                seen = await self._client.workloads.observe(self.workload_id, seen, polling=polling)
+                seen = await next_observation(self._observe, seen, polling, self._sleep)
                 workload = seen.workload
             except NotFoundError:
                 self._each(lambda listener: listener.workload_gone())
@@ -264,8 +264,11 @@ class Watcher:
                 gap = polling.stable
             if not seen.server_waits:
                 await self._sleep(gap)
-            elif seen.unchanged and time.monotonic() - began < polling.wait / 2:
-                await self._sleep(polling.fast)  # answered early (a server shutting down)
+
+    async def _observe(self, seen: Observation | None) -> Observation:
+        """One status request (waiting at the server for a change, where it can)."""
+        workloads = self._client.workloads
+        return await workloads.observe(self.workload_id, seen, polling=self.timing.polling)
 
     def _tell_problem(self, problem: str) -> None:
         self._each(lambda listener: listener.connection_changed(problem))
