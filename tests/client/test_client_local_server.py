@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 
 import httpx
@@ -14,6 +15,7 @@ from workloadlab.models import (
     ArtifactStatus,
     Importance,
     InputArtifact,
+    Workload,
     WorkloadStatus,
 )
 
@@ -77,13 +79,14 @@ async def test_workload_methods(wl: AsyncClient) -> None:
     stopped = await wl.workloads.wait_for_status(workload.id, "stopped", timeout=30)
     assert stopped.status is WorkloadStatus.STOPPED
     await wl.workloads.start(workload.id)
-    seen: list[WorkloadStatus] = []
+    updates: list[Workload] = []
     async for update in wl.workloads.watch(workload.id):
-        seen.append(update.status)
+        updates.append(update)
         if update.status is WorkloadStatus.RUNNING:
             break
-    assert seen[-1] is WorkloadStatus.RUNNING
-    assert len(seen) == len(set(seen)), "watch yields changes only"
+    assert updates[-1].status is WorkloadStatus.RUNNING
+    # Each one differs from the one before (a status, or new log lines in the tail).
+    assert all(a != b for a, b in itertools.pairwise(updates)), "watch yields changes only"
 
     restarted = await wl.workloads.restart(workload.id, wait=False)
     assert restarted.status.is_transition or restarted.status is WorkloadStatus.RUNNING
