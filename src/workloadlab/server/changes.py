@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -20,6 +21,19 @@ from fastapi import Request
 MAX_WAIT = 60.0
 """The longest ``Prefer: wait`` honoured, in seconds (longer asks wait this long)."""
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*\"?(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A body as a ``GET`` answers it, with its ETag."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> Rendered:
+        """``body`` with its (strong) ETag."""
+        return cls(body, entity_tag(body))
 
 
 class ChangeFeed:
@@ -73,8 +87,8 @@ class ChangeFeed:
 
 
 async def wait_for_change(
-    request: Request, feed: ChangeFeed, render: Callable[[], bytes], tag: str, wait: float
-) -> bytes | None:
+    request: Request, feed: ChangeFeed, render: Callable[[], Rendered], tag: str, wait: float
+) -> Rendered | None:
     """What ``render`` gives once its ETag is no longer ``tag``; ``None`` if that did not
     happen within ``wait`` seconds, or the client went away, or the server is shutting down.
     (``render`` raises if the thing is gone.)"""
@@ -83,9 +97,9 @@ async def wait_for_change(
     gone = asyncio.ensure_future(_disconnected(request))
     try:
         while await feed.wait(deadline - loop.time(), unless=gone):
-            body = render()
-            if entity_tag(body) != tag:
-                return body
+            rendered = render()
+            if rendered.etag != tag:
+                return rendered
     finally:
         gone.cancel()
     return None

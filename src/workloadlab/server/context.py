@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, Query, Request
 
-from workloadlab.server.changes import ChangeFeed
+from workloadlab.server.changes import ChangeFeed, Rendered
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import Store, WorkloadRow
 from workloadlab.server.supervisor import Supervisor
@@ -46,7 +46,7 @@ class ServerContext:
     proxy: httpx.AsyncClient
     user: dict[str, Any] = field(default_factory=local_user)
     changes: ChangeFeed = field(default_factory=ChangeFeed)
-    _rendered: dict[tuple[str, str], tuple[int, bytes]] = field(default_factory=dict, repr=False)
+    _rendered: dict[tuple[str, str], tuple[int, Rendered]] = field(default_factory=dict, repr=False)
 
     @property
     def actor(self) -> str:
@@ -80,8 +80,9 @@ class ServerContext:
             details=details,
         )
 
-    def workload_body(self, workload_id: str, base_url: str) -> bytes | None:
-        """A workload's JSON as ``GET`` answers it, or ``None`` if there is no such workload.
+    def workload_body(self, workload_id: str, base_url: str) -> Rendered | None:
+        """A workload's JSON as ``GET`` answers it, with its ETag, or ``None`` if there is no
+        such workload.
 
         Reused while the store has not changed since it was rendered: clients poll this (the
         panel, ``wait_for_status``, curl loops) far more often than anything changes.
@@ -94,12 +95,12 @@ class ServerContext:
         row = self.store.get_workload(workload_id)
         if row is None:
             return None
-        body = json_bytes(self.workload_json(row, base_url))
+        rendered = Rendered.of(json_bytes(self.workload_json(row, base_url)))
         if version is not None:
             if len(self._rendered) >= RENDERED_CACHE_SIZE:
                 self._rendered.clear()
-            self._rendered[key] = (version, body)
-        return body
+            self._rendered[key] = (version, rendered)
+        return rendered
 
     def workload_json(self, row: WorkloadRow, base_url: str) -> dict[str, Any]:
         """A workload as the API returns it, with this server's settings."""

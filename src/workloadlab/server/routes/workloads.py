@@ -17,7 +17,7 @@ from workloadlab.models import (
     format_timestamp,
     utcnow,
 )
-from workloadlab.server.changes import entity_tag, matches, preferred_wait, wait_for_change
+from workloadlab.server.changes import Rendered, matches, preferred_wait, wait_for_change
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
 from workloadlab.server.problems import Conflict, NotFound
 from workloadlab.server.routes.artifacts import create_artifact_row
@@ -124,25 +124,25 @@ async def get_workload(workload_id: str, request: Request, context: Context) -> 
     ``Prefer: wait=N``, answered as soon as it changes (at most N seconds)."""
     base = base_url(request)
 
-    def render() -> bytes:
-        body = context.workload_body(workload_id, base)
-        if body is None:
+    def render() -> Rendered:
+        rendered = context.workload_body(workload_id, base)
+        if rendered is None:
             raise NotFound(f"Workload {workload_id} not found")
-        return body
+        return rendered
 
-    body = render()
-    headers = {"ETag": entity_tag(body)}
+    rendered = render()
+    headers = {"ETag": rendered.etag}
     wait = preferred_wait(request.headers.get("prefer"))
     if wait is not None:  # said on every answer, so a client learns it can wait here
         headers["Preference-Applied"] = f"wait={wait:g}"
     seen = request.headers.get("if-none-match")
-    if seen is None or not matches(seen, headers["ETag"]):
-        return Response(body, media_type="application/json", headers=headers)
+    if seen is None or not matches(seen, rendered.etag):
+        return Response(rendered.body, media_type="application/json", headers=headers)
     if wait is not None:
-        changed = await wait_for_change(request, context.changes, render, headers["ETag"], wait)
+        changed = await wait_for_change(request, context.changes, render, rendered.etag, wait)
         if changed is not None:
-            headers["ETag"] = entity_tag(changed)
-            return Response(changed, media_type="application/json", headers=headers)
+            headers["ETag"] = changed.etag
+            return Response(changed.body, media_type="application/json", headers=headers)
     return Response(status_code=304, headers=headers)
 
 
