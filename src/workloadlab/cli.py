@@ -170,7 +170,7 @@ def _quiet_exit_server() -> type[Any]:
                 self._captured_signals.clear()
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            begin_shutdown(self.config.loaded_app)
+            begin_shutdown(self.config.app)  # the app as given, not uvicorn's wrapping
             await super().shutdown(sockets)
 
     return Server

@@ -83,9 +83,8 @@ class BearerAuthMiddleware:
 
 def begin_shutdown(app: object) -> None:
     """Answer the requests waiting for a change now: the server is about to stop, and it waits
-    for open requests before it stops its workloads."""
-    while not isinstance(app, FastAPI) and hasattr(app, "app"):
-        app = app.app  # uvicorn's wrappers (proxy headers, ...)
+    for open requests before it stops its workloads. (``app`` as :func:`create_app` made it;
+    anything else, or an app whose lifespan has not started, is left alone.)"""
     context = getattr(getattr(app, "state", None), "context", None)
     if isinstance(context, ServerContext):
         context.changes.close()
