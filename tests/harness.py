@@ -163,6 +163,14 @@ def hello_spec(
     }
 
 
+def create_workload(client: httpx.Client, name: str, artifact: dict[str, Any]) -> str:
+    """Create a workload from an inline artifact (``201`` asserted); its id."""
+    answer = client.post("/console/workloads/", json={"name": name, "artifact": artifact})
+    assert answer.status_code == 201, answer.text
+    workload_id: str = answer.json()["id"]
+    return workload_id
+
+
 def wait_status(
     client: httpx.Client, workload_id: str, status: str, timeout: float = 20.0
 ) -> dict[str, Any]:

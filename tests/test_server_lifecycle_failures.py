@@ -12,19 +12,13 @@ import httpx
 
 from harness import (
     LocalServer,
+    create_workload,
     free_port,
     hello_spec,
     processes_marked,
     wait_status,
     wait_until,
 )
-
-
-def _create(api: httpx.Client, name: str, artifact: dict[str, Any]) -> str:
-    answer = api.post("/console/workloads/", json={"name": name, "artifact": artifact})
-    assert answer.status_code == 201, answer.text
-    workload_id: str = answer.json()["id"]
-    return workload_id
 
 
 def _status_events(api: httpx.Client, workload_id: str) -> list[dict[str, Any]]:
@@ -37,7 +31,7 @@ def test_port_taken_is_errored(api: httpx.Client) -> None:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        workload_id = _create(api, "port-taken", hello_spec(port))
+        workload_id = create_workload(api, "port-taken", hello_spec(port))
         errored = wait_status(api, workload_id, "errored")
     assert f"port {port}" in errored["statusDetails"]["message"]
     assert "in use" in errored["statusDetails"]["message"]
@@ -45,13 +39,13 @@ def test_port_taken_is_errored(api: httpx.Client) -> None:
 
 def test_missing_entrypoint_is_errored(api: httpx.Client) -> None:
     artifact = hello_spec(free_port(), entrypoint=["/no/such/program", "--serve"])
-    errored = wait_status(api, _create(api, "missing", artifact), "errored")
+    errored = wait_status(api, create_workload(api, "missing", artifact), "errored")
     assert "/no/such/program" in errored["statusDetails"]["message"]
 
 
 def test_spec_without_entrypoint_is_errored(api: httpx.Client) -> None:
     artifact = hello_spec(free_port(), entrypoint=None)
-    errored = wait_status(api, _create(api, "no-entrypoint", artifact), "errored")
+    errored = wait_status(api, create_workload(api, "no-entrypoint", artifact), "errored")
     assert "entrypoint" in errored["statusDetails"]["message"]
 
 
@@ -60,7 +54,7 @@ def test_process_that_exits_at_once_is_errored_with_its_last_words(api: httpx.Cl
         free_port(),
         entrypoint=["sh", "-c", "echo booting; echo 'ERROR: no model file' >&2; exit 3"],
     )
-    workload_id = _create(api, "exits", artifact)
+    workload_id = create_workload(api, "exits", artifact)
     errored = wait_status(api, workload_id, "errored")
     details = errored["statusDetails"]
     assert details["exitCode"] == 3
@@ -83,7 +77,7 @@ def test_startup_probe_exhaustion_is_errored(api: httpx.Client) -> None:
         env={"STARTUP_DELAY": "60"},
         startupProbe={"path": "/readyz", "periodSeconds": 0.2, "failureThreshold": 3},
     )
-    workload_id = _create(api, "slow-start", artifact)
+    workload_id = create_workload(api, "slow-start", artifact)
     errored = wait_status(api, workload_id, "errored")
     assert "startup probe /readyz failed 3 times" in errored["statusDetails"]["message"]
     with socket.socket() as probe:
@@ -96,7 +90,7 @@ def test_startup_probe_gates_readiness(api: httpx.Client) -> None:
         env={"STARTUP_DELAY": "0.5"},
         startupProbe={"path": "/readyz", "periodSeconds": 0.2, "failureThreshold": 10},
     )
-    workload_id = _create(api, "gated", artifact)
+    workload_id = create_workload(api, "gated", artifact)
     running = wait_status(api, workload_id, "running")
     assert running["restartCount"] == 0
 
@@ -107,7 +101,7 @@ def test_liveness_failure_restarts_with_backoff(api: httpx.Client) -> None:
         env={"FAIL_HEALTH_AFTER": "0.3"},
         livenessProbe={"path": "/healthz", "periodSeconds": 0.2, "failureThreshold": 2},
     )
-    workload_id = _create(api, "unhealthy", artifact)
+    workload_id = create_workload(api, "unhealthy", artifact)
     wait_until(lambda: api.get(f"/console/workloads/{workload_id}/").json()["restartCount"] >= 1)
     messages = [e["details"].get("message", "") for e in _status_events(api, workload_id)]
     assert any("liveness probe /healthz failed 2 times; restarting in" in m for m in messages)
@@ -124,7 +118,7 @@ def test_crash_loop_backs_off(api: httpx.Client) -> None:
         entrypoint=["sh", "-c", "echo up; sleep 0.2; echo 'crashed' >&2; exit 1"],
         readinessProbe=None,
     )
-    workload_id = _create(api, "crashy", artifact)
+    workload_id = create_workload(api, "crashy", artifact)
     errored = wait_status(api, workload_id, "errored", timeout=30)
     assert errored["restartCount"] == 3
     assert errored["statusDetails"]["exitCode"] == 1
@@ -152,8 +146,8 @@ def test_draft_ttl_removes_draft_workloads_only(data_dir: Path) -> None:
     ).start()
     try:
         with server.client() as api:
-            draft = _create(api, "draft", hello_spec(free_port()))
-            kept = _create(api, "kept", hello_spec(free_port()))
+            draft = create_workload(api, "draft", hello_spec(free_port()))
+            kept = create_workload(api, "kept", hello_spec(free_port()))
             first = wait_status(api, draft, "running")
             expires = dt.datetime.fromisoformat(first["expiresAt"].replace("Z", "+00:00"))
             created = dt.datetime.fromisoformat(first["createdAt"].replace("Z", "+00:00"))
@@ -176,7 +170,7 @@ def test_logs_are_capped_per_workload_oldest_dropped(data_dir: Path) -> None:
                 "for i in $(seq 1 50); do echo line-$i; done; echo WARNING: done >&2; exec sleep 60"
             )
             artifact = hello_spec(free_port(), entrypoint=["sh", "-c", script], readinessProbe=None)
-            workload_id = _create(api, "chatty", artifact)
+            workload_id = create_workload(api, "chatty", artifact)
             logs_url = f"/otel/workload/{workload_id}/logs/"
 
             def newest() -> str:

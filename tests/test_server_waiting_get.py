@@ -13,24 +13,15 @@ import pytest
 
 from workloadlab.server.changes import matches, preferred_wait
 
-from harness import free_port, hello_spec, running_server, wait_status
+from harness import create_workload, free_port, hello_spec, running_server, wait_status
 
 
 def _path(workload_id: str) -> str:
     return f"/console/workloads/{workload_id}/"
 
 
-def _create(api: httpx.Client, name: str, **spec: object) -> str:
-    created = api.post(
-        "/console/workloads/", json={"name": name, "artifact": hello_spec(free_port(), **spec)}
-    )
-    assert created.status_code == 201, created.text
-    workload_id: str = created.json()["id"]
-    return workload_id
-
-
 def _stopped_workload(api: httpx.Client, name: str) -> str:
-    workload_id = _create(api, name)
+    workload_id = create_workload(api, name, hello_spec(free_port()))
     wait_status(api, workload_id, "running")
     assert api.post(f"/console/workloads/{workload_id}/stop").status_code == 202
     wait_status(api, workload_id, "stopped")
@@ -79,7 +70,8 @@ def test_an_unchanged_workload_answers_304_after_the_wait(api: httpx.Client) -> 
 
 def test_a_waiting_get_answers_each_change_as_it_happens(api: httpx.Client) -> None:
     # Ready only after a second: the changes of its start come while a GET waits for them.
-    workload_id = _create(api, "slow", env={"STARTUP_DELAY": "1.0"})
+    spec = hello_spec(free_port(), env={"STARTUP_DELAY": "1.0"})
+    workload_id = create_workload(api, "slow", spec)
     response = api.get(_path(workload_id))
     seen = [response.json()["status"]]
     requests = 1

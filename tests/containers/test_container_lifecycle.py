@@ -29,7 +29,7 @@ from workloadlab.server.engine import Engine
 from workloadlab.server.process_runtime import data_dir_id
 
 from containertools import apps_of, busybox_spec, image_ref, running_containers_of
-from harness import LocalServer, free_port, wait_status, wait_until
+from harness import LocalServer, create_workload, free_port, wait_status, wait_until
 
 SHARED = [
     workflow.test_seed_workflow,
@@ -75,7 +75,7 @@ def test_crash_loop_backs_off(api: httpx.Client) -> None:
         entrypoint=["sh", "-c", "echo up; sleep 0.2; echo 'crashed' >&2; exit 1"],
         readinessProbe=None,
     )
-    workload_id = _create(api, "crashy", artifact)
+    workload_id = create_workload(api, "crashy", artifact)
     errored = wait_status(api, workload_id, "errored", timeout=30)
     assert errored["restartCount"] == 3
     assert errored["statusDetails"]["exitCode"] == 1
@@ -99,13 +99,6 @@ def test_crash_loop_backs_off(api: httpx.Client) -> None:
     assert len(gaps) == 3
     for gap, delay in zip(gaps, delays, strict=True):
         assert gap >= delay + 0.2, (gaps, delays)  # the delay, plus the 0.2 s it ran
-
-
-def _create(api: httpx.Client, name: str, artifact: dict[str, Any]) -> str:
-    answer = api.post("/console/workloads/", json={"name": name, "artifact": artifact})
-    assert answer.status_code == 201, answer.text
-    workload_id: str = answer.json()["id"]
-    return workload_id
 
 
 def _inspect(engine: Engine, container_id: str, workload_id: str, role: str) -> dict[str, Any]:
@@ -132,7 +125,7 @@ def _containers(
 def test_missing_image_is_errored_at_once(api: httpx.Client) -> None:
     image = "registry.invalid/workloadlab/no-such-image:1"
     began = time.monotonic()
-    workload_id = _create(api, "no-image", busybox_spec(free_port(), imageUri=image))
+    workload_id = create_workload(api, "no-image", busybox_spec(free_port(), imageUri=image))
     errored = wait_status(api, workload_id, "errored", timeout=30)
     assert time.monotonic() - began < 15, "a missing image must not hang the start"
     message = errored["statusDetails"]["message"]
@@ -149,7 +142,7 @@ def test_spec_maps_to_the_container(api: httpx.Client, server: LocalServer, engi
         entrypoint=["/bin/sh", "/entrypoint.sh", "log", "entrypoint ran"],
         resourceRequest={"cpu": 0.5, "memory": 64 * 1024 * 1024},
     )
-    workload_id = _create(api, "mapped", artifact)
+    workload_id = create_workload(api, "mapped", artifact)
     wait_status(api, workload_id, "running")
     info, sandbox = _containers(engine, server, workload_id)
     config, host = info["Config"], info["HostConfig"]
@@ -199,7 +192,7 @@ def test_a_probe_port_other_than_the_primary_port_is_published(
         env={"PROBE_PORT": str(probe_port)},
         readinessProbe={"path": "/readyz", "port": probe_port, "periodSeconds": 1},
     )
-    workload_id = _create(api, "probe-port", artifact)
+    workload_id = create_workload(api, "probe-port", artifact)
     wait_status(api, workload_id, "running")
     _, sandbox = _containers(engine, server, workload_id)
     (binding,) = sandbox["NetworkSettings"]["Ports"][f"{probe_port}/tcp"]
@@ -214,7 +207,7 @@ def test_oom_killed_container_is_errored_with_the_reason(api: httpx.Client) -> N
         entrypoint=["/bin/sh", "/entrypoint.sh", "hog", "64"],
         resourceRequest={"cpu": 1, "memory": 16 * 1024 * 1024},
     )
-    workload_id = _create(api, "hog", artifact)
+    workload_id = create_workload(api, "hog", artifact)
     errored = wait_status(api, workload_id, "errored")
     details = errored["statusDetails"]
     assert details["exitCode"] == 137
@@ -244,7 +237,7 @@ def test_sidecar_shares_the_primary_network_and_ends_with_it(
         ],
     }
     artifact["spec"]["containerGroups"][0]["containers"].append(sidecar)
-    workload_id = _create(api, "pod", artifact)
+    workload_id = create_workload(api, "pod", artifact)
     wait_status(api, workload_id, "running")
     assert len(running_containers_of(engine, server.data_dir, workload_id)) == 2
     logs_url = f"/otel/workload/{workload_id}/logs/"
