@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any, overload
@@ -144,7 +145,7 @@ class Workloads(Resource):
         path = self._path(self._paths.workload, id)
         response = await self._requester.request("GET", path, headers=headers, timeout=timeout)
         if response.status_code == 304 and seen is not None:
-            return Observation(seen.workload, seen.etag, seen.server_waits, unchanged=True)
+            return dataclasses.replace(seen, unchanged=True)
         applied = response.headers.get("preference-applied", "")
         return Observation(
             Requester.parse(Workload, response),
