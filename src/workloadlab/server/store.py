@@ -277,15 +277,16 @@ class Store:
                 [_encode(k, v) for k, v in values.items()],
             )
 
-    def _update(self, table: str, row_id: str, values: dict[str, Any]) -> None:
+    def _update(self, table: str, row_id: str, values: dict[str, Any]) -> bool:
         if not values:
-            return
+            return True
         assignments = ", ".join(f"{column} = ?" for column in values)
         with self.transaction() as db:
-            db.execute(
+            cursor = db.execute(
                 f"UPDATE {table} SET {assignments} WHERE id = ?",
                 [*(_encode(k, v) for k, v in values.items()), row_id],
             )
+        return cursor.rowcount > 0
 
     def _page(
         self,
@@ -446,11 +447,12 @@ class Store:
         rows = self._db.execute("SELECT * FROM workloads ORDER BY created_at").fetchall()
         return [WorkloadRow.from_sql(r) for r in rows]
 
-    def update_workload(self, workload_id: str, *, touch: bool = True, **values: Any) -> None:
-        """Change some columns of a workload; ``touch`` also sets ``updated_at``."""
+    def update_workload(self, workload_id: str, *, touch: bool = True, **values: Any) -> bool:
+        """Change some columns of a workload; ``touch`` also sets ``updated_at``. ``False``
+        if there is no such workload (any more)."""
         if touch:
             values["updated_at"] = _now()
-        self._update("workloads", workload_id, values)
+        return self._update("workloads", workload_id, values)
 
     def delete_workload(self, workload_id: str) -> None:
         """Remove a workload and its logs (its events stay: they are the audit trail)."""
@@ -570,8 +572,14 @@ class Store:
         runtime_state: dict[str, Any] | None = None,
     ) -> None:
         """Append log lines, drop the oldest beyond ``cap``, and (atomically) save how far the
-        runtime has read, so that a restarted server neither loses nor repeats lines."""
+        runtime has read, so that a restarted server neither loses nor repeats lines. Lines
+        of a workload deleted meanwhile (its last words while it stops) are dropped."""
         with self.transaction() as db:
+            if (
+                db.execute("SELECT 1 FROM workloads WHERE id = ?", (workload_id,)).fetchone()
+                is None
+            ):
+                return
             db.executemany(
                 "INSERT INTO logs (workload_id, timestamp, level, message, container_name, stream)"
                 " VALUES (?, ?, ?, ?, ?, ?)",

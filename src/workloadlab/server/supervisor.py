@@ -105,6 +105,8 @@ class Supervisor:
         """Tell a workload's task that its desired state may have changed."""
         supervisor = self._workloads.get(workload_id)
         if supervisor is None or supervisor.finished:
+            if self.store.get_workload(workload_id) is None:
+                return  # deleted: nothing may start for it again
             supervisor = self._spawn(workload_id)
         supervisor.wake()
 
@@ -114,7 +116,8 @@ class Supervisor:
         return supervisor.target if supervisor is not None else None
 
     async def remove(self, workload_id: str) -> None:
-        """Stop a workload's instance and end its task (before the row is deleted)."""
+        """Stop a workload's instance and end its task, once its row is deleted (so that
+        nothing can start it again meanwhile)."""
         supervisor = self._workloads.pop(workload_id, None)
         if supervisor is not None:
             await supervisor.retire()
@@ -165,17 +168,18 @@ class Supervisor:
                 continue
             if parse_time(row.started_at) + self.settings.timings.draft_ttl > now:
                 continue
+            with self.store.transaction():
+                self.store.delete_workload(row.id)
+                self.store.add_event(
+                    "workload.expired",
+                    actor_id=SYSTEM_ACTOR,
+                    entity_type="workload",
+                    entity_id=row.id,
+                    workload_id=row.id,
+                    artifact_id=row.artifact_id,
+                    details={"reason": "draft TTL reached", "startedAt": row.started_at},
+                )
             await self.remove(row.id)
-            self.store.delete_workload(row.id)
-            self.store.add_event(
-                "workload.expired",
-                actor_id=SYSTEM_ACTOR,
-                entity_type="workload",
-                entity_id=row.id,
-                workload_id=row.id,
-                artifact_id=row.artifact_id,
-                details={"reason": "draft TTL reached", "startedAt": row.started_at},
-            )
             logger.info("removed workload %s: its draft TTL ran out", row.id)
 
 
@@ -328,9 +332,12 @@ class WorkloadSupervisor:
         self.instance = instance
         self.instance_generation = row.generation
         self.ready = False
+        current = self.store.get_workload(self.id)
+        if current is None or self.retired:
+            return False  # deleted while it started: the loop stops it at once
         name = spec.primary.name or "primary"
         self._set_status(  # with the instance's state: a crash now must not orphan it
-            self.store.get_workload(self.id) or row,
+            current,
             "initializing",
             conditions=[_condition("Started", name, True), _condition("Ready", name, False)],
             running_since=None,
@@ -582,7 +589,8 @@ def record_status(
     if status in ("stopped", "errored"):
         values["running_since"] = None
     with store.transaction():
-        store.update_workload(row.id, **values)
+        if not store.update_workload(row.id, **values):
+            return  # deleted meanwhile: its trail ends with its delete
         if status != row.status:
             store.add_event(
                 "workload.statusChanged",

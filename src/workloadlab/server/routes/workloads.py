@@ -158,14 +158,17 @@ async def delete_workload(workload_id: str, context: Context) -> Response:
             f"Workload {row.id} has {count} deployment(s) (e.g. {deployments[0].id}); "
             "delete them first"
         )
+    # The row goes first: a start that comes while the instance stops then finds nothing to
+    # start (404), and the workload's task, retired next, cannot be replaced by a new one.
+    with context.store.transaction():
+        context.store.delete_workload(row.id)
+        context.audit(
+            "workload.deleted",
+            row.id,
+            artifact_id=row.artifact_id,
+            details={"name": row.name},
+        )
     await context.supervisor.remove(row.id)
-    context.store.delete_workload(row.id)
-    context.audit(
-        "workload.deleted",
-        row.id,
-        artifact_id=row.artifact_id,
-        details={"name": row.name},
-    )
     return Response(status_code=204)
 
 
