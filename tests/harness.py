@@ -188,7 +188,7 @@ def wait_status(
 
 def processes_marked(data_dir: Path) -> list[int]:
     """Pids of live processes started for workloads of the server using ``data_dir``."""
-    from workloadlab.server.process_runtime import data_dir_id
+    from workloadlab.server.runtimes import data_dir_id
 
     marker = f"WORKLOADLAB_INSTANCE={data_dir_id(data_dir)}/".encode()
     found = []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from workloadlab.server.engine import Engine, EngineError, ping
+from workloadlab.server.runtimes.container.engine import Engine, EngineError, ping
 
 from containertools import (
     REQUIRED_ENV,

@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from workloadlab.server.container_runtime import LABEL_DATA_DIR, LABEL_ROLE, LABEL_WORKLOAD
-from workloadlab.server.engine import Engine, EngineError, candidate_hosts
-from workloadlab.server.process_runtime import data_dir_id
+from workloadlab.server.runtimes import data_dir_id
+from workloadlab.server.runtimes.container.engine import Engine, EngineError, candidate_hosts
+from workloadlab.server.runtimes.container.runtime import LABEL_DATA_DIR, LABEL_ROLE, LABEL_WORKLOAD
 
 RUN_DIR = Path(os.environ.get("WORKLOADLAB_PODMAN_DIR", "/tmp/workloadlab-podman"))
 """Where ``scripts/podman-setup.sh`` keeps podman's state, its socket and an ``env`` file."""

@@ -19,14 +19,14 @@ import pytest
 
 import test_server_lifecycle_failures as failures
 import test_server_workflow as workflow
-from workloadlab.server.container_runtime import (
+from workloadlab.server.runtimes import data_dir_id
+from workloadlab.server.runtimes.container.engine import Engine
+from workloadlab.server.runtimes.container.runtime import (
     LABEL_CONTAINER,
     LABEL_DATA_DIR,
     LABEL_ROLE,
     LABEL_WORKLOAD,
 )
-from workloadlab.server.engine import Engine
-from workloadlab.server.process_runtime import data_dir_id
 
 from containertools import apps_of, busybox_spec, image_ref, running_containers_of
 from harness import LocalServer, create_workload, free_port, wait_status, wait_until

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 
 import test_server_recovery as recovery
-from workloadlab.server.container_runtime import LABEL_DATA_DIR, LABEL_ROLE, LABEL_WORKLOAD
-from workloadlab.server.engine import Engine
-from workloadlab.server.process_runtime import data_dir_id
+from workloadlab.server.runtimes import data_dir_id
+from workloadlab.server.runtimes.container.engine import Engine
+from workloadlab.server.runtimes.container.runtime import LABEL_DATA_DIR, LABEL_ROLE, LABEL_WORKLOAD
 
 from containertools import (
     apps_of,

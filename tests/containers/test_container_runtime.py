@@ -14,18 +14,16 @@ import pytest
 
 from logsink import Sink
 from workloadlab.models import ArtifactSpec
-from workloadlab.server import container_runtime
-from workloadlab.server.app import make_runtime
-from workloadlab.server.container_runtime import (
+from workloadlab.server.runtimes import StartFailed, data_dir_id, make_runtime
+from workloadlab.server.runtimes.container import runtime as container_runtime
+from workloadlab.server.runtimes.container.engine import Engine, find_engine
+from workloadlab.server.runtimes.container.runtime import (
     LABEL_DATA_DIR,
     LABEL_ROLE,
     LABEL_WORKLOAD,
     ContainerInstance,
     ContainerRuntime,
 )
-from workloadlab.server.engine import Engine, find_engine
-from workloadlab.server.process_runtime import data_dir_id
-from workloadlab.server.runtime import StartFailed
 from workloadlab.server.settings import ServerSettings
 
 from containertools import containers_of, image_ref, remove_containers

@@ -9,21 +9,21 @@ from typing import Any
 import pytest
 
 from workloadlab.cli import build_parser
-from workloadlab.server.app import make_runtime
-from workloadlab.server.container_runtime import (
+from workloadlab.server.runtimes import make_runtime
+from workloadlab.server.runtimes.container.engine import (
+    DEFAULT_DOCKER_SOCKET,
+    SYSTEM_PODMAN_SOCKET,
+    candidate_hosts,
+    find_engine,
+)
+from workloadlab.server.runtimes.container.runtime import (
     LogCursor,
     LogPosition,
     describe_container_exit,
     format_bytes,
     parse_log_time,
 )
-from workloadlab.server.engine import (
-    DEFAULT_DOCKER_SOCKET,
-    SYSTEM_PODMAN_SOCKET,
-    candidate_hosts,
-    find_engine,
-)
-from workloadlab.server.process_runtime import ProcessRuntime
+from workloadlab.server.runtimes.process import ProcessRuntime
 from workloadlab.server.settings import ServerSettings
 
 EPOCH = int(dt.datetime(2026, 11, 27, 11, 7, 14, tzinfo=dt.UTC).timestamp())

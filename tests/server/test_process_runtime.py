@@ -18,16 +18,11 @@ import pytest
 
 from logsink import Sink
 from workloadlab.models import ArtifactSpec
-from workloadlab.server import procinfo
-from workloadlab.server.process_runtime import (
-    MARKER_ENV,
-    ProcessInstance,
-    ProcessRuntime,
-    data_dir_id,
-    describe_exit,
-    line_level,
-)
-from workloadlab.server.runtime import Exit, StartFailed
+from workloadlab.server.runtimes import Exit, StartFailed, data_dir_id
+from workloadlab.server.runtimes.base import describe_exit
+from workloadlab.server.runtimes.levels import line_level
+from workloadlab.server.runtimes.process import MARKER_ENV, ProcessRuntime, procinfo
+from workloadlab.server.runtimes.process.instance import ProcessInstance
 from workloadlab.server.settings import ServerSettings
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")

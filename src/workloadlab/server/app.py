@@ -21,7 +21,7 @@ from workloadlab import __version__
 from workloadlab.server.context import ServerContext
 from workloadlab.server.problems import install_handlers
 from workloadlab.server.routes import artifacts, deployments, invoke, logs, workloads
-from workloadlab.server.runtime import Runtime
+from workloadlab.server.runtimes import make_runtime
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import Store
 from workloadlab.server.supervisor import Supervisor
@@ -88,42 +88,6 @@ def begin_shutdown(app: object) -> None:
     context = getattr(getattr(app, "state", None), "context", None)
     if isinstance(context, ServerContext):
         context.changes.close()
-
-
-def make_runtime(settings: ServerSettings) -> Runtime:
-    """The runtime ``settings.runtime`` names; ``auto`` is ``container`` when a container
-    engine answers (``$DOCKER_HOST``, the Docker socket, a podman socket), else ``process``."""
-    name = settings.runtime
-    if name == "auto":
-        name = _auto_runtime()
-    if name == "process":
-        from workloadlab.server.process_runtime import ProcessRuntime
-
-        return ProcessRuntime(settings)
-    if name == "container":
-        from workloadlab.server.container_runtime import ContainerRuntime
-
-        return ContainerRuntime(settings)
-    raise ValueError(f"unknown runtime {name!r} (this server knows: process, container, auto)")
-
-
-def _auto_runtime() -> str:
-    """``container`` if the docker SDK is installed and an engine answers, else ``process``."""
-    try:
-        from workloadlab.server.engine import candidate_hosts, find_engine
-
-        host = find_engine()
-    except ImportError:
-        logger.info("runtime auto: the docker SDK is not installed; using the process runtime")
-        return "process"
-    if host is None:
-        logger.info(
-            "runtime auto: no container engine answers at %s; using the process runtime",
-            ", ".join(candidate_hosts()),
-        )
-        return "process"
-    logger.info("runtime auto: a container engine answers at %s; using it", host)
-    return "container"
 
 
 def create_app(

@@ -20,7 +20,7 @@ from typing import Any
 
 from workloadlab.models import ArtifactSpec, format_timestamp, utcnow
 from workloadlab.server.probes import ProbeKind, Prober, ProbeSchedule, Verdict
-from workloadlab.server.runtime import Exit, Instance, LogSink, Runtime, StartFailed
+from workloadlab.server.runtimes import Exit, Instance, LogSink, Runtime, StartFailed
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import LogLine, Store, WorkloadRow
 

@@ -1,9 +1,10 @@
 """The ``container`` runtime: a workload's containers run through the Docker Engine API.
 
 It drives dockerd or podman's Docker-compatible socket with the ``docker`` SDK (through the
-typed :class:`~workloadlab.server.engine.Engine`). Every SDK call blocks, so short calls run in
-the default thread pool (``asyncio.to_thread``) and the calls that block by design (``wait``,
-followed logs) run in daemon threads that report back to the event loop. Design notes:
+typed :class:`~workloadlab.server.runtimes.container.engine.Engine`). Every SDK call blocks, so
+short calls run in the default thread pool (``asyncio.to_thread``) and the calls that block by
+design (``wait``, followed logs) run in daemon threads that report back to the event loop. Design
+notes:
 
 - **One instance, one container group, one sandbox.** As in a Kubernetes pod, a *sandbox*
   container (the primary's image running ``sleep``) holds the network namespace and
@@ -20,7 +21,7 @@ followed logs) run in daemon threads that report back to the event loop. Design 
   same size), ``gpu`` a device request. A missing image is pulled; if that fails, the start
   fails at once with the registry's answer.
 - **Labels, not names, own containers.** Each container is labelled with its workload and a
-  hash of the server's data dir (:func:`~workloadlab.server.process_runtime.data_dir_id`), so
+  hash of the server's data dir (:func:`~workloadlab.server.runtimes.base.data_dir_id`), so
   :meth:`ContainerRuntime.sweep` removes this server's orphans and never another server's. The
   instance's state holds the container ids, which :meth:`ContainerRuntime.adopt` checks.
 - **Logs resume, never repeat.** Each output stream is followed with engine timestamps. The
@@ -52,20 +53,29 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from workloadlab.models import ArtifactSpec, Container, format_timestamp, utcnow
-from workloadlab.server.engine import Engine, EngineError, PortBinding, find_engine
-from workloadlab.server.process_runtime import (
-    MAX_LINE_BYTES,
+from workloadlab.server.runtimes.base import (
+    STREAMS,
+    WORKLOAD_ID,
+    Exit,
+    LogSink,
+    StartFailed,
     data_dir_id,
     describe_exit,
-    line_level,
 )
-from workloadlab.server.runtime import Exit, LogSink, StartFailed
+from workloadlab.server.runtimes.container.engine import (
+    Engine,
+    EngineError,
+    PortBinding,
+    find_engine,
+)
+from workloadlab.server.runtimes.levels import line_level
+from workloadlab.server.runtimes.logs import MAX_LINE_BYTES, TRUNCATED
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import LogLine
 
 if TYPE_CHECKING:
-    from workloadlab.server.engine import LogStream
-    from workloadlab.server.runtime import Instance, Runtime
+    from workloadlab.server.runtimes.base import Instance, Runtime
+    from workloadlab.server.runtimes.container.engine import LogStream
 
 logger = logging.getLogger("workloadlab.server")
 
@@ -76,7 +86,6 @@ LABEL_CONTAINER = "workloadlab.container"
 """The container's name in the spec (``primary`` unless it says otherwise)."""
 LABEL_ROLE = "workloadlab.role"
 """``primary``, ``sidecar``, or ``sandbox`` (the container that holds the network and ports)."""
-STREAMS = ("stdout", "stderr")
 EXIT_POLL_FIRST = 0.02
 EXIT_POLL_GROWTH = 1.25
 EXIT_POLL_MAX = 1.0
@@ -93,9 +102,7 @@ REMOVE_DELAY = 2.0
 follows (the engine's removal and the new container's creation contend for its locks)."""
 REMOVE_TIMEOUT = 10.0
 """How long :meth:`ContainerRuntime.close` waits for ended containers to be removed."""
-_WORKLOAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-_TRUNCATED = b" [line truncated]"
 
 T = TypeVar("T")
 
@@ -290,7 +297,7 @@ class LogCursor:
                 self.read.key, self.read.count = key, 1
             self.read.time = text
         if len(body) > MAX_LINE_BYTES:
-            body = body[:MAX_LINE_BYTES] + _TRUNCATED
+            body = body[:MAX_LINE_BYTES] + TRUNCATED
         return body.rstrip(b"\r").decode("utf-8", errors="replace")
 
     def mark_stored(self) -> None:
@@ -745,7 +752,7 @@ class ContainerRuntime:
 
     def __init__(self, settings: ServerSettings, host: str | None = None) -> None:
         """``host``: the engine's address; by default ``$DOCKER_HOST``, else the first socket
-        where an engine answers (:func:`~workloadlab.server.engine.find_engine`)."""
+        where an engine answers (:func:`~.engine.find_engine`)."""
         try:
             import docker  # type: ignore[import-untyped]  # noqa: F401
         except ImportError:
@@ -795,7 +802,7 @@ class ContainerRuntime:
         self, workload_id: str, spec: ArtifactSpec, on_logs: LogSink
     ) -> ContainerInstance:
         """Create and start the spec's containers; StartFailed says why it could not."""
-        if not _WORKLOAD_ID.match(workload_id):
+        if not WORKLOAD_ID.match(workload_id):
             raise ValueError(f"not a workload id: {workload_id!r}")
         primary = spec.primary
         if primary.port is None:
@@ -1000,7 +1007,7 @@ class ContainerRuntime:
     ) -> ContainerInstance | None:
         """Take over the containers in ``state`` if they all still run and are labelled as
         this data dir's containers of ``workload_id``."""
-        if state.get("runtime") != RUNTIME_NAME or not _WORKLOAD_ID.match(workload_id):
+        if state.get("runtime") != RUNTIME_NAME or not WORKLOAD_ID.match(workload_id):
             return None
         try:
             port = int(state["port"])

@@ -1,20 +1,33 @@
-"""The interface every runtime implements: start, adopt, stop and watch one workload's containers.
+"""The interface every runtime implements, and the helpers both runtimes share.
 
 A runtime knows how to run a spec (host processes, or containers through the Docker Engine API)
 and nothing about the database or the API: the supervisor drives it. An :class:`Instance` is one
 started copy of a workload; its ``state`` is JSON that the supervisor stores, so that a restarted
 server can :meth:`Runtime.adopt` what is still running, and :meth:`Runtime.sweep` removes what is
 running but should not be (orphans after a crash).
+
+Both runtimes mark what they run with :func:`data_dir_id` (the process runtime in an
+environment variable, the container runtime in a label), so a server only ever sweeps its own.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from workloadlab.models import ArtifactSpec
 from workloadlab.server.store import LogLine
+
+STREAMS = ("stdout", "stderr")
+"""The output streams of a workload's container, in the order they are read."""
+WORKLOAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+"""What a workload id must look like before a runtime puts it in a file name or a label."""
+UNKNOWN_STATUS = "exited (status unknown: adopted after a server restart)"
 
 LogSink = Callable[[Sequence[LogLine], dict[str, Any]], Awaitable[None]]
 """Receives new log lines and the instance's state after reading them (offsets included), so
@@ -81,3 +94,24 @@ class Runtime(Protocol):
 
     async def close(self) -> None:
         """Release the runtime's own resources (not the instances)."""
+
+
+def data_dir_id(data_dir: Path) -> str:
+    """A short, stable id of a data dir (its resolved path, hashed) that marks what the
+    server of that data dir runs (a process's environment, a container's labels)."""
+    return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
+
+
+def describe_exit(exit_code: int | None) -> str:
+    """The :attr:`Exit.message` for an exit status (negative: killed by that signal)."""
+    if exit_code is None:
+        return UNKNOWN_STATUS
+    if exit_code == 0:
+        return "exited (status 0)"
+    if exit_code > 0:
+        return f"exited with status {exit_code}"
+    number = -exit_code
+    try:
+        return f"killed by signal {number} ({signal.Signals(number).name})"
+    except ValueError:
+        return f"killed by signal {number}"

@@ -1,0 +1,9 @@
+"""The ``process`` runtime: a workload's primary container runs as a host process.
+
+It imports only the shared modules of :mod:`workloadlab.server.runtimes`, never the container
+runtime.
+"""
+
+from workloadlab.server.runtimes.process.runtime import MARKER_ENV, ProcessRuntime
+
+__all__ = ["MARKER_ENV", "ProcessRuntime"]

@@ -1,0 +1,262 @@
+"""One workload process and its process group: exit, signals, reaping.
+
+- **Own session.** The process is spawned (``posix_spawn``, no fork of the server) in a new
+  session, so its pid is also its process group id and session id. Signals go to the whole
+  group; when the leader ends, what is left of the group is SIGKILLed and awaited before
+  :meth:`ProcessInstance.wait` returns, so nothing keeps the port or runs unseen (no orphans).
+- **Exit without threads.** A pidfd (``os.pidfd_open``, Linux 5.3+) becomes readable when the
+  process ends, for children and adopted processes alike; the event loop watches it. Without
+  pidfds, ``/proc`` is polled every 100 ms. Children are reaped for their exit status; for an
+  adopted process the status is unknown.
+- **Identity.** ``(pid, startTime)`` names a process; ``startTime`` is field 22 of
+  ``/proc/<pid>/stat``. Adoption requires both to match, so a reused pid is never mistaken for
+  the workload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workloadlab.server.runtimes.base import Exit, LogSink, describe_exit
+from workloadlab.server.runtimes.process import procinfo
+from workloadlab.server.runtimes.process.logs import LogTailer
+
+logger = logging.getLogger("workloadlab.server")
+
+EXIT_POLL_INTERVAL = 0.1
+GROUP_KILL_TIMEOUT = 2.0
+"""How long to wait for SIGKILLed processes to disappear before giving up on them."""
+
+
+def open_pidfd(pid: int) -> int | None:
+    """A pidfd for ``pid``, or ``None`` where pidfds don't exist; raises ProcessLookupError."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None:
+        return None
+    try:
+        fd: int = pidfd_open(pid)
+    except ProcessLookupError:
+        raise
+    except OSError as exc:  # ENOSYS on old kernels, EPERM under some sandboxes
+        logger.debug("pidfd_open(%d) failed (%s); polling /proc instead", pid, exc)
+        return None
+    os.set_inheritable(fd, False)
+    return fd
+
+
+def signal_group(pgid: int, pid: int, sig: signal.Signals) -> None:
+    """Send ``sig`` to the process group (never to the server's own group)."""
+    try:
+        if pgid > 1 and pgid != os.getpgrp():
+            os.killpg(pgid, sig)
+        elif pid > 1 and pid != os.getpid():
+            os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError as exc:
+        logger.warning("cannot send %s to process group %d: %s", sig.name, pgid, exc)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any live (non-zombie) process is left in the group: one signal when it is
+    empty (the usual case, and the cheap one), a scan of ``/proc`` otherwise (zombies count
+    for the kernel but not here)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if not procinfo.available():
+        return True
+    return bool(procinfo.group_members(pgid))
+
+
+class ProcessInstance:
+    """One workload process (and its process group), started or adopted by a ProcessRuntime."""
+
+    def __init__(
+        self,
+        *,
+        workload_id: str,
+        pid: int,
+        pgid: int,
+        start_time: int,
+        port: int,
+        container_name: str,
+        logs_dir: Path,
+        offsets: dict[str, int],
+        on_logs: LogSink,
+        pidfd: int | None,
+        child: bool,
+        on_done: Callable[[ProcessInstance], None],
+    ) -> None:
+        self.workload_id = workload_id
+        self.pid = pid
+        self.pgid = pgid
+        self.start_time = start_time
+        self.port = port
+        self.container_name = container_name
+        self._pidfd = pidfd
+        self._child = child
+        self._polled_code: int | None = None
+        self._terminated_at: float | None = None
+        self._on_done = on_done
+        self._tailer = LogTailer(
+            logs_dir, workload_id, offsets, container_name, on_logs, lambda: self.state
+        )
+        self._watcher: asyncio.Task[Exit] = asyncio.create_task(
+            self._watch(), name=f"process-exit-{workload_id}"
+        )
+
+    def __repr__(self) -> str:
+        return f"ProcessInstance(workload_id={self.workload_id!r}, pid={self.pid})"
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """pid, pgid, startTime, port, offsets and containerName: enough to adopt it later."""
+        return {
+            "pid": self.pid,
+            "pgid": self.pgid,
+            "startTime": self.start_time,
+            "port": self.port,
+            "offsets": self._tailer.offsets,
+            "containerName": self.container_name,
+            "runtime": "process",
+        }
+
+    @property
+    def target(self) -> str:
+        """The primary port on the loopback interface."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def port_for(self, container_port: int) -> int:
+        """Host processes use their ports as they are."""
+        return container_port
+
+    @property
+    def done(self) -> bool:
+        """Whether the process has ended and its output is drained."""
+        return self._watcher.done()
+
+    async def wait(self) -> Exit:
+        """Return once the process has ended, its group is gone and its output is delivered."""
+        return await asyncio.shield(self._watcher)
+
+    def terminate(self) -> None:
+        """SIGTERM the group now (once)."""
+        if self._watcher.done() or self._terminated_at is not None:
+            return
+        signal_group(self.pgid, self.pid, signal.SIGTERM)
+        self._terminated_at = asyncio.get_running_loop().time()
+
+    async def stop(self, grace_period: float) -> Exit:
+        """SIGTERM the group, wait up to ``grace_period`` seconds, then SIGKILL it."""
+        if not self._watcher.done():
+            self.terminate()
+            assert self._terminated_at is not None
+            waited = asyncio.get_running_loop().time() - self._terminated_at
+            await asyncio.wait({self._watcher}, timeout=max(grace_period - waited, 0.0))
+            if not self._watcher.done():
+                signal_group(self.pgid, self.pid, signal.SIGKILL)
+        return await asyncio.shield(self._watcher)
+
+    def abandon(self) -> list[asyncio.Task[Any]]:
+        """Stop watching and tailing without touching the process (server shutdown)."""
+        tasks: list[asyncio.Task[Any]] = [self._tailer.task, self._watcher]
+        for task in tasks:
+            task.cancel()
+        return tasks
+
+    async def _watch(self) -> Exit:
+        try:
+            await self._until_exited()
+            # Kill the rest of the group while the leader is a zombie (if it is our child): its
+            # pid, and so the group id, cannot belong to anybody else yet. Then reap it; the
+            # group id stays reserved for as long as any member is left.
+            signal_group(self.pgid, self.pid, signal.SIGKILL)
+            exit_code = self._reap()
+            await self._until_group_gone()
+            await self._tailer.finish()
+            return Exit(exit_code, describe_exit(exit_code))
+        finally:
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
+            self._on_done(self)
+
+    async def _until_exited(self) -> None:
+        if self._pidfd is not None:
+            loop = asyncio.get_running_loop()
+            exited: asyncio.Future[None] = loop.create_future()
+
+            def readable() -> None:
+                if not exited.done():
+                    exited.set_result(None)
+
+            try:
+                loop.add_reader(self._pidfd, readable)
+            except (NotImplementedError, OSError):
+                pass  # an event loop without add_reader: poll instead
+            else:
+                try:
+                    await exited
+                finally:
+                    loop.remove_reader(self._pidfd)
+                return
+        while True:
+            if self._exited_now():
+                return
+            await asyncio.sleep(EXIT_POLL_INTERVAL)
+
+    def _exited_now(self) -> bool:
+        stat = procinfo.read_stat(self.pid)
+        if stat is not None:
+            return stat.exited or stat.start_time != self.start_time
+        if procinfo.available():
+            return True
+        if self._child:  # no /proc (not Linux): ask waitpid, which also reaps
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return True
+            if pid:
+                self._polled_code = os.waitstatus_to_exitcode(status)
+                return True
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+        return False
+
+    async def _until_group_gone(self) -> None:
+        """Return once no live process is left in the group (SIGKILLing stragglers)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GROUP_KILL_TIMEOUT
+        while True:
+            if not _group_alive(self.pgid):
+                return
+            if loop.time() > deadline:
+                logger.warning("process group %d of %s survives SIGKILL", self.pgid, self)
+                return
+            await asyncio.sleep(0.02)
+            signal_group(self.pgid, self.pid, signal.SIGKILL)
+
+    def _reap(self) -> int | None:
+        """The exit status if the process was our child (reaping it), else ``None``."""
+        if self._polled_code is not None:
+            return self._polled_code
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            return None  # adopted: its parent (init) reaps it
+        return os.waitstatus_to_exitcode(status) if pid else None

@@ -1,0 +1,172 @@
+"""The process runtime's logs: complete lines appended to a workload's two log files.
+
+**Logs in files, not pipes.** stdout and stderr are appended to ``<logs_dir>/<id>.stdout`` and
+``.stderr``. A process survives a ``kill -9`` of the server (no SIGPIPE, no full pipe), and a
+new server adopts it and resumes reading at the byte offsets stored in the instance's state.
+A tailer task polls the files every 50 ms and hands complete lines to the supervisor's sink;
+when the process ends it drains the rest before ``wait()`` returns, so a crash's traceback is
+stored before anyone asks why it died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workloadlab.models import format_timestamp, utcnow
+from workloadlab.server.runtimes.base import STREAMS, LogSink
+from workloadlab.server.runtimes.levels import line_level
+from workloadlab.server.runtimes.logs import MAX_LINE_BYTES, TRUNCATED
+from workloadlab.server.store import LogLine
+
+logger = logging.getLogger("workloadlab.server")
+
+LOG_POLL_INTERVAL = 0.05
+READ_CHUNK = 256 * 1024
+
+
+class _StreamReader:
+    """Complete lines appended to one log file, from a byte offset on."""
+
+    def __init__(self, path: Path, stream: str, offset: int) -> None:
+        self.path = path
+        self.stream = stream
+        self.offset = offset
+        """Bytes consumed: everything before it was delivered (or dropped as too long)."""
+        self._read_pos = offset
+        self._pending = b""
+        self._skipping = False
+        self._fd: int | None = None
+
+    def read(self, final: bool) -> tuple[list[bytes], bool]:
+        """New complete lines, and whether more data may be waiting already.
+
+        ``final``: the writer has ended, so a last line without a newline is complete too.
+        """
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            except FileNotFoundError:
+                return [], False
+        if os.fstat(self._fd).st_size < self._read_pos:
+            # Truncated behind our back (a fresh start): read again from the beginning.
+            self.offset = self._read_pos = 0
+            self._pending, self._skipping = b"", False
+        data = os.pread(self._fd, READ_CHUNK, self._read_pos)
+        more = len(data) == READ_CHUNK
+        self._read_pos += len(data)
+        buffer = self._pending + data if self._pending else data
+        lines: list[bytes] = []
+        start = 0
+        while (newline := buffer.find(b"\n", start)) >= 0:
+            self._take(buffer[start:newline], lines)
+            self._skipping = False
+            start = newline + 1
+        rest = buffer[start:]
+        if rest and final and not more:
+            self._take(rest, lines)
+            self._skipping = False
+            rest = b""
+        elif len(rest) > MAX_LINE_BYTES:
+            self._take(rest, lines)
+            self._skipping = True  # drop the rest of this line when it arrives
+            rest = b""
+        self._pending = rest
+        self.offset = self._read_pos - len(rest)
+        return lines, more
+
+    def _take(self, line: bytes, lines: list[bytes]) -> None:
+        if self._skipping:
+            return
+        if len(line) > MAX_LINE_BYTES:
+            line = line[:MAX_LINE_BYTES] + TRUNCATED
+        lines.append(line)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class LogTailer:
+    """Polls an instance's two log files and hands new lines (and the state) to the sink."""
+
+    def __init__(
+        self,
+        logs_dir: Path,
+        workload_id: str,
+        offsets: dict[str, int],
+        container_name: str,
+        on_logs: LogSink,
+        state: Callable[[], dict[str, Any]],
+    ) -> None:
+        self._readers = [
+            _StreamReader(logs_dir / f"{workload_id}.{stream}", stream, offsets.get(stream, 0))
+            for stream in STREAMS
+        ]
+        self._container_name = container_name
+        self._on_logs = on_logs
+        self._state = state
+        self._finishing = asyncio.Event()
+        self.task = asyncio.create_task(self._run(), name=f"process-logs-{workload_id}")
+
+    @property
+    def offsets(self) -> dict[str, int]:
+        """Bytes of each stream consumed so far."""
+        return {reader.stream: reader.offset for reader in self._readers}
+
+    async def finish(self) -> None:
+        """Read what is left (the writer has ended), deliver it, and stop."""
+        self._finishing.set()
+        await asyncio.shield(self.task)
+
+    async def _run(self) -> None:
+        try:
+            while not self._finishing.is_set():
+                if await self._poll(final=False):
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(LOG_POLL_INTERVAL):
+                        await self._finishing.wait()
+            while await self._poll(final=True):
+                pass
+        finally:
+            for reader in self._readers:
+                reader.close()
+
+    async def _poll(self, final: bool) -> bool:
+        lines: list[LogLine] = []
+        more = False
+        for reader in self._readers:
+            try:
+                raw, reader_more = reader.read(final)
+            except OSError as exc:
+                logger.warning("cannot read %s: %s", reader.path, exc)
+                continue
+            more = more or reader_more
+            if not raw:
+                continue
+            stamp = format_timestamp(utcnow())
+            default = "info" if reader.stream == "stdout" else "error"
+            for line in raw:
+                message = line.rstrip(b"\r").decode("utf-8", errors="replace")
+                lines.append(
+                    LogLine(
+                        timestamp=stamp,
+                        level=line_level(message, default),
+                        message=message,
+                        container_name=self._container_name,
+                        stream=reader.stream,
+                    )
+                )
+        if lines:
+            try:
+                await self._on_logs(lines, self._state())
+            except Exception:
+                logger.exception("storing %d log lines failed; they are lost", len(lines))
+        return more

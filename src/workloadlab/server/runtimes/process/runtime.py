@@ -1,0 +1,310 @@
+"""The ``process`` runtime: a workload's primary container runs as a host process.
+
+It needs nothing installed, so it is the default. ``imageUri`` is recorded but not run; the
+primary container's ``entrypoint`` is the command line. How a process is watched and stopped is
+in :mod:`~workloadlab.server.runtimes.process.instance`, how its output is read in
+:mod:`~workloadlab.server.runtimes.process.logs`.
+
+**Marker.** Each process gets ``WORKLOADLAB_INSTANCE=<data-dir-id>/<workload-id>`` in its
+environment; :meth:`ProcessRuntime.sweep` kills marked processes of *this* data dir that no
+kept instance owns, and never touches another server's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import shutil
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workloadlab.models import ArtifactSpec
+from workloadlab.server.runtimes.base import (
+    STREAMS,
+    WORKLOAD_ID,
+    LogSink,
+    StartFailed,
+    data_dir_id,
+)
+from workloadlab.server.runtimes.process import procinfo
+from workloadlab.server.runtimes.process.instance import (
+    GROUP_KILL_TIMEOUT,
+    ProcessInstance,
+    open_pidfd,
+    signal_group,
+)
+from workloadlab.server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from workloadlab.server.runtimes.base import Instance, Runtime
+
+logger = logging.getLogger("workloadlab.server")
+
+MARKER_ENV = "WORKLOADLAB_INSTANCE"
+"""Environment variable that marks a process as a workload of one data dir."""
+_BASE_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR")
+_DEFAULT_SIGNALS = ("SIGPIPE", "SIGXFSZ", "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM")
+"""Signals a workload starts with at their default action, even if the server ignores them."""
+
+
+def _find_executable(command: str, env: dict[str, str]) -> str:
+    """The path ``command`` will run, or StartFailed that names it."""
+    if not command:
+        raise StartFailed("the primary container's entrypoint starts with an empty string")
+    if "/" in command:
+        if not os.path.exists(command):
+            raise StartFailed(f"entrypoint executable {command!r} does not exist")
+        if os.path.isdir(command) or not os.access(command, os.X_OK):
+            raise StartFailed(f"entrypoint executable {command!r} is not executable")
+        return command
+    search = env.get("PATH", os.defpath)
+    found = shutil.which(command, path=search)
+    if found is None:
+        raise StartFailed(
+            f"entrypoint executable {command!r} was not found on PATH ({search}) or is not"
+            " executable"
+        )
+    return found
+
+
+def _check_port_free(port: int) -> None:
+    """StartFailed if something listens on ``port`` on the loopback interface.
+
+    SO_REUSEADDR is set on the probe socket, so a port whose last connection is in TIME_WAIT
+    counts as free (as it is for the server the workload will start) and only a listener, or
+    another live socket bound to the port, counts as taken.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise StartFailed(
+                    f"port {port} is already in use (another workload or program is"
+                    " listening on it)"
+                ) from None
+            logger.debug("port check of %d inconclusive: %s", port, exc)
+
+
+def _open_log(path: Path) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+    return os.open(path, flags, 0o600)
+
+
+def _spawn(executable: str, argv: list[str], env: dict[str, str], stdout: int, stderr: int) -> int:
+    """Start ``argv`` in a new session with stdin from /dev/null; return its pid."""
+    posix_spawn = getattr(os, "posix_spawn", None)
+    if posix_spawn is None:
+        raise StartFailed("the process runtime needs a POSIX system (Linux or macOS)")
+    defaults = [getattr(signal, name) for name in _DEFAULT_SIGNALS if hasattr(signal, name)]
+    pid: int = posix_spawn(
+        executable,
+        argv,
+        env,
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, stdout, 1),
+            (os.POSIX_SPAWN_DUP2, stderr, 2),
+        ],
+        setsid=True,
+        setsigmask=(),
+        setsigdef=defaults,
+    )
+    return pid
+
+
+class ProcessRuntime:
+    """Runs each workload's primary container entrypoint as a host process."""
+
+    name: str = "process"
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.logs_dir = settings.logs_dir
+        self.data_dir_id = data_dir_id(settings.data_dir)
+        self._instances: set[ProcessInstance] = set()
+
+    def marker(self, workload_id: str) -> str:
+        """The ``WORKLOADLAB_INSTANCE`` value of this data dir's process for ``workload_id``."""
+        return f"{self.data_dir_id}/{workload_id}"
+
+    def environment(self, workload_id: str, spec_env: dict[str, str], port: int) -> dict[str, str]:
+        """The process's environment: a small base, the spec's variables, then ours."""
+        path = os.environ.get("PATH", os.defpath)
+        if sys.executable:  # `python` in an entrypoint means the server's interpreter
+            path = os.pathsep.join([os.path.dirname(sys.executable), path])
+        env = {"PATH": path}
+        for name in _BASE_ENV:
+            value = os.environ.get(name)
+            if value:
+                env[name] = value
+        env["PYTHONUNBUFFERED"] = "1"
+        env.update(spec_env)
+        env["PORT"] = str(port)
+        env["WORKLOAD_ID"] = workload_id
+        env[MARKER_ENV] = self.marker(workload_id)
+        return env
+
+    async def start(
+        self, workload_id: str, spec: ArtifactSpec, on_logs: LogSink
+    ) -> ProcessInstance:
+        """Spawn the primary container's entrypoint; StartFailed says why it could not."""
+        if not WORKLOAD_ID.match(workload_id):
+            raise ValueError(f"not a workload id: {workload_id!r}")
+        primary = spec.primary
+        if not primary.entrypoint:
+            raise StartFailed(
+                "the process runtime runs the primary container's entrypoint, and this spec has"
+                " none (imageUri is not run locally): add an entrypoint, e.g."
+                ' ["python", "-m", "workloadlab.examples.hello"]'
+            )
+        if primary.port is None:
+            raise StartFailed("the primary container has no port")
+        port = primary.port
+        argv = list(primary.entrypoint)
+        env = self.environment(workload_id, primary.env(), port)
+        executable = _find_executable(argv[0], env)
+        _check_port_free(port)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        stdout = _open_log(self.logs_dir / f"{workload_id}.stdout")
+        try:
+            stderr = _open_log(self.logs_dir / f"{workload_id}.stderr")
+            try:
+                pid = _spawn(executable, argv, env, stdout, stderr)
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                raise StartFailed(
+                    f"cannot run entrypoint executable {argv[0]!r}: {reason}"
+                ) from None
+            finally:
+                os.close(stderr)
+        finally:
+            os.close(stdout)
+        started = procinfo.start_time(pid)
+        try:
+            pidfd = open_pidfd(pid)
+        except ProcessLookupError:  # cannot happen for an unreaped child; be safe anyway
+            pidfd = None
+        instance = ProcessInstance(
+            workload_id=workload_id,
+            pid=pid,
+            pgid=pid,
+            start_time=started if started is not None else 0,
+            port=port,
+            container_name=primary.name or "primary",
+            logs_dir=self.logs_dir,
+            offsets={stream: 0 for stream in STREAMS},
+            on_logs=on_logs,
+            pidfd=pidfd,
+            child=True,
+            on_done=self._instances.discard,
+        )
+        self._instances.add(instance)
+        logger.info("started %s: %s", instance, " ".join(argv))
+        return instance
+
+    async def adopt(
+        self, workload_id: str, state: dict[str, Any], on_logs: LogSink
+    ) -> ProcessInstance | None:
+        """Take over the process in ``state`` if it still runs (same pid and start time)."""
+        try:
+            pid = int(state["pid"])
+            pgid = int(state.get("pgid", pid))
+            started = int(state["startTime"])
+            port = int(state["port"])
+            raw_offsets = state.get("offsets") or {}
+            offsets = {stream: int(raw_offsets.get(stream, 0)) for stream in STREAMS}
+            container_name = str(state.get("containerName") or "primary")
+        except (KeyError, TypeError, ValueError, AttributeError):
+            logger.warning("cannot adopt %s: malformed state %r", workload_id, state)
+            return None
+        if state.get("runtime", "process") != "process" or not WORKLOAD_ID.match(workload_id):
+            return None
+        if not procinfo.is_running(pid, started):
+            return None
+        try:
+            pidfd = open_pidfd(pid)
+        except ProcessLookupError:
+            return None
+        # Check again now that the pidfd pins the process: the pid might have been reused.
+        if not procinfo.is_running(pid, started):
+            if pidfd is not None:
+                os.close(pidfd)
+            return None
+        instance = ProcessInstance(
+            workload_id=workload_id,
+            pid=pid,
+            pgid=pgid,
+            start_time=started,
+            port=port,
+            container_name=container_name,
+            logs_dir=self.logs_dir,
+            offsets=offsets,
+            on_logs=on_logs,
+            pidfd=pidfd,
+            child=False,
+            on_done=self._instances.discard,
+        )
+        self._instances.add(instance)
+        logger.info("adopted %s", instance)
+        return instance
+
+    async def sweep(self, keep: Sequence[Instance]) -> list[str]:
+        """SIGKILL the process groups of this data dir's marked processes that ``keep`` does not
+        own (a kept instance owns its session: everything its leader started)."""
+        kept: set[int] = set()
+        for instance in keep:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                kept.add(int(instance.state["pid"]))
+        prefix = f"{self.data_dir_id}/"
+        victims: list[tuple[procinfo.ProcStat, str]] = []
+        for pid in procinfo.pids():
+            if pid == os.getpid():
+                continue
+            marker = procinfo.environ_value(pid, MARKER_ENV)
+            if marker is None or not marker.startswith(prefix):
+                continue
+            stat = procinfo.read_stat(pid)
+            if stat is None or stat.exited or kept & {stat.pid, stat.pgid, stat.sid}:
+                continue
+            victims.append((stat, marker[len(prefix) :]))
+        for stat, _ in victims:
+            signal_group(stat.pgid, stat.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(stat.pid, signal.SIGKILL)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GROUP_KILL_TIMEOUT
+        while any(procinfo.is_running(s.pid, s.start_time) for s, _ in victims):
+            if loop.time() > deadline:
+                break
+            await asyncio.sleep(0.02)
+        removed = []
+        for stat, workload_id in victims:
+            if procinfo.is_running(stat.pid, stat.start_time):
+                logger.warning("orphan process %d of workload %s survives", stat.pid, workload_id)
+                continue
+            removed.append(f"killed orphan process {stat.pid} of workload {workload_id}")
+        return removed
+
+    async def close(self) -> None:
+        """Stop tailing and watching; the processes keep running (a new server adopts them)."""
+        tasks: list[asyncio.Task[Any]] = []
+        for instance in list(self._instances):
+            tasks.extend(instance.abandon())
+        self._instances.clear()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+if TYPE_CHECKING:
+
+    def _conforms(runtime: ProcessRuntime, instance: ProcessInstance) -> tuple[Runtime, Instance]:
+        """Static check that the classes implement the runtime protocols."""
+        return runtime, instance
