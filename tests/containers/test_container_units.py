@@ -150,6 +150,17 @@ def test_cursor_with_nanosecond_stamps_and_odd_lines() -> None:
     assert LogPosition.from_json(None) == LogPosition()
 
 
+def test_cursor_cuts_a_runaway_line_and_drops_its_rest() -> None:
+    # As the process runtime does: the rest of a line cut while it was still being written is
+    # not a line of its own (it has no timestamp, so a reconnection would repeat it).
+    cursor = LogCursor("stdout", LogPosition())
+    assert cursor.feed(b"2026-11-27T11:07:14Z " + b"x" * 70_000) == [
+        "x" * 16 * 1024 + " [line truncated]"
+    ]
+    assert cursor.feed(b"x" * 5_000 + b"\n2026-11-27T11:07:15Z next\n") == ["next"]
+    assert cursor.read.as_json() == {"time": "2026-11-27T11:07:15Z", "count": 1}
+
+
 def test_candidate_hosts_order() -> None:
     env = {"DOCKER_HOST": "tcp://10.0.0.1:2375", "XDG_RUNTIME_DIR": "/run/user/1000"}
     assert candidate_hosts(env) == [

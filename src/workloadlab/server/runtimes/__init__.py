@@ -49,7 +49,7 @@ def make_runtime(settings: ServerSettings) -> Runtime:
 
         return ProcessRuntime(settings)
     if name == "container":
-        from workloadlab.server.runtimes.container import ContainerRuntime
+        from workloadlab.server.runtimes.container.runtime import ContainerRuntime
 
         return ContainerRuntime(settings)
     raise ValueError(f"unknown runtime {name!r} (this server knows: process, container, auto)")

@@ -52,7 +52,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from workloadlab.models import ArtifactSpec, Container, format_timestamp, utcnow
+from workloadlab.models import ArtifactSpec, Container
 from workloadlab.server.runtimes.base import (
     STREAMS,
     WORKLOAD_ID,
@@ -68,10 +68,8 @@ from workloadlab.server.runtimes.container.engine import (
     PortBinding,
     find_engine,
 )
-from workloadlab.server.runtimes.levels import line_level
-from workloadlab.server.runtimes.logs import MAX_LINE_BYTES, TRUNCATED
+from workloadlab.server.runtimes.logs import MAX_LINE_BYTES, LineSplitter, LogBatch, decode_line
 from workloadlab.server.settings import ServerSettings
-from workloadlab.server.store import LogLine
 
 if TYPE_CHECKING:
     from workloadlab.server.runtimes.base import Instance, Runtime
@@ -100,6 +98,9 @@ SANDBOX_LINGER = 10.0
 REMOVE_DELAY = 2.0
 """Ended containers are removed this much later, not to slow down the restart that usually
 follows (the engine's removal and the new container's creation contend for its locks)."""
+RAW_LINE_LIMIT = MAX_LINE_BYTES * 4
+"""An engine's line (its timestamp, then the message) that grows past this without a newline
+is cut here and the rest of it dropped; the message is then cut at ``MAX_LINE_BYTES``."""
 REMOVE_TIMEOUT = 10.0
 """How long :meth:`ContainerRuntime.close` waits for ended containers to be removed."""
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -243,7 +244,7 @@ class LogCursor:
         """Up to where lines were turned into records (not necessarily stored yet)."""
         self.stored = LogPosition(position.time, position.key, position.count)
         """Up to where records were handed to the sink: what the instance's state says."""
-        self._buffer = b""
+        self._lines = LineSplitter(RAW_LINE_LIMIT)
         self._skip_key: tuple[int, int] | None = None
         self._skip_left = 0
 
@@ -254,23 +255,14 @@ class LogCursor:
 
     def connect(self) -> None:
         """A new connection starts: what it repeats is skipped."""
-        self._buffer = b""
+        self._lines.reset()
         self._skip_key, self._skip_left = self.read.key, self.read.count
 
     def feed(self, chunk: bytes, final: bool = False) -> list[str]:
         """New complete lines (messages without timestamps) in ``chunk``; ``final``: the
         stream has ended, so an unterminated last line is complete too."""
-        data = self._buffer + chunk
-        lines = data.split(b"\n")
-        self._buffer = lines.pop()
-        if final and self._buffer:
-            lines.append(self._buffer)
-            self._buffer = b""
-        if len(self._buffer) > MAX_LINE_BYTES * 4:  # a runaway line: cut it here
-            lines.append(self._buffer)
-            self._buffer = b""
         messages: list[str] = []
-        for raw in lines:
+        for raw in self._lines.split(chunk, final):
             message = self._accept(raw)
             if message is not None:
                 messages.append(message)
@@ -296,9 +288,7 @@ class LogCursor:
             else:
                 self.read.key, self.read.count = key, 1
             self.read.time = text
-        if len(body) > MAX_LINE_BYTES:
-            body = body[:MAX_LINE_BYTES] + TRUNCATED
-        return body.rstrip(b"\r").decode("utf-8", errors="replace")
+        return decode_line(body)
 
     def mark_stored(self) -> None:
         self.stored = LogPosition(self.read.time, self.read.key, self.read.count)
@@ -356,15 +346,13 @@ class _LogPump:
     ) -> None:
         self._engine = engine
         self._members = list(members)
-        self._on_logs = on_logs
-        self._state = state
         self._name = name
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[tuple[int, str, str, bytes]] = asyncio.Queue()
         self._streams: dict[tuple[int, str], LogStream] = {}
         self._retry_delay: dict[tuple[int, str], float] = {}
         self._finishing = False
-        self._pending: list[LogLine] = []
+        self._batch = LogBatch(on_logs, state)
         self.task = asyncio.create_task(self._run(), name=f"container-logs-{name}")
         for index in range(len(self._members)):
             for stream in STREAMS:
@@ -456,30 +444,14 @@ class _LogPump:
             if kind == "connect":
                 cursor.connect()
             elif kind in ("data", "final"):
-                self._collect(member, stream, cursor.feed(data, final=kind == "final"))
+                self._batch.add(cursor.feed(data, final=kind == "final"), stream, member.spec_name)
             else:  # "end" or "error": the stream broke or its container ended
                 if kind == "error":
                     logger.warning("cannot follow the logs of %s: %s", member.engine_name, data)
-                self._collect(member, stream, cursor.feed(b"", final=True))
+                self._batch.add(cursor.feed(b"", final=True), stream, member.spec_name)
                 self._ended(index, stream)
             if self._queue.empty():
                 await self._deliver()
-
-    def _collect(self, member: _Member, stream: str, messages: list[str]) -> None:
-        if not messages:
-            return
-        stamp = format_timestamp(utcnow())
-        default = "info" if stream == "stdout" else "error"
-        self._pending.extend(
-            LogLine(
-                timestamp=stamp,
-                level=line_level(message, default),
-                message=message,
-                container_name=member.spec_name,
-                stream=stream,
-            )
-            for message in messages
-        )
 
     def _ended(self, index: int, stream: str) -> None:
         key = (index, stream)
@@ -491,16 +463,12 @@ class _LogPump:
         self._loop.call_later(delay, self._follow, index, stream)
 
     async def _deliver(self) -> None:
-        if not self._pending:
+        if not self._batch:
             return
-        lines, self._pending = self._pending, []
         for member in self._members:
             for cursor in member.cursors.values():
                 cursor.mark_stored()
-        try:
-            await self._on_logs(lines, self._state())
-        except Exception:
-            logger.exception("storing %d log lines failed; they are lost", len(lines))
+        await self._batch.deliver()
 
 
 # -- instances --------------------------------------------------------------------------------

@@ -18,11 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from workloadlab.models import format_timestamp, utcnow
 from workloadlab.server.runtimes.base import STREAMS, LogSink
-from workloadlab.server.runtimes.levels import line_level
-from workloadlab.server.runtimes.logs import MAX_LINE_BYTES, TRUNCATED
-from workloadlab.server.store import LogLine
+from workloadlab.server.runtimes.logs import LineSplitter, LogBatch, decode_line
 
 logger = logging.getLogger("workloadlab.server")
 
@@ -31,7 +28,7 @@ READ_CHUNK = 256 * 1024
 
 
 class _StreamReader:
-    """Complete lines appended to one log file, from a byte offset on."""
+    """Messages of the complete lines appended to one log file, from a byte offset on."""
 
     def __init__(self, path: Path, stream: str, offset: int) -> None:
         self.path = path
@@ -39,12 +36,11 @@ class _StreamReader:
         self.offset = offset
         """Bytes consumed: everything before it was delivered (or dropped as too long)."""
         self._read_pos = offset
-        self._pending = b""
-        self._skipping = False
+        self._lines = LineSplitter()
         self._fd: int | None = None
 
-    def read(self, final: bool) -> tuple[list[bytes], bool]:
-        """New complete lines, and whether more data may be waiting already.
+    def read(self, final: bool) -> tuple[list[str], bool]:
+        """New complete lines' messages, and whether more data may be waiting already.
 
         ``final``: the writer has ended, so a last line without a newline is complete too.
         """
@@ -56,36 +52,13 @@ class _StreamReader:
         if os.fstat(self._fd).st_size < self._read_pos:
             # Truncated behind our back (a fresh start): read again from the beginning.
             self.offset = self._read_pos = 0
-            self._pending, self._skipping = b"", False
+            self._lines.reset()
         data = os.pread(self._fd, READ_CHUNK, self._read_pos)
         more = len(data) == READ_CHUNK
         self._read_pos += len(data)
-        buffer = self._pending + data if self._pending else data
-        lines: list[bytes] = []
-        start = 0
-        while (newline := buffer.find(b"\n", start)) >= 0:
-            self._take(buffer[start:newline], lines)
-            self._skipping = False
-            start = newline + 1
-        rest = buffer[start:]
-        if rest and final and not more:
-            self._take(rest, lines)
-            self._skipping = False
-            rest = b""
-        elif len(rest) > MAX_LINE_BYTES:
-            self._take(rest, lines)
-            self._skipping = True  # drop the rest of this line when it arrives
-            rest = b""
-        self._pending = rest
-        self.offset = self._read_pos - len(rest)
-        return lines, more
-
-    def _take(self, line: bytes, lines: list[bytes]) -> None:
-        if self._skipping:
-            return
-        if len(line) > MAX_LINE_BYTES:
-            line = line[:MAX_LINE_BYTES] + TRUNCATED
-        lines.append(line)
+        lines = self._lines.split(data, final=final and not more)
+        self.offset = self._read_pos - self._lines.buffered
+        return [decode_line(line) for line in lines], more
 
     def close(self) -> None:
         if self._fd is not None:
@@ -110,8 +83,7 @@ class LogTailer:
             for stream in STREAMS
         ]
         self._container_name = container_name
-        self._on_logs = on_logs
-        self._state = state
+        self._batch = LogBatch(on_logs, state)
         self._finishing = asyncio.Event()
         self.task = asyncio.create_task(self._run(), name=f"process-logs-{workload_id}")
 
@@ -140,33 +112,15 @@ class LogTailer:
                 reader.close()
 
     async def _poll(self, final: bool) -> bool:
-        lines: list[LogLine] = []
+        """Read each file once, deliver what was read; whether more may be waiting."""
         more = False
         for reader in self._readers:
             try:
-                raw, reader_more = reader.read(final)
+                messages, reader_more = reader.read(final)
             except OSError as exc:
                 logger.warning("cannot read %s: %s", reader.path, exc)
                 continue
             more = more or reader_more
-            if not raw:
-                continue
-            stamp = format_timestamp(utcnow())
-            default = "info" if reader.stream == "stdout" else "error"
-            for line in raw:
-                message = line.rstrip(b"\r").decode("utf-8", errors="replace")
-                lines.append(
-                    LogLine(
-                        timestamp=stamp,
-                        level=line_level(message, default),
-                        message=message,
-                        container_name=self._container_name,
-                        stream=reader.stream,
-                    )
-                )
-        if lines:
-            try:
-                await self._on_logs(lines, self._state())
-            except Exception:
-                logger.exception("storing %d log lines failed; they are lost", len(lines))
+            self._batch.add(messages, reader.stream, self._container_name)
+        await self._batch.deliver()
         return more
