@@ -16,6 +16,7 @@ from logsink import Sink
 from workloadlab.models import ArtifactSpec
 from workloadlab.server.runtimes import StartFailed, data_dir_id, make_runtime
 from workloadlab.server.runtimes.container import runtime as container_runtime
+from workloadlab.server.runtimes.container import sandbox as container_sandbox
 from workloadlab.server.runtimes.container.engine import Engine, find_engine
 from workloadlab.server.runtimes.container.runtime import (
     LABEL_DATA_DIR,
@@ -230,7 +231,7 @@ def test_auto_picks_containers_when_an_engine_answers(
 async def test_a_restart_reuses_the_sandbox_and_its_port(
     runtime: ContainerRuntime, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(container_runtime, "SANDBOX_LINGER", 1.0)
+    monkeypatch.setattr(container_sandbox, "SANDBOX_LINGER", 1.0)
     monkeypatch.setattr(container_runtime, "REMOVE_DELAY", 0.1)
     first = await runtime.start(WL, make_spec(), Sink())
     assert first.sandbox is not None
@@ -253,7 +254,7 @@ async def test_a_restart_reuses_the_sandbox_and_its_port(
 async def test_an_image_that_cannot_run_a_sandbox_runs_without_one(
     runtime: ContainerRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(container_runtime, "SANDBOX_COMMAND", ["/no/such/sleep"])
+    monkeypatch.setattr(container_sandbox, "SANDBOX_COMMAND", ["/no/such/sleep"])
     instance = await runtime.start(WL, make_spec(), Sink())
     assert instance.sandbox is None
     assert instance.state["sandbox"] is None

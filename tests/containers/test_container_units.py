@@ -16,13 +16,8 @@ from workloadlab.server.runtimes.container.engine import (
     candidate_hosts,
     find_engine,
 )
-from workloadlab.server.runtimes.container.runtime import (
-    LogCursor,
-    LogPosition,
-    describe_container_exit,
-    format_bytes,
-    parse_log_time,
-)
+from workloadlab.server.runtimes.container.instance import describe_container_exit, format_bytes
+from workloadlab.server.runtimes.container.logs import LogCursor, LogPosition, parse_log_time
 from workloadlab.server.runtimes.process import ProcessRuntime
 from workloadlab.server.settings import ServerSettings
 
