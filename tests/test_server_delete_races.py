@@ -21,7 +21,8 @@ from harness import (
 
 def _processes_of(data_dir: Path, workload_id: str) -> list[int]:
     """Live processes started for ``workload_id`` by the server of ``data_dir``."""
-    from workloadlab.server.process_runtime import MARKER_ENV, data_dir_id
+    from workloadlab.server.runtimes import data_dir_id
+    from workloadlab.server.runtimes.process import MARKER_ENV
 
     marker = f"{MARKER_ENV}={data_dir_id(data_dir)}/{workload_id}".encode()
     found = []
