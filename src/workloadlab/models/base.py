@@ -5,6 +5,12 @@ container spec among them, forbid unknown keys through their config, so the serv
 client, before sending) rejects a typo with a `422` naming the field. Every model can also be
 read tolerantly with :func:`parse_response` (unknown keys dropped at every depth): that is how
 the client reads what a server sends, because DataRobot adds response fields over time.
+
+Request models take JSON at its word: an integer field refuses ``"8080"`` and ``8080.0``, a
+boolean refuses ``1`` and ``"true"`` (strict types), a number refuses ``Infinity``, ``NaN`` and
+``1e400`` (which Python's JSON parser reads as infinite), every number has documented bounds and
+no string holds a NUL character (:data:`Text`): whatever reaches the server's database can be
+written back as JSON, passed to a process and shown.
 """
 
 from __future__ import annotations
@@ -12,12 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 M = TypeVar("M", bound=BaseModel)
+
+NO_NUL = r"^[^\x00]*$"
+"""The pattern of a string without NUL characters."""
+Text = Annotated[str, Field(pattern=NO_NUL)]
+"""A string without NUL characters: an argument, environment value, path or name that holds
+one cannot reach a process (C strings end there), so it is refused with the field's path."""
 
 
 class WireModel(BaseModel):
@@ -37,7 +49,7 @@ class WireModel(BaseModel):
 class RequestModel(WireModel):
     """A strict wire model for request bodies: unknown keys are errors (`422`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def parse_response(model: type[M], data: Any) -> M:

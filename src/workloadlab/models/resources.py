@@ -4,6 +4,11 @@ Request bodies (``Create*``, ``Update*``, :class:`InputArtifact`) are strict; re
 tolerant and keep only what this package uses, so a DataRobot response with more fields parses.
 Fields that only workloadlab's local server sends (``expiresAt``, ``restartCount``,
 ``statusDetails.message``) are optional: a client must not need them.
+
+Numbers have both bounds: ``replicaCount`` 1 … 1000; autoscaling ``target`` > 0 … 10000,
+``minCount`` 0 … 1000, ``maxCount`` 1 … 1000, ``priority`` 0 … 1000; in responses ``version``
+and ``restartCount`` 0 … 2**31 - 1, ``exitCode`` -255 … 255, a page's ``count`` 0 … 1000 and
+``totalCount`` 0 … 2**63 - 1.
 """
 
 from __future__ import annotations
@@ -12,12 +17,20 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, model_validator
 
-from workloadlab.models.base import RequestModel, WireModel
+from workloadlab.models.base import RequestModel, Text, WireModel
 from workloadlab.models.spec import ArtifactSpec
 
 T = TypeVar("T")
+
+MAX_REPLICAS = 1000
+MAX_SCALING_TARGET = 10_000.0
+MAX_PRIORITY = 1000
+MAX_INT32 = 2**31 - 1
+MAX_INT64 = 2**63 - 1
+MAX_PAGE = 1000
+"""The largest page a list answers (logs; the other lists stop at 100)."""
 
 
 class WorkloadStatus(StrEnum):
@@ -73,8 +86,8 @@ class Importance(StrEnum):
 class InputArtifact(RequestModel):
     """Body of ``POST /registry/artifacts/`` and ``PUT /registry/artifacts/{id}``."""
 
-    name: str = Field(min_length=1, max_length=5000)
-    description: str = ""
+    name: Text = Field(min_length=1, max_length=5000)
+    description: Text = ""
     type: Literal["generic"] = "generic"
     status: Literal["draft", "registered"] = "draft"
     spec: ArtifactSpec
@@ -83,8 +96,8 @@ class InputArtifact(RequestModel):
 class UpdateArtifact(RequestModel):
     """Body of ``PATCH /registry/artifacts/{id}``: metadata and status only."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=5000)
-    description: str | None = None
+    name: Text | None = Field(default=None, min_length=1, max_length=5000)
+    description: Text | None = None
     status: Literal["draft", "registered"] | None = None
 
     @model_validator(mode="before")
@@ -102,30 +115,30 @@ class ResourceBundle(RequestModel):
     """A resource bundle reference of a runtime."""
 
     type: Literal["resource_bundle"] = "resource_bundle"
-    resource_bundle_id: str = Field(min_length=1)
+    resource_bundle_id: Text = Field(min_length=1)
 
 
 class AutoscalingPolicy(RequestModel):
     """One autoscaling policy."""
 
     scaling_metric: Literal["cpuAverageUtilization", "httpRequestsConcurrency"]
-    target: float = Field(gt=0)
-    min_count: int = Field(ge=0)
-    max_count: int = Field(ge=1)
-    priority: int | None = None
+    target: StrictFloat = Field(gt=0, le=MAX_SCALING_TARGET)
+    min_count: StrictInt = Field(ge=0, le=MAX_REPLICAS)
+    max_count: StrictInt = Field(ge=1, le=MAX_REPLICAS)
+    priority: StrictInt | None = Field(default=None, ge=0, le=MAX_PRIORITY)
 
 
 class Autoscaling(RequestModel):
     """Autoscaling settings of a runtime."""
 
-    enabled: bool = True
+    enabled: StrictBool = True
     policies: list[AutoscalingPolicy] = Field(default_factory=list)
 
 
 class Runtime(RequestModel):
     """How many replicas run (or how they scale) and on what resources."""
 
-    replica_count: int | None = Field(default=None, ge=1)
+    replica_count: StrictInt | None = Field(default=None, ge=1, le=MAX_REPLICAS)
     autoscaling: Autoscaling | None = None
     resources: list[ResourceBundle] | None = None
 
@@ -139,9 +152,9 @@ class Runtime(RequestModel):
 class CreateWorkload(RequestModel):
     """Body of ``POST /console/workloads/``: exactly one of ``artifact`` or ``artifactId``."""
 
-    name: str = Field(min_length=1, max_length=5000)
+    name: Text = Field(min_length=1, max_length=5000)
     artifact: InputArtifact | None = None
-    artifact_id: str | None = None
+    artifact_id: Text | None = None
     runtime: Runtime | None = None
 
     @model_validator(mode="after")
@@ -154,17 +167,17 @@ class CreateWorkload(RequestModel):
 class CreateDeployment(RequestModel):
     """Body of ``POST /console/deployments/``."""
 
-    workload_id: str = Field(min_length=1)
-    name: str = Field(min_length=1, max_length=5000)
-    description: str = ""
+    workload_id: Text = Field(min_length=1)
+    name: Text = Field(min_length=1, max_length=5000)
+    description: Text = ""
     importance: Importance = Importance.LOW
 
 
 class UpdateDeployment(RequestModel):
     """Body of ``PATCH /console/deployments/{id}/``."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=5000)
-    description: str | None = None
+    name: Text | None = Field(default=None, min_length=1, max_length=5000)
+    description: Text | None = None
     importance: Importance | None = None
 
 
@@ -186,7 +199,7 @@ class ArtifactRef(WireModel):
     id: str
     name: str | None = None
     status: ArtifactStatus | None = None
-    version: int | None = None
+    version: int | None = Field(default=None, ge=0, le=MAX_INT32)
 
 
 class Artifact(WireModel):
@@ -197,7 +210,7 @@ class Artifact(WireModel):
     description: str = ""
     type: str = "generic"
     status: ArtifactStatus
-    version: int | None = None
+    version: int | None = Field(default=None, ge=0, le=MAX_INT32)
     artifact_collection_id: str | None = None
     spec: ArtifactSpec
     creator: Creator | None = None
@@ -233,7 +246,7 @@ class StatusDetails(WireModel):
     conditions: list[Condition] = Field(default_factory=list)
     log_tail: list[str] = Field(default_factory=list)
     message: str | None = None
-    exit_code: int | None = None
+    exit_code: int | None = Field(default=None, ge=-255, le=255)
 
 
 class Workload(WireModel):
@@ -253,7 +266,7 @@ class Workload(WireModel):
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
-    restart_count: int | None = None
+    restart_count: int | None = Field(default=None, ge=0, le=MAX_INT32)
 
 
 class Deployment(WireModel):
@@ -306,8 +319,8 @@ class LogRecord(WireModel):
 class Page(WireModel, Generic[T]):
     """One page of a list response."""
 
-    count: int
-    total_count: int | None = None
+    count: int = Field(ge=0, le=MAX_PAGE)
+    total_count: int | None = Field(default=None, ge=0, le=MAX_INT64)
     next: str | None = None
     previous: str | None = None
     data: list[T]

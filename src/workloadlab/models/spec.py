@@ -3,6 +3,19 @@
 These are request models (unknown keys are errors) because the spec is what users write; the
 rules of `workload-api.md` §3 live here so that the server, the client and the panel's form all
 reject the same mistakes with the same field paths.
+
+Every number has both bounds (they are in the OpenAPI schema too):
+
+| field | range |
+|---|---|
+| ``port`` (primary container) | 1024 … 65535 |
+| probe ``port`` | 1 … 65535 |
+| probe ``initialDelaySeconds`` | 0 … 86400 (one day) |
+| probe ``periodSeconds``, ``timeoutSeconds`` | 0.01 … 86400 |
+| probe ``failureThreshold``, ``successThreshold`` | 1 … 1000 |
+| ``resourceRequest.cpu`` (cores) | > 0 … 1024 |
+| ``resourceRequest.memory`` (bytes) | 1 … 2**44 (16 TiB) |
+| ``resourceRequest.gpu`` | 0 … 64 |
 """
 
 from __future__ import annotations
@@ -10,9 +23,23 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, field_validator
 
-from workloadlab.models.base import RequestModel
+from workloadlab.models.base import RequestModel, Text
+
+MAX_PORT = 65535
+MIN_CONTAINER_PORT = 1024
+"""The primary container's port is unprivileged (1024 and above)."""
+MAX_PROBE_SECONDS = 86_400.0
+"""One day: the longest probe delay, period or timeout."""
+MIN_PROBE_SECONDS = 0.01
+"""The shortest probe period or timeout (a shorter one would probe in a busy loop)."""
+MAX_PROBE_THRESHOLD = 1000
+MAX_CPU = 1024.0
+"""Cores."""
+MAX_MEMORY = 2**44
+"""16 TiB, in bytes."""
+MAX_GPU = 64
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -23,22 +50,22 @@ class EnvironmentVar(RequestModel):
     """One environment variable of a container."""
 
     name: str = Field(pattern=ENV_NAME_PATTERN, max_length=256)
-    value: str = ""
+    value: Text = ""
 
 
 class Probe(RequestModel):
     """An HTTP probe with Kubernetes semantics and defaults (0 / 10 / 1 / 3 / 1)."""
 
-    path: str = Field(pattern=r"^/", max_length=2048)
-    port: int | None = Field(default=None, ge=1, le=65535)
+    path: str = Field(pattern=r"^/[^\x00]*$", max_length=2048)
+    port: StrictInt | None = Field(default=None, ge=1, le=MAX_PORT)
     scheme: Literal["HTTP", "HTTPS"] = "HTTP"
-    host: str | None = None
+    host: Text | None = None
     http_headers: dict[str, str] | None = None
-    initial_delay_seconds: float = Field(default=0, ge=0)
-    period_seconds: float = Field(default=10, gt=0)
-    timeout_seconds: float = Field(default=1, gt=0)
-    failure_threshold: int = Field(default=3, ge=1)
-    success_threshold: int = Field(default=1, ge=1)
+    initial_delay_seconds: StrictFloat = Field(default=0, ge=0, le=MAX_PROBE_SECONDS)
+    period_seconds: StrictFloat = Field(default=10, ge=MIN_PROBE_SECONDS, le=MAX_PROBE_SECONDS)
+    timeout_seconds: StrictFloat = Field(default=1, ge=MIN_PROBE_SECONDS, le=MAX_PROBE_SECONDS)
+    failure_threshold: StrictInt = Field(default=3, ge=1, le=MAX_PROBE_THRESHOLD)
+    success_threshold: StrictInt = Field(default=1, ge=1, le=MAX_PROBE_THRESHOLD)
 
     @field_validator("http_headers")
     @classmethod
@@ -54,21 +81,21 @@ class Probe(RequestModel):
 class ResourceRequest(RequestModel):
     """CPU (cores), memory (bytes) and GPUs requested for a container."""
 
-    cpu: float = Field(gt=0)
-    memory: int = Field(gt=0)
-    gpu: int = Field(default=0, ge=0)
-    gpu_type: str | None = None
+    cpu: StrictFloat = Field(gt=0, le=MAX_CPU)
+    memory: StrictInt = Field(ge=1, le=MAX_MEMORY)
+    gpu: StrictInt = Field(default=0, ge=0, le=MAX_GPU)
+    gpu_type: Text | None = None
 
 
 class Container(RequestModel):
     """One container: the image, how to start it, its port, environment and probes."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=253)
-    description: str = ""
-    image_uri: str = Field(min_length=1)
-    primary: bool = False
-    port: int | None = Field(default=None, ge=1024, le=65535)
-    entrypoint: list[str] | None = None
+    name: Text | None = Field(default=None, min_length=1, max_length=253)
+    description: Text = ""
+    image_uri: Text = Field(min_length=1)
+    primary: StrictBool = False
+    port: StrictInt | None = Field(default=None, ge=MIN_CONTAINER_PORT, le=MAX_PORT)
+    entrypoint: list[Text] | None = None
     environment_vars: list[EnvironmentVar] = Field(default_factory=list)
     readiness_probe: Probe | None = None
     liveness_probe: Probe | None = None

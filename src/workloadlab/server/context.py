@@ -127,7 +127,10 @@ def base_url(request: Request) -> str:
 
 Context = Annotated[ServerContext, Depends(get_context)]
 """A route parameter that receives the running server's context."""
-Offset = Annotated[int, Query(ge=0)]
-"""The ``offset`` query parameter of a list route."""
+MAX_OFFSET = 2**31 - 1
+"""The largest ``offset`` of a list (SQLite's integers end at 2**63 - 1: a larger one was a
+``500``)."""
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+"""The ``offset`` query parameter of a list route (``0`` … ``2**31 - 1``)."""
 Limit = Annotated[int, Query(ge=1, le=100)]
 """The ``limit`` query parameter of a list route (at most 100; more is ``422``)."""

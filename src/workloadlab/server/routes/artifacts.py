@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from workloadlab.models import Artifact, InputArtifact, Page, UpdateArtifact
 from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.server.context import Context, Limit, Offset, ServerContext
 from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
+from workloadlab.server.routing import api_router
 from workloadlab.server.store import ArtifactRow
 from workloadlab.server.views import artifact_json, paged
 
-router = APIRouter(prefix="/registry/artifacts", tags=["artifacts"])
+router = api_router("/registry/artifacts", "artifacts")
 
 
 def _spec_wire(body: InputArtifact) -> dict[str, Any]:

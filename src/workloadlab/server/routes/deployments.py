@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from workloadlab.models import CreateDeployment, Deployment, Event, Page, UpdateDeployment
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
 from workloadlab.server.problems import Invalid, NotFound
+from workloadlab.server.routing import api_router
 from workloadlab.server.store import DeploymentRow
 from workloadlab.server.views import deployment_json, event_json, paged
 
-router = APIRouter(prefix="/console/deployments", tags=["deployments"])
+router = api_router("/console/deployments", "deployments")
 
 
 def find_deployment(context: ServerContext, deployment_id: str) -> DeploymentRow:

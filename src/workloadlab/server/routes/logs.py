@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from workloadlab.models import LogRecord, Page
 from workloadlab.server.context import Context, Offset
 from workloadlab.server.problems import Invalid
 from workloadlab.server.routes.workloads import find_workload
+from workloadlab.server.routing import api_router
 from workloadlab.server.views import log_json, paged
 
-router = APIRouter(prefix="/otel/workload", tags=["logs"])
+router = api_router("/otel/workload", "logs")
 
 LEVELS = ("debug", "info", "warning", "error", "critical")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from workloadlab.models import (
@@ -21,11 +21,12 @@ from workloadlab.server.changes import Rendered, matches, preferred_wait, wait_f
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
 from workloadlab.server.problems import Conflict, NotFound
 from workloadlab.server.routes.artifacts import create_artifact_row
+from workloadlab.server.routing import api_router
 from workloadlab.server.store import WorkloadRow
 from workloadlab.server.supervisor import record_status
 from workloadlab.server.views import API_PREFIX, event_json, paged
 
-router = APIRouter(prefix="/console/workloads", tags=["workloads"])
+router = api_router("/console/workloads", "workloads")
 
 
 def find_workload(context: ServerContext, workload_id: str) -> WorkloadRow:
