@@ -8,6 +8,7 @@ import errno
 import fcntl
 import gc
 import logging
+import math
 import os
 import socket
 import sys
@@ -33,6 +34,16 @@ def _duration(text: str) -> float:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--log-cap", type=int, default=10_000, help="log records kept per workload (10000)"
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive_int,
+        default=None,
+        help="largest request body of an API route, 413 past it; not the invoke proxy (1048576)",
+    )
+    timing.add_argument(
+        "--keep-alive-timeout",
+        type=_duration,
+        default=None,
+        help="close a connection without a complete request within this long (15s)",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--access-log", action="store_true", help="log every request")
@@ -181,6 +204,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from workloadlab.server.app import create_app
+    from workloadlab.server.limits import RequestHeadDeadline
     from workloadlab.server.settings import ServerSettings, Timings
 
     logging.basicConfig(
@@ -213,6 +237,10 @@ def serve(args: argparse.Namespace) -> int:
         timings=timings,
         log_cap=args.log_cap,
     )
+    if args.max_body_bytes is not None:
+        settings.max_body_bytes = args.max_body_bytes
+    if args.keep_alive_timeout is not None:
+        settings.keep_alive_timeout = args.keep_alive_timeout
     with _exclusive(settings.data_dir):
         token = settings.resolve_token()
         sock = _bind(settings.host, settings.port)
@@ -240,6 +268,8 @@ def serve(args: argparse.Namespace) -> int:
         app = create_app(settings, token, on_started=started, on_stopped=stopped)
         config = uvicorn.Config(
             app,
+            http=RequestHeadDeadline,
+            timeout_keep_alive=max(1, math.ceil(settings.keep_alive_timeout)),
             log_level=args.log_level,
             access_log=args.access_log,
             lifespan="on",

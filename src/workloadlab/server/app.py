@@ -2,13 +2,13 @@
 
 :func:`create_app` builds the app; its lifespan owns the store, the runtime, the supervisor and
 the proxy client, so two apps (two data dirs) can live in one process, as tests do. Auth and
-trailing-slash handling are one pure ASGI middleware, in front of routing.
+trailing-slash handling are one pure ASGI middleware, in front of routing; the body size limit
+(:mod:`workloadlab.server.limits`) is the next one.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,7 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workloadlab import __version__
 from workloadlab.server.context import ServerContext
-from workloadlab.server.problems import install_handlers
+from workloadlab.server.limits import BodyLimitMiddleware
+from workloadlab.server.problems import install_handlers, send_problem
 from workloadlab.server.routes import artifacts, deployments, invoke, logs, workloads
 from workloadlab.server.runtimes import make_runtime
 from workloadlab.server.settings import ServerSettings
@@ -64,21 +65,8 @@ class BearerAuthMiddleware:
 
     @staticmethod
     async def _deny(send: Send) -> None:
-        body = json.dumps(
-            {"detail": "Missing or invalid API token: send 'Authorization: Bearer <token>'"}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", b"Bearer"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        detail = "Missing or invalid API token: send 'Authorization: Bearer <token>'"
+        await send_problem(send, 401, detail, [(b"www-authenticate", b"Bearer")])
 
 
 def begin_shutdown(app: object) -> None:
@@ -137,5 +125,8 @@ def create_app(
     install_handlers(app)
     for module in (workloads, artifacts, deployments, logs, invoke):
         app.include_router(module.router, prefix=API_PREFIX)
-    app.add_middleware(BearerAuthMiddleware, token=token)
+    app.add_middleware(
+        BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, unlimited_prefix=INVOKE_PREFIX
+    )
+    app.add_middleware(BearerAuthMiddleware, token=token)  # outermost: before any body is read
     return app

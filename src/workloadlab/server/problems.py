@@ -7,12 +7,15 @@ errors) to the bodies of ``workload-api.md`` §5. Validation errors keep ``loc``
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 
 class Problem(Exception):
@@ -90,3 +93,23 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, problem)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+async def send_problem(
+    send: Send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """Answer ``{"detail": ...}`` with ``status`` from a pure ASGI middleware (in front of the
+    app, where the handlers above do not reach)."""
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

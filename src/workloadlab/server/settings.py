@@ -74,6 +74,12 @@ class ServerSettings:
     """Lines of ``statusDetails.logTail``."""
     public_url: str | None = None
     """Base URL (``http://host:port``) written into endpoints; defaults to the bound address."""
+    max_body_bytes: int = 1024 * 1024
+    """The largest request body of an API route (``413`` past it); the invoke proxy has none."""
+    keep_alive_timeout: float = 15.0
+    """A connection must send a complete request head within this many seconds of opening or
+    of its last answer, or it is closed. Longer than clients keep idle connections (httpx: 5 s),
+    so a client never sends a request on a connection the server is closing at that moment."""
 
     def resolve_token(self) -> str:
         """``--token``, else ``$WORKLOADLAB_TOKEN``, else the one kept (0600) in the data dir."""
