@@ -122,7 +122,7 @@ def create_app(
         lifespan=lifespan,
         redirect_slashes=False,
     )
-    install_handlers(app)
+    install_handlers(app, settings.data_dir)
     for module in (workloads, artifacts, deployments, logs, invoke):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(

@@ -3,12 +3,23 @@
 Route code raises these; :func:`install_handlers` maps them (and FastAPI's request validation
 errors) to the bodies of ``workload-api.md`` §5. Validation errors keep ``loc``, ``msg`` and
 ``type`` but never echo the rejected ``input``: it may be a secret environment value.
+
+Storage trouble is not a server bug and is not answered as one (``500``):
+
+- a full disk (SQLite's ``SQLITE_FULL``, ``ENOSPC``, ``EDQUOT``) is ``507 Insufficient
+  Storage`` naming the data dir; SQLite rolls the transaction back, reads go on, and writes
+  work again as soon as there is space;
+- a database locked by another process for longer than the busy timeout (``SQLITE_BUSY``,
+  ``SQLITE_LOCKED``) is ``503`` with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +27,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
+
+from workloadlab.server.store import StorageTrouble, storage_trouble
+
+logger = logging.getLogger("workloadlab.server")
+
+RETRY_AFTER_LOCKED = 1
+"""Seconds a client waits before it sends again a request that met a locked database."""
 
 
 class Problem(Exception):
@@ -73,8 +91,9 @@ def _clean(errors: Any) -> list[dict[str, Any]]:
     return cleaned
 
 
-def install_handlers(app: FastAPI) -> None:
-    """Answer domain errors and validation errors with the API's error bodies."""
+def install_handlers(app: FastAPI, data_dir: Path) -> None:
+    """Answer domain errors, validation errors and storage trouble (in ``data_dir``) with the
+    API's error bodies."""
 
     async def problem(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
@@ -90,7 +109,27 @@ def install_handlers(app: FastAPI) -> None:
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
 
+    async def storage(request: Request, exc: Exception) -> JSONResponse:
+        trouble = storage_trouble(exc)
+        if trouble is None:
+            raise exc  # a bug: a 500, with its traceback in the log
+        logger.warning("%s %s: %s (data dir %s)", request.method, request.url.path, exc, data_dir)
+        if trouble is StorageTrouble.DISK_FULL:
+            detail = (
+                f"Insufficient storage: the disk that holds the data dir {data_dir} is full"
+                f" ({exc}); the change was not stored. Free some space and send it again."
+            )
+            return JSONResponse({"detail": detail}, status_code=507)
+        detail = (
+            f"The database in {data_dir} is locked by another process ({exc});"
+            " nothing was changed: try again in a moment."
+        )
+        headers = {"Retry-After": str(RETRY_AFTER_LOCKED)}
+        return JSONResponse({"detail": detail}, status_code=503, headers=headers)
+
     app.add_exception_handler(Problem, problem)
+    app.add_exception_handler(sqlite3.OperationalError, storage)
+    app.add_exception_handler(OSError, storage)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(StarletteHTTPException, http_error)
 

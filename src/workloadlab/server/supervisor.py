@@ -22,12 +22,15 @@ from workloadlab.models import ArtifactSpec, format_timestamp, utcnow
 from workloadlab.server.probes import ProbeKind, Prober, ProbeSchedule, Verdict
 from workloadlab.server.runtimes import Exit, Instance, LogSink, Runtime, StartFailed
 from workloadlab.server.settings import ServerSettings
-from workloadlab.server.store import LogLine, Store, WorkloadRow
+from workloadlab.server.store import LogLine, Store, WorkloadRow, storage_trouble
 
 logger = logging.getLogger("workloadlab.server")
 
 SYSTEM_ACTOR = "system"
 """The actor of events the server causes by itself (status changes, expiry)."""
+STORAGE_RETRY = 1.0
+"""Seconds a workload's task waits before trying again after a write failed on a full disk or
+a locked database (it would fail again at once)."""
 LOG_HOLD = 0.2
 """While an instance stops, its log lines wait at most this long to be stored with the status
 that ends the stop (one commit, so one fsync, less on the path of every restart)."""
@@ -311,6 +314,11 @@ class WorkloadSupervisor:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if storage_trouble(exc) is not None:  # a full disk or a locked database
+                    logger.warning("workload %s: %s; trying again", self.id, exc)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake_event.wait(), STORAGE_RETRY)
+                    continue  # level-triggered: read the row again and act on it
                 logger.exception("supervising workload %s failed", self.id)
                 current = self.store.get_workload(self.id)
                 if current is not None:
