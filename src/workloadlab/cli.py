@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from workloadlab.connection import (
+    SERVER_LOCK,
     ServerConnection,
     default_data_dir,
+    make_private_dir,
+    open_private,
     read_connection,
     remove_connection,
     write_connection,
@@ -136,8 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 @contextlib.contextmanager
 def _exclusive(data_dir: Path) -> Iterator[IO[str]]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(data_dir / "server.lock", "a+")  # noqa: SIM115 - held for the server's life
+    make_private_dir(data_dir)
+    handle = os.fdopen(open_private(data_dir / SERVER_LOCK, os.O_RDWR | os.O_APPEND), "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

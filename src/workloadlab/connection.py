@@ -3,6 +3,12 @@
 The server writes ``<data-dir>/server.json`` (mode 0600) with its ``endpoint``, ``token`` and
 ``pid``; the client and the notebook layer read it to find a running local server. It sits
 below both the client and the server layers, so neither imports the other.
+
+The data dir holds the API token and the workloads' secrets (environment values in the
+database, their output in ``logs/``): it is ``0700`` and every file in it ``0600``, set
+explicitly (``fchmod``/``chmod``) rather than left to the umask. Whoever creates something in
+it (server, client, Jupyter extension) does so through :func:`make_private_dir` and
+:func:`open_private`.
 """
 
 from __future__ import annotations
@@ -17,6 +23,32 @@ import platformdirs
 
 CONNECTION_FILE = "server.json"
 DATA_DIR_ENV = "WORKLOADLAB_DATA_DIR"
+SERVER_LOG = "server.log"
+"""The output of a server started in the background (by the client or the Jupyter extension)."""
+START_LOCK = ".start.lock"
+"""Held by whoever is starting a server for the data dir."""
+SERVER_LOCK = "server.lock"
+"""Held by the server using the data dir, for its whole life."""
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create the directory ``path`` (and its parents) if needed; make it ``0700``."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def open_private(path: Path, flags: int = os.O_WRONLY | os.O_APPEND) -> int:
+    """A descriptor of ``path``, created if needed, with mode ``0600`` whatever the umask."""
+    fd = os.open(path, flags | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def default_data_dir() -> Path:
@@ -51,7 +83,7 @@ class ServerConnection:
 
 def write_connection(data_dir: Path, connection: ServerConnection) -> Path:
     """Atomically write the connection file, readable by the owner only."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     target = data_dir / CONNECTION_FILE
     fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".server.", suffix=".json")
     try:

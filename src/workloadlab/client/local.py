@@ -20,11 +20,17 @@ from pathlib import Path
 import httpx
 
 from workloadlab.client.config import normalize_endpoint
-from workloadlab.connection import CONNECTION_FILE, ServerConnection, read_connection
+from workloadlab.connection import (
+    CONNECTION_FILE,
+    SERVER_LOG,
+    START_LOCK,
+    ServerConnection,
+    make_private_dir,
+    open_private,
+    read_connection,
+)
 from workloadlab.errors import ConfigError
 
-SERVER_LOG = "server.log"
-START_LOCK = ".start.lock"
 LIVENESS_PATH = "console/workloads/"
 PROBE_TIMEOUT = 2.0
 START_TIMEOUT = 20.0
@@ -70,7 +76,7 @@ async def ensure_server(
     if connection is not None:
         return connection
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - one quick call
+        make_private_dir(data_dir)
     except OSError as exc:
         raise ConfigError(f"cannot use {data_dir} as the local server's data dir: {exc}") from None
     async with _start_lock(data_dir, timeout):
@@ -90,7 +96,7 @@ def server_command(data_dir: Path, extra_args: tuple[str, ...] = ()) -> list[str
 
 
 def _spawn(data_dir: Path, extra_args: tuple[str, ...]) -> subprocess.Popen[bytes]:
-    with open(data_dir / SERVER_LOG, "ab") as log:
+    with os.fdopen(open_private(data_dir / SERVER_LOG), "ab") as log:
         return subprocess.Popen(
             server_command(data_dir, extra_args),
             stdin=subprocess.DEVNULL,
@@ -147,7 +153,7 @@ async def _start_lock(data_dir: Path, timeout: float) -> AsyncIterator[None]:  #
     except ImportError:  # pragma: no cover - not POSIX: no lock
         yield
         return
-    fd = os.open(data_dir / START_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = open_private(data_dir / START_LOCK, os.O_RDWR)
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

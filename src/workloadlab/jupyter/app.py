@@ -12,7 +12,15 @@ from pathlib import Path
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Enum, Float, Unicode
 
-from workloadlab.connection import DATA_DIR_ENV, ServerConnection, default_data_dir, read_connection
+from workloadlab.connection import (
+    DATA_DIR_ENV,
+    SERVER_LOG,
+    ServerConnection,
+    default_data_dir,
+    make_private_dir,
+    open_private,
+    read_connection,
+)
 
 STOP_SECONDS = 40.0
 """How long JupyterLab's shutdown waits for the server to stop its workloads."""
@@ -78,8 +86,8 @@ class WorkloadLab(ExtensionApp):
                 running.pid,
             )
             return
-        data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(data_dir / "server.log", "ab")  # noqa: SIM115 - the child owns it
+        make_private_dir(data_dir)
+        log = os.fdopen(open_private(data_dir / SERVER_LOG), "ab")  # the child owns it
         self._process = subprocess.Popen(
             [sys.executable, "-m", "workloadlab", "serve", "--port", "0", "--data-dir", data_dir],
             stdin=subprocess.DEVNULL,
@@ -97,7 +105,7 @@ class WorkloadLab(ExtensionApp):
                 self.log.error(
                     "workloadlab: the local server exited (%s); see %s",
                     process.returncode,
-                    data_dir / "server.log",
+                    data_dir / SERVER_LOG,
                 )
                 return
             found: ServerConnection | None = read_connection(data_dir)

@@ -93,6 +93,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.make_data_dir_private()
         store = Store(settings.database_path)
         runtime = make_runtime(settings)
         supervisor = Supervisor(store, runtime, settings)

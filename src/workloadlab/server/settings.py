@@ -9,13 +9,37 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workloadlab.connection import default_data_dir
+from workloadlab.connection import (
+    CONNECTION_FILE,
+    PRIVATE_DIR_MODE,
+    PRIVATE_FILE_MODE,
+    SERVER_LOCK,
+    SERVER_LOG,
+    START_LOCK,
+    default_data_dir,
+    make_private_dir,
+    open_private,
+)
 
 TOKEN_ENV = "WORKLOADLAB_TOKEN"
 TOKEN_FILE = "token"
+DATABASE_FILE = "workloadlab.sqlite3"
+KEPT_FILES = (
+    DATABASE_FILE,
+    f"{DATABASE_FILE}-wal",
+    f"{DATABASE_FILE}-shm",
+    f"{DATABASE_FILE}-journal",
+    TOKEN_FILE,
+    SERVER_LOCK,
+    CONNECTION_FILE,
+    SERVER_LOG,
+    START_LOCK,
+)
+"""The files the server and its front-ends keep at the top of the data dir."""
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -95,19 +119,45 @@ class ServerSettings:
                 return kept
         except FileNotFoundError:
             pass
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.data_dir)
         token = secrets.token_urlsafe(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
+        with os.fdopen(open_private(path, os.O_WRONLY | os.O_TRUNC), "w") as handle:
             handle.write(token + "\n")
         return token
+
+    def make_data_dir_private(self) -> None:
+        """Create the data dir and ``logs/`` (``0700``) and make private what is in them: the
+        files of :data:`KEPT_FILES` and everything under ``logs/`` become ``0600`` (directories
+        ``0700``), also in a data dir an older version left ``0755``/``0644``. Nothing else:
+        ``--data-dir`` may name a directory that holds other files too. Symbolic links are
+        left alone (a mode change would reach what they point to)."""
+        make_private_dir(self.data_dir)
+        make_private_dir(self.logs_dir)
+        files = [self.data_dir / name for name in KEPT_FILES]
+        files += self.data_dir.glob(".server.*.json")  # write_connection's temporary files
+        for root, directories, names in os.walk(self.logs_dir):
+            for name in directories:
+                _restrict(Path(root, name), PRIVATE_DIR_MODE)
+            files += (Path(root, name) for name in names)
+        for path in files:
+            _restrict(path, PRIVATE_FILE_MODE)
 
     @property
     def database_path(self) -> Path:
         """The SQLite database file."""
-        return self.data_dir / "workloadlab.sqlite3"
+        return self.data_dir / DATABASE_FILE
 
     @property
     def logs_dir(self) -> Path:
         """Where workload processes write their stdout and stderr."""
         return self.data_dir / "logs"
+
+
+def _restrict(path: Path, mode: int) -> None:
+    """``chmod`` a file or directory (not a link) that exists to ``mode``."""
+    try:
+        current = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISLNK(current) and stat.S_IMODE(current) != mode:
+        os.chmod(path, mode)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from workloadlab.connection import open_private
 from workloadlab.models import format_timestamp, new_id, utcnow
 
 SCHEMA_VERSION = 1
@@ -247,6 +249,9 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        # Created 0600 before SQLite opens it: SQLite gives its WAL and SHM files the mode of
+        # the database (not the umask's), so they are private too.
+        os.close(open_private(path, os.O_RDWR))
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
