@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from workloadlab import __version__
 from workloadlab.server.context import ServerContext
 from workloadlab.server.limits import BodyLimitMiddleware
+from workloadlab.server.openapi import DOCS_ASSETS, DOCS_PATH, install_openapi
 from workloadlab.server.problems import install_handlers, send_problem
 from workloadlab.server.routes import artifacts, deployments, invoke, logs, workloads
 from workloadlab.server.runtimes import make_runtime
@@ -30,7 +31,7 @@ from workloadlab.server.views import API_PREFIX
 
 logger = logging.getLogger("workloadlab.server")
 
-PUBLIC_PATHS = frozenset({f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs"})
+PUBLIC_PATHS = frozenset({f"{API_PREFIX}/openapi.json", DOCS_PATH})
 INVOKE_PREFIX = f"{API_PREFIX}/endpoints/"
 
 
@@ -47,7 +48,8 @@ class BearerAuthMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path not in PUBLIC_PATHS and not self._authorized(scope):
+        public = path in PUBLIC_PATHS or path.startswith(DOCS_ASSETS)
+        if not public and not self._authorized(scope):
             await self._deny(send)
             return
         if len(path) > 1 and path.endswith("/") and not path.startswith(INVOKE_PREFIX):
@@ -118,12 +120,13 @@ def create_app(
         title="workloadlab local Workload API",
         version=__version__,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served offline by install_openapi
         redoc_url=None,
         lifespan=lifespan,
         redirect_slashes=False,
     )
     install_handlers(app, settings.data_dir)
+    install_openapi(app)
     for module in (workloads, artifacts, deployments, logs, invoke):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(

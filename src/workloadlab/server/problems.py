@@ -20,11 +20,12 @@ import logging
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
@@ -34,6 +35,39 @@ logger = logging.getLogger("workloadlab.server")
 
 RETRY_AFTER_LOCKED = 1
 """Seconds a client waits before it sends again a request that met a locked database."""
+
+
+class ValidationIssue(BaseModel):
+    """One problem of a ``422``: where (``["body", "spec", ..., "port"]``), what, which kind."""
+
+    loc: list[str | Annotated[int, Field(ge=0, le=2**31 - 1)]]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer's body: a message, or (``422``) the list of problems."""
+
+    detail: str | list[ValidationIssue]
+
+
+DESCRIPTIONS = {
+    304: "Not modified: it still matches `If-None-Match`.",
+    401: "Missing or invalid API token.",
+    403: "Not allowed in the resource's state (a registered artifact's spec is frozen).",
+    404: "No such resource.",
+    409: "Conflicts with the resource's state.",
+    413: "The request body is larger than the server accepts (`--max-body-bytes`).",
+    422: "Invalid request: the body or a parameter, with the field path.",
+    503: "Unavailable for now: the database is locked by another process (`Retry-After`).",
+    507: "Insufficient storage: the disk that holds the data dir is full; nothing was stored.",
+}
+
+
+def answers(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route for the error codes it answers itself, with the error body
+    (the codes the server adds to every route are added to the document in one place)."""
+    return {code: {"model": ErrorBody, "description": DESCRIPTIONS[code]} for code in codes}
 
 
 class Problem(Exception):

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from workloadlab.models import Artifact, InputArtifact, Page, UpdateArtifact
 from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.server.context import Context, Limit, Offset, ServerContext
-from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
+from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound, answers
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import ArtifactRow
 from workloadlab.server.views import artifact_json, paged
@@ -96,7 +96,7 @@ async def get_artifact(artifact_id: str, context: Context) -> Response:
     return JSONResponse(artifact_json(find_artifact(context, artifact_id)))
 
 
-@router.patch("/{artifact_id}", response_model=Artifact)
+@router.patch("/{artifact_id}", response_model=Artifact, responses=answers(409))
 async def update_artifact(artifact_id: str, body: UpdateArtifact, context: Context) -> Response:
     """Change name or description, or register the artifact (one way, freezes the spec)."""
     store = context.store
@@ -124,7 +124,7 @@ async def update_artifact(artifact_id: str, body: UpdateArtifact, context: Conte
     return JSONResponse(artifact_json(row))
 
 
-@router.put("/{artifact_id}", response_model=Artifact)
+@router.put("/{artifact_id}", response_model=Artifact, responses=answers(403))
 async def replace_artifact(artifact_id: str, body: InputArtifact, context: Context) -> Response:
     """Replace the whole artifact: the only way to change a draft's container spec."""
     store = context.store
@@ -150,7 +150,7 @@ async def replace_artifact(artifact_id: str, body: InputArtifact, context: Conte
     return JSONResponse(artifact_json(row))
 
 
-@router.delete("/{artifact_id}", status_code=204)
+@router.delete("/{artifact_id}", status_code=204, responses=answers(409))
 async def delete_artifact(artifact_id: str, context: Context) -> Response:
     """Remove a draft artifact that no workload uses."""
     store = context.store

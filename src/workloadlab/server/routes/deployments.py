@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from workloadlab.models import CreateDeployment, Deployment, Event, Page, UpdateDeployment
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
-from workloadlab.server.problems import Invalid, NotFound
+from workloadlab.server.problems import Invalid, NotFound, answers
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import DeploymentRow
 from workloadlab.server.views import deployment_json, event_json, paged
@@ -25,7 +25,7 @@ def find_deployment(context: ServerContext, deployment_id: str) -> DeploymentRow
     return row
 
 
-@router.post("", status_code=201, response_model=Deployment)
+@router.post("", status_code=201, response_model=Deployment, responses=answers(404))
 async def create_deployment(body: CreateDeployment, request: Request, context: Context) -> Response:
     """Deploy a workload whose artifact is registered."""
     store = context.store

@@ -19,7 +19,7 @@ from workloadlab.models import (
 )
 from workloadlab.server.changes import Rendered, matches, preferred_wait, wait_for_change
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
-from workloadlab.server.problems import Conflict, NotFound
+from workloadlab.server.problems import DESCRIPTIONS, Conflict, NotFound, answers
 from workloadlab.server.routes.artifacts import create_artifact_row
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import WorkloadRow
@@ -27,6 +27,9 @@ from workloadlab.server.supervisor import record_status
 from workloadlab.server.views import API_PREFIX, event_json, paged
 
 router = api_router("/console/workloads", "workloads")
+
+
+ALREADY = "Nothing to do: it already is (or is on its way to) what was asked."
 
 
 def find_workload(context: ServerContext, workload_id: str) -> WorkloadRow:
@@ -44,7 +47,7 @@ def _operation(request: Request, row: WorkloadRow, message: str, status: int) ->
     )
 
 
-@router.post("", status_code=201, response_model=Workload)
+@router.post("", status_code=201, response_model=Workload, responses=answers(404, 409))
 async def create_workload(body: CreateWorkload, request: Request, context: Context) -> Response:
     """Create a workload (and, with an inline artifact, its draft artifact) and start it."""
     store = context.store
@@ -97,7 +100,7 @@ async def list_workloads(
 @router.get(
     "/{workload_id}",
     response_model=Workload,
-    responses={304: {"description": "Not modified: it still matches `If-None-Match`."}},
+    responses={304: {"description": DESCRIPTIONS[304]}},
     openapi_extra={
         "parameters": [
             {
@@ -147,7 +150,7 @@ async def get_workload(workload_id: str, request: Request, context: Context) -> 
     return Response(status_code=304, headers=headers)
 
 
-@router.delete("/{workload_id}", status_code=204)
+@router.delete("/{workload_id}", status_code=204, responses=answers(409))
 async def delete_workload(workload_id: str, context: Context) -> Response:
     """Stop and remove a workload; its artifact and the audit trail stay."""
     row = find_workload(context, workload_id)
@@ -173,7 +176,12 @@ async def delete_workload(workload_id: str, context: Context) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{workload_id}/start", response_model=Operation, status_code=202)
+@router.post(
+    "/{workload_id}/start",
+    response_model=Operation,
+    status_code=202,
+    responses={200: {"model": Operation, "description": ALREADY}, **answers(409)},
+)
 async def start_workload(workload_id: str, request: Request, context: Context) -> Response:
     """Start a stopped or errored workload with its artifact's current spec."""
     row = find_workload(context, workload_id)
@@ -204,7 +212,12 @@ async def start_workload(workload_id: str, request: Request, context: Context) -
     return _operation(request, row, "Workload start has been requested.", 202)
 
 
-@router.post("/{workload_id}/stop", response_model=Operation, status_code=202)
+@router.post(
+    "/{workload_id}/stop",
+    response_model=Operation,
+    status_code=202,
+    responses={200: {"model": Operation, "description": ALREADY}},
+)
 async def stop_workload(workload_id: str, request: Request, context: Context) -> Response:
     """Stop a workload (SIGTERM, grace period, SIGKILL); its desired state becomes stopped.
 
