@@ -8,6 +8,7 @@ the database: once stored, such a value broke every later list of artifacts.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -262,3 +263,20 @@ def test_bodies_python_cannot_decode_are_422(api: httpx.Client, body: bytes) -> 
     )
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_the_log_level_filter_says_its_values_in_the_schema(
+    server: LocalServer, api: httpx.Client
+) -> None:
+    schema = httpx.get(f"{server.endpoint}/openapi.json").json()
+    operation = schema["paths"]["/api/v2/otel/workload/{workload_id}/logs"]["get"]
+    level = next(p for p in operation["parameters"] if p["name"] == "level")
+    pattern = next(s for s in level["schema"]["anyOf"] if s.get("type") == "string")["pattern"]
+    assert re.fullmatch(pattern, "Warning")
+    assert not re.fullmatch(pattern, "")
+    url = f"/otel/workload/{DUMMY_ID}/logs/"
+    assert api.get(url, params={"level": "ERROR"}).status_code == 404  # valid: no such workload
+    for wrong in ("", "loud"):
+        answer = api.get(url, params={"level": wrong})
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["loc"] == ["query", "level"]

@@ -145,3 +145,20 @@ def test_the_docs_page_loads_only_local_assets_that_answer(server: LocalServer) 
         assert asset.content, reference
     bundle = next(r for r in references if r.endswith("swagger-ui-bundle.js"))
     assert "SwaggerUIBundle" in httpx.get(urljoin(str(page.url), bundle)).text
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/registry/artifacts", {"GET", "HEAD", "POST"}),
+        ("/registry/artifacts/0123456789abcdef01234567", {"GET", "HEAD", "PATCH", "PUT", "DELETE"}),
+        ("/console/workloads/0123456789abcdef01234567/", {"GET", "HEAD", "DELETE"}),
+    ],
+)
+def test_405_lists_every_method_the_path_allows(
+    api: httpx.Client, path: str, allowed: set[str]
+) -> None:
+    answer = api.request("TRACE", path)
+    assert answer.status_code == 405
+    assert {m.strip() for m in answer.headers["allow"].split(",")} == allowed
+    assert answer.json()["detail"] == "Method Not Allowed"

@@ -17,7 +17,15 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
 
 from workloadlab.models.base import RequestModel, Text, WireModel
 from workloadlab.models.spec import ArtifactSpec
@@ -83,8 +91,27 @@ class Importance(StrEnum):
 # Requests
 
 
+EXAMPLE_CONTAINER: dict[str, Any] = {
+    "name": "primary",
+    "imageUri": "python:3.12-slim",
+    "primary": True,
+    "port": 8080,
+    "entrypoint": ["python", "-m", "workloadlab.examples.hello"],
+    "environmentVars": [{"name": "GREETING", "value": "hello"}],
+    "readinessProbe": {"path": "/readyz", "periodSeconds": 1},
+}
+EXAMPLE_ARTIFACT: dict[str, Any] = {
+    "name": "hello",
+    "description": "workloadlab's example app",
+    "spec": {"containerGroups": [{"containers": [EXAMPLE_CONTAINER]}]},
+}
+"""A valid artifact, shown in the OpenAPI schema (Swagger UI's "Try it out" starts from it)."""
+
+
 class InputArtifact(RequestModel):
     """Body of ``POST /registry/artifacts/`` and ``PUT /registry/artifacts/{id}``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ARTIFACT]})
 
     name: Text = Field(min_length=1, max_length=5000)
     description: Text = ""
@@ -151,6 +178,10 @@ class Runtime(RequestModel):
 
 class CreateWorkload(RequestModel):
     """Body of ``POST /console/workloads/``: exactly one of ``artifact`` or ``artifactId``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "hello", "artifact": EXAMPLE_ARTIFACT}]}
+    )
 
     name: Text = Field(min_length=1, max_length=5000)
     artifact: InputArtifact | None = None

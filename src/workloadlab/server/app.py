@@ -124,6 +124,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
         redirect_slashes=False,
+        generate_unique_id_function=lambda route: route.name,  # operation ids: create_workload...
     )
     install_handlers(app, settings.data_dir)
     install_openapi(app)

@@ -10,7 +10,9 @@ the server's machinery answers on every route, so that no route has to repeat it
   with ``Retry-After``) everywhere and ``507`` (disk full) on every write: all with the one
   error body, :class:`ErrorBody`, which replaces FastAPI's own validation error schema;
 - unique operation ids (a route with several methods, like the invoke proxy's, gets one per
-  method).
+  method);
+- links from each ``POST`` that creates a resource (``/console/workloads``...) to every
+  operation that takes its id (``workload_id``), for clients and stateful testing.
 
 The other codes a route answers (``403``, ``409``, ``404`` for an id in the body...) are
 declared on the route
@@ -20,6 +22,7 @@ declared on the route
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections import Counter
 from typing import Any
@@ -41,6 +44,7 @@ INVOKE_PATHS = f"{API_PREFIX}/endpoints/"
 WRITES = frozenset({"post", "put", "patch", "delete"})
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 ERROR_REF = "#/components/schemas/ErrorBody"
+PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
@@ -103,6 +107,28 @@ def complete(document: dict[str, Any]) -> None:
         for method, operation in item.items():
             if method in METHODS:
                 _complete_operation(path, method, operation, ids)
+    _link_created_resources(document)
+
+
+def _link_created_resources(document: dict[str, Any]) -> None:
+    """Link ``POST /x/things`` (``201``) to every operation whose one path parameter is
+    ``thing_id``, taken from the created resource's ``id``."""
+    takers: dict[str, list[str]] = {}
+    for path, item in document["paths"].items():
+        parameters = PATH_PARAMETER.findall(path)
+        if len(parameters) == 1 and not path.startswith(INVOKE_PATHS):
+            for method, operation in item.items():
+                if method in METHODS:
+                    takers.setdefault(parameters[0], []).append(operation["operationId"])
+    for path, item in document["paths"].items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if created is None or "{" in path:
+            continue
+        parameter = f"{path.rsplit('/', 1)[-1].removesuffix('s')}_id"
+        created["links"] = {
+            target: {"operationId": target, "parameters": {parameter: "$response.body#/id"}}
+            for target in takers.get(parameter, [])
+        }
 
 
 def _complete_operation(

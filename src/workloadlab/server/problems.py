@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -125,6 +126,21 @@ def _clean(errors: Any) -> list[dict[str, Any]]:
     return cleaned
 
 
+def allowed_methods(request: Request) -> set[str]:
+    """Every method the API document lists for the request's path (``HEAD`` with ``GET``).
+
+    Starlette's ``405`` names only the methods of the first route that matches the path, while
+    each method of a path is a route of its own here."""
+    methods: set[str] = set()
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    for template, operations in paths.items():
+        pattern = re.sub(r"\\\{path\\\}", ".*", re.escape(template))  # the invoke proxy's rest
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+        if re.fullmatch(pattern, request.url.path.rstrip("/") or "/"):
+            methods |= {method.upper() for method in operations}
+    return methods | ({"HEAD"} if "GET" in methods else set())
+
+
 def install_handlers(app: FastAPI, data_dir: Path) -> None:
     """Answer domain errors, validation errors and storage trouble (in ``data_dir``) with the
     API's error bodies."""
@@ -137,11 +153,12 @@ def install_handlers(app: FastAPI, data_dir: Path) -> None:
         assert isinstance(exc, RequestValidationError)
         return JSONResponse({"detail": _clean(exc.errors())}, status_code=422)
 
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names only the first route of the path's methods
+            headers["Allow"] = ", ".join(sorted(allowed_methods(request)))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     async def storage(request: Request, exc: Exception) -> JSONResponse:
         trouble = storage_trouble(exc)

@@ -9,7 +9,6 @@ from fastapi.responses import Response
 
 from workloadlab.models import LogRecord, Page
 from workloadlab.server.context import Context, Offset
-from workloadlab.server.problems import Invalid
 from workloadlab.server.routes.workloads import find_workload
 from workloadlab.server.routing import api_router
 from workloadlab.server.views import log_json, paged
@@ -17,6 +16,10 @@ from workloadlab.server.views import log_json, paged
 router = api_router("/otel/workload", "logs")
 
 LEVELS = ("debug", "info", "warning", "error", "critical")
+LEVEL_PATTERN = "^(?:{})$".format(
+    "|".join("".join(f"[{char}{char.upper()}]" for char in level) for level in LEVELS)
+)
+"""One of :data:`LEVELS`, in any case (a pattern the OpenAPI schema can say)."""
 
 
 @router.get("/{workload_id}/logs", response_model=Page[LogRecord])
@@ -28,16 +31,11 @@ async def workload_logs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     start_time: Annotated[str | None, Query(alias="startTime")] = None,
     end_time: Annotated[str | None, Query(alias="endTime")] = None,
-    level: str | None = None,
+    level: Annotated[str | None, Query(pattern=LEVEL_PATTERN)] = None,
 ) -> Response:
     """A page of log records, filtered by time range and minimum level."""
     row = find_workload(context, workload_id)
-    levels = None
-    if level is not None:
-        wanted = level.lower()
-        if wanted not in LEVELS:
-            raise Invalid.at(["query", "level"], f"level must be one of {', '.join(LEVELS)}")
-        levels = LEVELS[LEVELS.index(wanted) :]
+    levels = None if level is None else LEVELS[LEVELS.index(level.lower()) :]
     lines, total = context.store.list_logs(
         row.id,
         offset=offset,
