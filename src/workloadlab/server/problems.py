@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
-from workloadlab.server.store import StorageTrouble, storage_trouble
+from workloadlab.server.storage import StorageTrouble, storage_trouble
 
 logger = logging.getLogger("workloadlab.server")
 

@@ -9,14 +9,12 @@ server's event loop thread: statements take tens of microseconds, far less than 
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -97,36 +95,6 @@ CREATE TABLE IF NOT EXISTS logs (
 );
 CREATE INDEX IF NOT EXISTS logs_workload ON logs (workload_id, seq);
 """
-
-
-SQLITE_BUSY = 5
-SQLITE_LOCKED = 6
-SQLITE_FULL = 13
-DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
-
-
-class StorageTrouble(Enum):
-    """Why a write failed without anything being wrong with the server or the request."""
-
-    DISK_FULL = "disk full"
-    LOCKED = "locked"
-
-
-def storage_trouble(exc: BaseException) -> StorageTrouble | None:
-    """A full disk (``SQLITE_FULL``, ``ENOSPC``, ``EDQUOT``) or a database locked by another
-    process beyond the busy timeout (``SQLITE_BUSY``, ``SQLITE_LOCKED``); else ``None``.
-    Either passes: SQLite has rolled the write back, reads go on, and the same write works once
-    there is space again or the lock is gone."""
-    if isinstance(exc, sqlite3.OperationalError):
-        primary = getattr(exc, "sqlite_errorcode", -1) & 0xFF  # extended codes keep it low
-        if primary == SQLITE_FULL:
-            return StorageTrouble.DISK_FULL
-        if primary in (SQLITE_BUSY, SQLITE_LOCKED):
-            return StorageTrouble.LOCKED
-        return None
-    if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
-        return StorageTrouble.DISK_FULL
-    return None
 
 
 def _now() -> str:

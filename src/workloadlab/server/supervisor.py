@@ -22,7 +22,8 @@ from workloadlab.models import ArtifactSpec, format_timestamp, utcnow
 from workloadlab.server.probes import ProbeKind, Prober, ProbeSchedule, Verdict
 from workloadlab.server.runtimes import Exit, Instance, LogSink, Runtime, StartFailed
 from workloadlab.server.settings import ServerSettings
-from workloadlab.server.store import LogLine, Store, WorkloadRow, storage_trouble
+from workloadlab.server.storage import storage_trouble
+from workloadlab.server.store import LogLine, Store, WorkloadRow
 
 logger = logging.getLogger("workloadlab.server")
 
