@@ -61,6 +61,8 @@ class LocalServer:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     endpoint: str = ""
+    pass_fds: tuple[int, ...] = ()
+    """File descriptors the server inherits (as from a shell's ``exec 7>file``)."""
 
     def start(self, timeout: float = 30.0) -> LocalServer:
         """Start the server and wait until its connection file names this process."""
@@ -85,6 +87,7 @@ class LocalServer:
             stdout=log,
             stderr=log,
             start_new_session=True,
+            pass_fds=self.pass_fds,
         )
         log.close()
         process = self.process

@@ -8,6 +8,10 @@ in :mod:`~workloadlab.server.runtimes.process.instance`, how its output is read 
 **Marker.** Each process gets ``WORKLOADLAB_INSTANCE=<data-dir-id>/<workload-id>`` in its
 environment; :meth:`ProcessRuntime.sweep` kills marked processes of *this* data dir that no
 kept instance owns, and never touches another server's.
+
+**Descriptors.** A process gets stdin (``/dev/null``), stdout and stderr (its log files) and
+nothing else: descriptors the server inherited without close-on-exec (from a shell or from
+Jupyter) are closed in the child by the spawn itself, whatever the server was started from.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ MARKER_ENV = "WORKLOADLAB_INSTANCE"
 _BASE_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR")
 _DEFAULT_SIGNALS = ("SIGPIPE", "SIGXFSZ", "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM")
 """Signals a workload starts with at their default action, even if the server ignores them."""
+_FD_DIR = "/proc/self/fd" if sys.platform.startswith("linux") else "/dev/fd"
+"""Where this process's open descriptors are listed."""
 
 
 def _find_executable(command: str, env: dict[str, str]) -> str:
@@ -99,17 +105,40 @@ def _open_log(path: Path) -> int:
     return os.open(path, flags, 0o600)
 
 
+def _inheritable_fds() -> list[int]:
+    """The server's descriptors above stderr that an exec would pass on: those it inherited
+    without close-on-exec (a shell's ``exec 7>file``, Jupyter's), since Python opens its own
+    non-inheritable."""
+    try:
+        names = os.listdir(_FD_DIR)
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        fd = int(name)
+        if fd > 2:
+            try:
+                if os.get_inheritable(fd):
+                    found.append(fd)
+            except OSError:
+                continue  # the directory's own descriptor, closed by now
+    return found
+
+
 def _spawn(executable: str, argv: list[str], env: dict[str, str], stdout: int, stderr: int) -> int:
-    """Start ``argv`` in a new session with stdin from /dev/null; return its pid."""
+    """Start ``argv`` in a new session with stdin from /dev/null and no other descriptor than
+    0, 1 and 2; return its pid."""
     posix_spawn = getattr(os, "posix_spawn", None)
     if posix_spawn is None:
         raise StartFailed("the process runtime needs a POSIX system (Linux or macOS)")
     defaults = [getattr(signal, name) for name in _DEFAULT_SIGNALS if hasattr(signal, name)]
+    closes = [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inheritable_fds()]
     pid: int = posix_spawn(
         executable,
         argv,
         env,
         file_actions=[
+            *closes,
             (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
             (os.POSIX_SPAWN_DUP2, stdout, 1),
             (os.POSIX_SPAWN_DUP2, stderr, 2),
