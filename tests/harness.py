@@ -213,3 +213,5 @@ def kill_marked(data_dir: Path) -> None:
     for pid in processes_marked(data_dir):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)  # one that left its group (a daemon)
