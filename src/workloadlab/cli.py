@@ -208,6 +208,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from workloadlab.server.app import create_app
     from workloadlab.server.limits import RequestHeadDeadline
+    from workloadlab.server.runtimes.process.reaping import become_subreaper
     from workloadlab.server.settings import ServerSettings, Timings
 
     logging.basicConfig(
@@ -245,6 +246,9 @@ def serve(args: argparse.Namespace) -> int:
     if args.keep_alive_timeout is not None:
         settings.keep_alive_timeout = args.keep_alive_timeout
     with _exclusive(settings.data_dir):
+        # This process is the server's alone: orphaned descendants of workloads (daemons) come
+        # to it instead of init, where the process runtime finds, kills and reaps them.
+        become_subreaper()
         token = settings.resolve_token()
         sock = _bind(settings.host, settings.port)
         host, port = sock.getsockname()[:2]

@@ -4,6 +4,7 @@ It imports only the shared modules of :mod:`workloadlab.server.runtimes`, never 
 runtime.
 """
 
-from workloadlab.server.runtimes.process.runtime import MARKER_ENV, ProcessRuntime
+from workloadlab.server.runtimes.process.descendants import MARKER_ENV
+from workloadlab.server.runtimes.process.runtime import ProcessRuntime
 
 __all__ = ["MARKER_ENV", "ProcessRuntime"]

@@ -1,9 +1,10 @@
 """One workload process and its process group: exit, signals, reaping.
 
 - **Own session.** The process is spawned (``posix_spawn``, no fork of the server) in a new
-  session, so its pid is also its process group id and session id. Signals go to the whole
-  group; when the leader ends, what is left of the group is SIGKILLed and awaited before
-  :meth:`ProcessInstance.wait` returns, so nothing keeps the port or runs unseen (no orphans).
+  session, so its pid is also its process group id and session id. SIGTERM goes to the whole
+  group; when the leader ends, everything it started (its group, and the descendants that left
+  it: :mod:`.descendants`) is SIGKILLed and awaited before :meth:`ProcessInstance.wait`
+  returns, so nothing keeps the port or runs unseen (no orphans).
 - **Exit without threads.** A pidfd (``os.pidfd_open``, Linux 5.3+) becomes readable when the
   process ends, for children and adopted processes alike; the event loop watches it. Without
   pidfds, ``/proc`` is polled every 100 ms. Children are reaped for their exit status; for an
@@ -25,13 +26,12 @@ from typing import Any
 
 from workloadlab.server.runtimes.base import Exit, LogSink, describe_exit
 from workloadlab.server.runtimes.process import procinfo
+from workloadlab.server.runtimes.process.descendants import Family, Lineage, signal_group
 from workloadlab.server.runtimes.process.logs import LogTailer
 
 logger = logging.getLogger("workloadlab.server")
 
 EXIT_POLL_INTERVAL = 0.1
-GROUP_KILL_TIMEOUT = 2.0
-"""How long to wait for SIGKILLed processes to disappear before giving up on them."""
 
 
 def open_pidfd(pid: int) -> int | None:
@@ -48,34 +48,6 @@ def open_pidfd(pid: int) -> int | None:
         return None
     os.set_inheritable(fd, False)
     return fd
-
-
-def signal_group(pgid: int, pid: int, sig: signal.Signals) -> None:
-    """Send ``sig`` to the process group (never to the server's own group)."""
-    try:
-        if pgid > 1 and pgid != os.getpgrp():
-            os.killpg(pgid, sig)
-        elif pid > 1 and pid != os.getpid():
-            os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
-    except PermissionError as exc:
-        logger.warning("cannot send %s to process group %d: %s", sig.name, pgid, exc)
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether any live (non-zombie) process is left in the group: one signal when it is
-    empty (the usual case, and the cheap one), a scan of ``/proc`` otherwise (zombies count
-    for the kernel but not here)."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    if not procinfo.available():
-        return True
-    return bool(procinfo.group_members(pgid))
 
 
 class ProcessInstance:
@@ -95,12 +67,16 @@ class ProcessInstance:
         on_logs: LogSink,
         pidfd: int | None,
         child: bool,
+        family: Family,
         on_done: Callable[[ProcessInstance], None],
     ) -> None:
         self.workload_id = workload_id
         self.pid = pid
         self.pgid = pgid
         self.start_time = start_time
+        self.lineage = Lineage(workload_id, pid, pgid, start_time)
+        self._family = family
+        family.add(self.lineage)
         self.port = port
         self.container_name = container_name
         self._pidfd = pidfd
@@ -177,18 +153,19 @@ class ProcessInstance:
     async def _watch(self) -> Exit:
         try:
             await self._until_exited()
-            # Kill the rest of the group while the leader is a zombie (if it is our child): its
-            # pid, and so the group id, cannot belong to anybody else yet. Then reap it; the
-            # group id stays reserved for as long as any member is left.
+            # Kill the rest of the group at once, then every other descendant, while the leader
+            # is a zombie (if it is our child): its pid, and so its group and session ids,
+            # cannot belong to anybody else yet. Then reap it.
             signal_group(self.pgid, self.pid, signal.SIGKILL)
+            await self._family.kill(self.lineage)
             exit_code = self._reap()
-            await self._until_group_gone()
             await self._tailer.finish()
             return Exit(exit_code, describe_exit(exit_code))
         finally:
             if self._pidfd is not None:
                 os.close(self._pidfd)
                 self._pidfd = None
+            self._family.discard(self.lineage)
             self._on_done(self)
 
     async def _until_exited(self) -> None:
@@ -237,19 +214,6 @@ class ProcessInstance:
         except PermissionError:
             pass
         return False
-
-    async def _until_group_gone(self) -> None:
-        """Return once no live process is left in the group (SIGKILLing stragglers)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + GROUP_KILL_TIMEOUT
-        while True:
-            if not _group_alive(self.pgid):
-                return
-            if loop.time() > deadline:
-                logger.warning("process group %d of %s survives SIGKILL", self.pgid, self)
-                return
-            await asyncio.sleep(0.02)
-            signal_group(self.pgid, self.pid, signal.SIGKILL)
 
     def _reap(self) -> int | None:
         """The exit status if the process was our child (reaping it), else ``None``."""

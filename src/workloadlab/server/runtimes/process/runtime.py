@@ -3,11 +3,14 @@
 It needs nothing installed, so it is the default. ``imageUri`` is recorded but not run; the
 primary container's ``entrypoint`` is the command line. How a process is watched and stopped is
 in :mod:`~workloadlab.server.runtimes.process.instance`, how its output is read in
-:mod:`~workloadlab.server.runtimes.process.logs`.
+:mod:`~workloadlab.server.runtimes.process.logs`, how everything it started is found and killed
+in :mod:`~workloadlab.server.runtimes.process.descendants`, and how the orphans that come to a
+subreaper server are reaped in :mod:`~workloadlab.server.runtimes.process.reaping`.
 
 **Marker.** Each process gets ``WORKLOADLAB_INSTANCE=<data-dir-id>/<workload-id>`` in its
-environment; :meth:`ProcessRuntime.sweep` kills marked processes of *this* data dir that no
-kept instance owns, and never touches another server's.
+environment, and passes it on; :meth:`ProcessRuntime.sweep` kills marked processes of *this*
+data dir that no kept instance owns (with their descendants), and never touches another
+server's.
 
 **Descriptors.** A process gets stdin (``/dev/null``), stdout and stderr (its log files) and
 nothing else: descriptors the server inherited without close-on-exec (from a shell or from
@@ -17,7 +20,6 @@ Jupyter) are closed in the child by the spawn itself, whatever the server was st
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
 import os
@@ -38,12 +40,9 @@ from workloadlab.server.runtimes.base import (
     data_dir_id,
 )
 from workloadlab.server.runtimes.process import procinfo
-from workloadlab.server.runtimes.process.instance import (
-    GROUP_KILL_TIMEOUT,
-    ProcessInstance,
-    open_pidfd,
-    signal_group,
-)
+from workloadlab.server.runtimes.process.descendants import MARKER_ENV, Family
+from workloadlab.server.runtimes.process.instance import ProcessInstance, open_pidfd
+from workloadlab.server.runtimes.process.reaping import OrphanReaper, is_subreaper
 from workloadlab.server.settings import ServerSettings
 
 if TYPE_CHECKING:
@@ -51,8 +50,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("workloadlab.server")
 
-MARKER_ENV = "WORKLOADLAB_INSTANCE"
-"""Environment variable that marks a process as a workload of one data dir."""
 _BASE_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR")
 _DEFAULT_SIGNALS = ("SIGPIPE", "SIGXFSZ", "SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM")
 """Signals a workload starts with at their default action, even if the server ignores them."""
@@ -160,6 +157,8 @@ class ProcessRuntime:
         self.logs_dir = settings.logs_dir
         self.data_dir_id = data_dir_id(settings.data_dir)
         self._instances: set[ProcessInstance] = set()
+        self.family = Family(self.data_dir_id, orphanage=is_subreaper())
+        self._reaper = OrphanReaper(self.family.is_leader) if self.family.orphanage else None
 
     def marker(self, workload_id: str) -> str:
         """The ``WORKLOADLAB_INSTANCE`` value of this data dir's process for ``workload_id``."""
@@ -186,6 +185,7 @@ class ProcessRuntime:
         self, workload_id: str, spec: ArtifactSpec, on_logs: LogSink
     ) -> ProcessInstance:
         """Spawn the primary container's entrypoint; StartFailed says why it could not."""
+        self._start_reaping()
         if not WORKLOAD_ID.match(workload_id):
             raise ValueError(f"not a workload id: {workload_id!r}")
         primary = spec.primary
@@ -234,6 +234,7 @@ class ProcessRuntime:
             on_logs=on_logs,
             pidfd=pidfd,
             child=True,
+            family=self.family,
             on_done=self._instances.discard,
         )
         self._instances.add(instance)
@@ -244,6 +245,7 @@ class ProcessRuntime:
         self, workload_id: str, state: dict[str, Any], on_logs: LogSink
     ) -> ProcessInstance | None:
         """Take over the process in ``state`` if it still runs (same pid and start time)."""
+        self._start_reaping()
         try:
             pid = int(state["pid"])
             pgid = int(state.get("pgid", pid))
@@ -280,6 +282,7 @@ class ProcessRuntime:
             on_logs=on_logs,
             pidfd=pidfd,
             child=False,
+            family=self.family,
             on_done=self._instances.discard,
         )
         self._instances.add(instance)
@@ -287,49 +290,31 @@ class ProcessRuntime:
         return instance
 
     async def sweep(self, keep: Sequence[Instance]) -> list[str]:
-        """SIGKILL the process groups of this data dir's marked processes that ``keep`` does not
-        own (a kept instance owns its session: everything its leader started)."""
-        kept: set[int] = set()
-        for instance in keep:
-            with contextlib.suppress(KeyError, TypeError, ValueError):
-                kept.add(int(instance.state["pid"]))
-        prefix = f"{self.data_dir_id}/"
-        victims: list[tuple[procinfo.ProcStat, str]] = []
-        for pid in procinfo.pids():
-            if pid == os.getpid():
-                continue
-            marker = procinfo.environ_value(pid, MARKER_ENV)
-            if marker is None or not marker.startswith(prefix):
-                continue
-            stat = procinfo.read_stat(pid)
-            if stat is None or stat.exited or kept & {stat.pid, stat.pgid, stat.sid}:
-                continue
-            victims.append((stat, marker[len(prefix) :]))
-        for stat, _ in victims:
-            signal_group(stat.pgid, stat.pid, signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(stat.pid, signal.SIGKILL)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + GROUP_KILL_TIMEOUT
-        while any(procinfo.is_running(s.pid, s.start_time) for s, _ in victims):
-            if loop.time() > deadline:
-                break
-            await asyncio.sleep(0.02)
+        """SIGKILL this data dir's marked processes (and their descendants) that no instance in
+        ``keep`` owns: everything an instance started, wherever it went, is its own."""
+        self._start_reaping()
+        lineages = [i.lineage for i in keep if isinstance(i, ProcessInstance)]
         removed = []
-        for stat, workload_id in victims:
-            if procinfo.is_running(stat.pid, stat.start_time):
-                logger.warning("orphan process %d of workload %s survives", stat.pid, workload_id)
-                continue
-            removed.append(f"killed orphan process {stat.pid} of workload {workload_id}")
+        for stat, workload_id in await self.family.sweep(lineages):
+            of = f"of workload {workload_id}" if workload_id else "of an unknown workload"
+            removed.append(f"killed orphan process {stat.pid} {of}")
         return removed
 
     async def close(self) -> None:
-        """Stop tailing and watching; the processes keep running (a new server adopts them)."""
+        """Stop tailing, watching and reaping; the processes keep running (a new server
+        adopts them)."""
         tasks: list[asyncio.Task[Any]] = []
         for instance in list(self._instances):
             tasks.extend(instance.abandon())
         self._instances.clear()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._reaper is not None:
+            self._reaper.close()
+
+    def _start_reaping(self) -> None:
+        """Reap orphans from now on, if this server is a subreaper (needs the event loop)."""
+        if self._reaper is not None:
+            self._reaper.start()
 
 
 if TYPE_CHECKING:
