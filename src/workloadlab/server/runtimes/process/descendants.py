@@ -52,6 +52,8 @@ class Lineage:
     group: int
     started: int
     """The leader's start time (``/proc`` clock ticks), to tell it from a reused pid."""
+    adopted: bool = False
+    """Started by an earlier server: what escaped before is not in this server's tree."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,16 @@ Owner = Lineage | Orphan | Stray | None
 class Snapshot:
     """The live processes of the system at one moment, and whose each one is."""
 
-    def __init__(self, lineages: Iterable[Lineage], marker_prefix: str, orphanage: bool) -> None:
+    def __init__(
+        self,
+        lineages: Iterable[Lineage],
+        marker_prefix: str,
+        orphanage: bool,
+        *,
+        markers_everywhere: bool = True,
+    ) -> None:
         self._prefix = marker_prefix
+        self._markers_everywhere = markers_everywhere
         self._self = os.getpid()
         self._self_session = os.getsid(0)
         self._orphanage = orphanage
@@ -114,7 +124,7 @@ class Snapshot:
             owner = self._by_group.get(stat.sid) or self._by_group.get(stat.pgid)
         if owner is None:
             owner = self.owner(stat.ppid)
-        if owner is None:
+        if owner is None and (self._markers_everywhere or stat.ppid == self._self):
             owner = self._marked(pid)
         if (
             owner is None
@@ -210,10 +220,15 @@ class Family:
         """Whether ``pid`` is the leader of a watched lineage (its instance reaps it)."""
         return any(lineage.leader == pid for lineage in self._lineages)
 
-    def snapshot(self, lineages: Iterable[Lineage] | None = None) -> Snapshot:
-        """The processes now, owned by ``lineages`` (default: every watched one)."""
+    def snapshot(
+        self, lineages: Iterable[Lineage] | None = None, *, markers_everywhere: bool = True
+    ) -> Snapshot:
+        """The processes now, owned by ``lineages`` (default: every watched one); markers are
+        read only of the server's children unless ``markers_everywhere``."""
         known = self._lineages if lineages is None else lineages
-        return Snapshot(known, self.marker_prefix, self.orphanage)
+        return Snapshot(
+            known, self.marker_prefix, self.orphanage, markers_everywhere=markers_everywhere
+        )
 
     async def kill(self, lineage: Lineage) -> None:
         """SIGKILL everything ``lineage`` owns, and the orphans that no other running lineage
@@ -222,8 +237,12 @@ class Family:
             await _until_group_gone(lineage)
             return
 
+        # A subreaper's own workload cannot have left its tree: only the markers of the
+        # server's children (orphans) are worth reading, not those of every process.
+        everywhere = lineage.adopted or not self.orphanage
+
         def victims() -> list[procinfo.ProcStat]:
-            snapshot = self.snapshot({*self._lineages, lineage})
+            snapshot = self.snapshot({*self._lineages, lineage}, markers_everywhere=everywhere)
             others = [o for o in self._lineages if o != lineage and snapshot.running(o)]
             return snapshot.select(lambda owner: owner == lineage or _unclaimed(owner, others))
 

@@ -74,7 +74,7 @@ class ProcessInstance:
         self.pid = pid
         self.pgid = pgid
         self.start_time = start_time
-        self.lineage = Lineage(workload_id, pid, pgid, start_time)
+        self.lineage = Lineage(workload_id, pid, pgid, start_time, adopted=not child)
         self._family = family
         family.add(self.lineage)
         self.port = port

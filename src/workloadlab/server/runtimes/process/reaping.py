@@ -5,10 +5,13 @@ every descendant whose parent dies: a workload's double-forked daemon stays in t
 process tree, where :mod:`.descendants` finds it even when it has cleared its environment.
 
 The price is that the server must reap those orphans when they die. :class:`OrphanReaper` does
-so when SIGCHLD arrives, with ``waitpid`` on each zombie child *by pid*, never on "any child":
-it skips workload leaders (their instance reaps them, for their exit status) and children in the
-server's own session (something the server's process started itself, which its starter waits
-for; workload processes always run in sessions of their own).
+so when SIGCHLD arrives: it looks at the next exited child without reaping it (``waitid`` with
+``WNOWAIT``, no scan of ``/proc``) and reaps it *by pid* unless it is a workload leader (its
+instance reaps it, for its exit status) or in the server's own session (something the server's
+process started itself, which its starter waits for; workload processes always run in sessions
+of their own). Such a child is reaped promptly by its owner, and the runtime calls
+:meth:`OrphanReaper.reap_soon` again once a leader is reaped, so no orphan waits for long
+behind it.
 
 Only a process that owns all its children should be a subreaper: ``workloadlab serve`` is
 (:func:`become_subreaper`), while a server embedded in another program (a test, a notebook) is
@@ -99,21 +102,27 @@ class OrphanReaper:
             self._loop.call_soon(self.reap)
 
     def reap(self) -> list[int]:
-        """Reap every zombie child that is an orphan; the pids reaped."""
+        """Reap exited children that are orphans, until the next exited child is not one (or
+        there is none); the pids reaped."""
         self._scheduled = False
-        me, my_session = os.getpid(), os.getsid(0)
+        my_session = os.getsid(0)
         reaped = []
-        for pid in procinfo.pids():
-            stat = procinfo.read_stat(pid)
-            if stat is None or stat.ppid != me or not stat.exited:
-                continue
-            if stat.sid == my_session or self._is_leader(pid):
-                continue
+        while True:
             try:
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    reaped.append(pid)
+                exited = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
-                continue
+                break
+            if exited is None or exited.si_pid == 0:
+                break
+            pid = exited.si_pid
+            stat = procinfo.read_stat(pid)
+            if self._is_leader(pid) or stat is None or stat.sid == my_session:
+                break  # its owner reaps it, soon; the rest wait for the next pass
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            reaped.append(pid)
         return reaped
 
     def close(self) -> None:

@@ -235,7 +235,7 @@ class ProcessRuntime:
             pidfd=pidfd,
             child=True,
             family=self.family,
-            on_done=self._instances.discard,
+            on_done=self._done,
         )
         self._instances.add(instance)
         logger.info("started %s: %s", instance, " ".join(argv))
@@ -283,7 +283,7 @@ class ProcessRuntime:
             pidfd=pidfd,
             child=False,
             family=self.family,
-            on_done=self._instances.discard,
+            on_done=self._done,
         )
         self._instances.add(instance)
         logger.info("adopted %s", instance)
@@ -310,6 +310,13 @@ class ProcessRuntime:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._reaper is not None:
             self._reaper.close()
+
+    def _done(self, instance: ProcessInstance) -> None:
+        """Forget an instance that has ended; orphans that exited behind its leader (which
+        the reaper leaves to the instance) can be reaped now."""
+        self._instances.discard(instance)
+        if self._reaper is not None:
+            self._reaper.reap_soon()
 
     def _start_reaping(self) -> None:
         """Reap orphans from now on, if this server is a subreaper (needs the event loop)."""
