@@ -99,7 +99,8 @@ class Snapshot:
         self._by_workload: dict[str, Lineage] = {}
         for lineage in lineages:
             self._by_leader[lineage.leader] = lineage
-            self._by_group[lineage.leader] = self._by_group[lineage.group] = lineage
+            for group in {lineage.leader, lineage.group} - {0, 1}:  # 0: kernel threads'
+                self._by_group[group] = lineage
             self._by_workload[lineage.workload_id] = lineage
         self.processes: dict[int, procinfo.ProcStat] = {}
         for pid in procinfo.pids():

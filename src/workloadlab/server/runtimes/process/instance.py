@@ -122,7 +122,8 @@ class ProcessInstance:
         return self._watcher.done()
 
     async def wait(self) -> Exit:
-        """Return once the process has ended, its group is gone and its output is delivered."""
+        """Return once the process has ended, everything it started is gone and its output is
+        delivered."""
         return await asyncio.shield(self._watcher)
 
     def terminate(self) -> None:
