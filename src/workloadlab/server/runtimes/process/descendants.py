@@ -20,6 +20,10 @@ When a workload's leader ends, :meth:`Family.kill` SIGKILLs everything it owns (
 kills a pod's whole pid namespace when its main process ends) and waits until it is gone. Each
 kill goes through a pidfd and a check of the start time, so a pid reused meanwhile is never hit.
 Without ``/proc`` (macOS) only the process group can be found and killed.
+
+Why not a cgroup per workload, which would be exact: creating and joining one needs root or a
+delegated subtree (a user's laptop or notebook server has neither), and ``posix_spawn`` cannot
+start a process inside one, so a fork right after the exec could escape before it is moved.
 """
 
 from __future__ import annotations
