@@ -598,14 +598,13 @@ class Store:
                     for x in lines
                 ],
             )
-            newest = db.execute(
-                "SELECT MAX(seq) FROM logs WHERE workload_id = ?", (workload_id,)
-            ).fetchone()[0]
-            if newest is not None:
-                db.execute(
-                    "DELETE FROM logs WHERE workload_id = ? AND seq <= ?",
-                    (workload_id, int(newest) - cap),
-                )
+            # The newest line beyond the cap, in the workload's own order (``seq`` is shared by
+            # every workload): it and all before it go. The index walks ``cap`` entries.
+            db.execute(
+                "DELETE FROM logs WHERE workload_id = ? AND seq <= (SELECT seq FROM logs"
+                " WHERE workload_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (workload_id, workload_id, cap),
+            )
             if runtime_state is not None:
                 self.update_workload(workload_id, touch=False, runtime_state=runtime_state)
 
