@@ -69,6 +69,8 @@ class Supervisor:
                     logger.info("adopted workload %s (%s)", row.id, row.name)
         for removed in await self.runtime.sweep(list(adopted.values())):
             logger.warning("%s", removed)
+        for removed in self.runtime.forget_others({row.id for row in rows}):
+            logger.info("%s", removed)
         for row in rows:
             if row.id not in adopted and row.runtime_state is not None:
                 self.store.update_workload(row.id, touch=False, runtime_state=None)
@@ -120,11 +122,12 @@ class Supervisor:
         return supervisor.target if supervisor is not None else None
 
     async def remove(self, workload_id: str) -> None:
-        """Stop a workload's instance and end its task, once its row is deleted (so that
-        nothing can start it again meanwhile)."""
+        """Stop a workload's instance, end its task and remove what the runtime keeps of it
+        (log files), once its row is deleted (so that nothing can start it again meanwhile)."""
         supervisor = self._workloads.pop(workload_id, None)
         if supervisor is not None:
             await supervisor.retire()
+        self.runtime.forget(workload_id)
 
     async def shutdown(self) -> None:
         """Stop every instance within the grace period; the desired state stays as it is."""

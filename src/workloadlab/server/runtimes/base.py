@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -91,6 +91,14 @@ class Runtime(Protocol):
     async def sweep(self, keep: Sequence[Instance]) -> list[str]:
         """Kill everything this runtime runs for this data dir except the instances in ``keep``
         (orphans of a crashed server); return a description of each thing removed."""
+
+    def forget(self, workload_id: str) -> None:
+        """Remove what the runtime keeps of a deleted workload (the process runtime: its log
+        files), once its instance has stopped."""
+
+    def forget_others(self, workload_ids: Collection[str]) -> list[str]:
+        """Remove what the runtime keeps of workloads not in ``workload_ids`` (deleted while
+        no server ran, or before this server removed such things); describe each removal."""
 
     async def close(self) -> None:
         """Release the runtime's own resources (not the instances)."""

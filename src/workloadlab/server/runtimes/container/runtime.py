@@ -27,7 +27,7 @@ import contextlib
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from workloadlab.models import ArtifactSpec, Container
@@ -379,6 +379,13 @@ class ContainerRuntime:
                 continue
             removed.append(f"removed orphan container {name} of workload {workload}")
         return removed
+
+    def forget(self, workload_id: str) -> None:
+        """Nothing to do: the engine's log files go with the containers."""
+
+    def forget_others(self, workload_ids: Collection[str]) -> list[str]:
+        """Nothing to do: :meth:`sweep` removes containers nobody owns."""
+        return []
 
     def _done(self, instance: ContainerInstance) -> None:
         """An instance stopped being watched: if its containers have ended, remove them (a

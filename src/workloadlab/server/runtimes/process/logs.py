@@ -18,13 +18,29 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from workloadlab.server.runtimes.base import STREAMS, LogSink
+from workloadlab.server.runtimes.base import STREAMS, WORKLOAD_ID, LogSink
 from workloadlab.server.runtimes.logs import LineSplitter, LogBatch, decode_line
 
 logger = logging.getLogger("workloadlab.server")
 
 LOG_POLL_INTERVAL = 0.05
 READ_CHUNK = 256 * 1024
+
+
+def log_paths(logs_dir: Path, workload_id: str) -> list[Path]:
+    """A workload's log files, one per stream (in :data:`STREAMS` order)."""
+    return [logs_dir / f"{workload_id}.{stream}" for stream in STREAMS]
+
+
+def logged_workloads(logs_dir: Path) -> set[str]:
+    """The ids of the workloads that have log files in ``logs_dir``."""
+    found: set[str] = set()
+    with contextlib.suppress(FileNotFoundError):
+        for path in logs_dir.iterdir():
+            workload_id, _, stream = path.name.rpartition(".")
+            if stream in STREAMS and WORKLOAD_ID.match(workload_id):
+                found.add(workload_id)
+    return found
 
 
 class _StreamReader:
@@ -79,8 +95,8 @@ class LogTailer:
         state: Callable[[], dict[str, Any]],
     ) -> None:
         self._readers = [
-            _StreamReader(logs_dir / f"{workload_id}.{stream}", stream, offsets.get(stream, 0))
-            for stream in STREAMS
+            _StreamReader(path, stream, offsets.get(stream, 0))
+            for stream, path in zip(STREAMS, log_paths(logs_dir, workload_id), strict=True)
         ]
         self._container_name = container_name
         self._batch = LogBatch(on_logs, state)

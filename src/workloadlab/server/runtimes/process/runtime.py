@@ -20,6 +20,7 @@ Jupyter) are closed in the child by the spawn itself, whatever the server was st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -27,7 +28,7 @@ import shutil
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ from workloadlab.server.runtimes.base import (
 from workloadlab.server.runtimes.process import procinfo
 from workloadlab.server.runtimes.process.descendants import MARKER_ENV, Family
 from workloadlab.server.runtimes.process.instance import ProcessInstance, open_pidfd
+from workloadlab.server.runtimes.process.logs import log_paths, logged_workloads
 from workloadlab.server.runtimes.process.reaping import OrphanReaper, is_subreaper
 from workloadlab.server.settings import ServerSettings
 
@@ -203,9 +205,10 @@ class ProcessRuntime:
         executable = _find_executable(argv[0], env)
         _check_port_free(port)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        stdout = _open_log(self.logs_dir / f"{workload_id}.stdout")
+        stdout_path, stderr_path = log_paths(self.logs_dir, workload_id)
+        stdout = _open_log(stdout_path)
         try:
-            stderr = _open_log(self.logs_dir / f"{workload_id}.stderr")
+            stderr = _open_log(stderr_path)
             try:
                 pid = _spawn(executable, argv, env, stdout, stderr)
             except OSError as exc:
@@ -298,6 +301,20 @@ class ProcessRuntime:
         for stat, workload_id in await self.family.sweep(lineages):
             of = f"of workload {workload_id}" if workload_id else "of an unknown workload"
             removed.append(f"killed orphan process {stat.pid} {of}")
+        return removed
+
+    def forget(self, workload_id: str) -> None:
+        """Remove the workload's log files."""
+        for path in log_paths(self.logs_dir, workload_id):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    def forget_others(self, workload_ids: Collection[str]) -> list[str]:
+        """Remove the log files of workloads not in ``workload_ids``."""
+        removed = []
+        for workload_id in sorted(logged_workloads(self.logs_dir) - set(workload_ids)):
+            self.forget(workload_id)
+            removed.append(f"removed the log files of deleted workload {workload_id}")
         return removed
 
     async def close(self) -> None:
