@@ -39,9 +39,20 @@ _PYTHON_WARNING = re.compile(r"\b[A-Z][A-Za-z]*Warning: ")
 _LEVEL_SEARCH_CHARS = 64
 
 
+_HINTS = ("trace", "debug", "info", "notice", "warn", "error", "critical", "fatal", "panic")
+"""Every way of stating a level contains one of these (lower-cased): a line without any (most
+of a flood) is told apart in about a microsecond instead of four regular expressions' worth."""
+
+
 def line_level(message: str, default: str) -> str:
     """The level a line states near its start (lower-case), else ``default``."""
     head = message[: _LEVEL_SEARCH_CHARS * 2]
+    lowered = head.lower()
+    for hint in _HINTS:
+        if hint in lowered:
+            break
+    else:
+        return default
     for pattern in (_LEVEL_AT_START, _LEVEL_FIELD):
         match = pattern.search(head)
         if match and match.group(1).lower() in _LEVELS:
