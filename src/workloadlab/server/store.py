@@ -227,6 +227,9 @@ class Store:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.execute("PRAGMA foreign_keys=OFF")
         self._depth = 0
+        self._log_counts: dict[str, int] = {}
+        """Log lines stored per workload, where known (this connection is the only writer;
+        forgotten when a transaction rolls back)."""
         self.on_commit: Callable[[], None] | None = None
         """Called after every commit (the server wakes requests waiting for a change)."""
         self._db.executescript(_SCHEMA)
@@ -249,8 +252,14 @@ class Store:
         self._db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (``BEGIN IMMEDIATE``); nested calls join the outer one."""
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``); nested calls join the outer one.
+
+        ``durable=False`` commits without waiting for the disk (``synchronous=NORMAL`` for this
+        commit: in WAL mode a crash of the server loses nothing of it, a crash of the machine
+        may), for what a crash of the machine loses anyway: log lines of workloads that die
+        with it. An fsync under a workload's flood of output can take tens of milliseconds.
+        """
         if self._depth:
             self._depth += 1
             try:
@@ -258,6 +267,8 @@ class Store:
             finally:
                 self._depth -= 1
             return
+        if not durable:
+            self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
@@ -270,9 +281,12 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
+            self._log_counts.clear()
             raise
         finally:
             self._depth = 0
+            if not durable:
+                self._db.execute("PRAGMA synchronous=FULL")
         if self.on_commit is not None:
             self.on_commit()
 
@@ -469,6 +483,7 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM workloads WHERE id = ?", (workload_id,))
             db.execute("DELETE FROM logs WHERE workload_id = ?", (workload_id,))
+            self._log_counts.pop(workload_id, None)
 
     # -- deployments -----------------------------------------------------------------------
 
@@ -582,8 +597,9 @@ class Store:
         runtime_state: dict[str, Any] | None = None,
     ) -> None:
         """Append log lines, drop the oldest beyond ``cap``, and (atomically) save how far the
-        runtime has read, so that a restarted server neither loses nor repeats lines. Lines
-        of a workload deleted meanwhile (its last words while it stops) are dropped."""
+        runtime has read, so that a restarted server neither loses nor repeats lines (not if
+        the workload's runtime state was cleared: its instance is gone). Lines of a workload
+        deleted meanwhile (its last words while it stops) are dropped."""
         with self.transaction() as db:
             if (
                 db.execute("SELECT 1 FROM workloads WHERE id = ?", (workload_id,)).fetchone()
@@ -598,15 +614,28 @@ class Store:
                     for x in lines
                 ],
             )
-            # The newest line beyond the cap, in the workload's own order (``seq`` is shared by
-            # every workload): it and all before it go. The index walks ``cap`` entries.
-            db.execute(
-                "DELETE FROM logs WHERE workload_id = ? AND seq <= (SELECT seq FROM logs"
-                " WHERE workload_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                (workload_id, workload_id, cap),
-            )
-            if runtime_state is not None:
-                self.update_workload(workload_id, touch=False, runtime_state=runtime_state)
+            # The oldest lines beyond the cap, in the workload's own order (``seq`` is shared
+            # by every workload), counted without a walk of ``cap`` index entries each time.
+            count = self._log_counts.get(workload_id)
+            if count is None:
+                query = "SELECT COUNT(*) FROM logs WHERE workload_id = ?"
+                count = int(db.execute(query, (workload_id,)).fetchone()[0])
+            else:
+                count += len(lines)
+            if count > cap:
+                db.execute(
+                    "DELETE FROM logs WHERE seq IN (SELECT seq FROM logs WHERE workload_id = ?"
+                    " ORDER BY seq LIMIT ?)",
+                    (workload_id, count - cap),
+                )
+                count = cap
+            self._log_counts[workload_id] = count
+            if runtime_state is not None:  # unless the instance was forgotten meanwhile
+                db.execute(
+                    "UPDATE workloads SET runtime_state = ?"
+                    " WHERE id = ? AND runtime_state IS NOT NULL",
+                    (_encode("runtime_state", runtime_state), workload_id),
+                )
 
     def list_logs(
         self,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workloadlab.models import ArtifactSpec, format_timestamp, utcnow
+from workloadlab.server.logwriter import LogWriter
 from workloadlab.server.probes import ProbeKind, Prober, ProbeSchedule, Verdict
 from workloadlab.server.runtimes import Exit, Instance, LogSink, Runtime, StartFailed
 from workloadlab.server.settings import ServerSettings
@@ -32,9 +33,6 @@ SYSTEM_ACTOR = "system"
 STORAGE_RETRY = 1.0
 """Seconds a workload's task waits before trying again after a write failed on a full disk or
 a locked database (it would fail again at once)."""
-LOG_HOLD = 0.2
-"""While an instance stops, its log lines wait at most this long to be stored with the status
-that ends the stop (one commit, so one fsync, less on the path of every restart)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +52,7 @@ class Supervisor:
         self.runtime = runtime
         self.settings = settings
         self.prober = Prober()
+        self.logs = LogWriter(store, settings.log_cap)
         self._workloads: dict[str, WorkloadSupervisor] = {}
         self._reaper: asyncio.Task[None] | None = None
 
@@ -127,6 +126,7 @@ class Supervisor:
         supervisor = self._workloads.pop(workload_id, None)
         if supervisor is not None:
             await supervisor.retire()
+        self.logs.discard(workload_id)
         self.runtime.forget(workload_id)
 
     async def shutdown(self) -> None:
@@ -142,6 +142,7 @@ class Supervisor:
         self._workloads.clear()
         await self.prober.close()
         await self.runtime.close()
+        self.logs.flush()
 
     def sink(self, workload_id: str) -> LogSink:
         """Where a runtime delivers a workload's log lines (stored with its read offsets)."""
@@ -150,9 +151,7 @@ class Supervisor:
             supervisor = self._workloads.get(workload_id)
             if supervisor is not None and supervisor.retired:
                 return
-            if supervisor is not None and supervisor.hold_logs(lines, state):
-                return
-            self.store.add_logs(workload_id, lines, self.settings.log_cap, runtime_state=state)
+            self.logs.add(workload_id, lines, state)
 
         return store_lines
 
@@ -218,8 +217,6 @@ class WorkloadSupervisor:
         self._wake_event.set()
         self.stopped = asyncio.Event()
         """Set while the task rests with its instance stopped (cleared by every wake)."""
-        self._held_logs: list[tuple[Sequence[LogLine], dict[str, Any]]] | None = None
-        self._held_timer: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
         if instance is not None:
             row = self.store.get_workload(workload_id)
@@ -249,41 +246,6 @@ class WorkloadSupervisor:
         self._wake_event.set()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
-
-    # -- log lines of a stopping instance ----------------------------------------------------
-
-    def hold_logs(self, lines: Sequence[LogLine], state: dict[str, Any]) -> bool:
-        """Keep log lines that arrive while the instance stops, to store them with the status
-        that ends the stop; ``False`` (store them now) at any other time."""
-        if self._held_logs is None:
-            return False
-        self._held_logs.append((lines, state))
-        if self._held_timer is None:
-            self._held_timer = self._loop.call_later(LOG_HOLD, self._store_held_logs)
-        return True
-
-    def _store_held_logs(self) -> None:
-        """Store what is held now (a slow stop's lines must not wait for its end)."""
-        self._held_timer = None
-        if self._held_logs:
-            held, self._held_logs = self._held_logs, []
-            self._write_logs(held)
-
-    def _release_held_logs(self) -> list[tuple[Sequence[LogLine], dict[str, Any]]]:
-        """Stop holding; return what is held, for the caller to store."""
-        if self._held_timer is not None:
-            self._held_timer.cancel()
-            self._held_timer = None
-        held, self._held_logs = self._held_logs or [], None
-        return held
-
-    def _write_logs(self, held: Sequence[tuple[Sequence[LogLine], dict[str, Any]]]) -> None:
-        if not held:
-            return
-        cap = self.parent.settings.log_cap
-        with self.store.transaction():
-            for lines, state in held:
-                self.store.add_logs(self.id, lines, cap, runtime_state=state)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -462,7 +424,7 @@ class WorkloadSupervisor:
             exit_ = outcome.exit
             self.instance = None
             self.ready = False
-            self.store.update_workload(self.id, touch=False, runtime_state=None)
+            self._forget_state()
             if row.desired != "running" or row.generation != self.instance_generation:
                 return  # it was asked to stop (signalled ahead of this task): no crash
             noun = "container" if self.parent.runtime.name == "container" else "process"
@@ -518,13 +480,7 @@ class WorkloadSupervisor:
             return
         if row is not None and not final and row.status not in ("stopping", "stopped"):
             self._set_status(row, "stopping")
-        self._held_logs = []
-        try:
-            await instance.stop(self.parent.settings.timings.grace_period)
-        except BaseException:
-            self._write_logs(self._release_held_logs())
-            raise
-        held = self._release_held_logs()
+        await instance.stop(self.parent.settings.timings.grace_period)
         self.instance = None
         self.ready = False
         current = self.store.get_workload(self.id)
@@ -532,14 +488,10 @@ class WorkloadSupervisor:
             return
         if final and not self._keep_status:
             then = "stopped"
-        with self.store.transaction():  # the last log lines and the status: one commit
-            self._write_logs(held)
-            if then is not None:
-                self._set_status(
-                    current, then, conditions=[], running_since=None, runtime_state=None
-                )
-            else:
-                self.store.update_workload(self.id, touch=False, runtime_state=None)
+        if then is not None:  # with the last log lines: one commit
+            self._set_status(current, then, conditions=[], running_since=None, runtime_state=None)
+        else:
+            self._forget_state()
 
     # -- status ----------------------------------------------------------------------------
 
@@ -568,7 +520,16 @@ class WorkloadSupervisor:
             )
 
     def _set_status(self, row: WorkloadRow, status: str, **details: Any) -> None:
-        record_status(self.store, row, status, **details)
+        """Store a status, after the log lines that came before it (one commit)."""
+        with self.store.transaction():
+            self.parent.logs.flush(self.id)
+            record_status(self.store, row, status, **details)
+
+    def _forget_state(self) -> None:
+        """Clear the stored runtime state (the instance is gone), after its last lines."""
+        with self.store.transaction():
+            self.parent.logs.flush(self.id)
+            self.store.update_workload(self.id, touch=False, runtime_state=None)
 
 
 def record_status(
