@@ -49,6 +49,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
+MIN_LOG_CAP_BYTES = 1024 * 1024
+
+
+def _log_cap_bytes(text: str) -> int:
+    from workloadlab.server.settings import parse_size
+
+    try:
+        size = parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if size < MIN_LOG_CAP_BYTES:
+        raise argparse.ArgumentTypeError("must be at least 1MiB")
+    return size
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -131,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=_duration,
         default=None,
         help="close a connection without a complete request within this long (15s)",
+    )
+    serve.add_argument(
+        "--log-cap-bytes",
+        type=_log_cap_bytes,
+        default=32 * 1024 * 1024,
+        metavar="SIZE",
+        help=(
+            "raw output kept on disk per workload (its log files); output written faster than"
+            " the server reads it is skipped (32MiB)"
+        ),
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--access-log", action="store_true", help="log every request")
@@ -240,6 +265,7 @@ def serve(args: argparse.Namespace) -> int:
         runtime=args.runtime,
         timings=timings,
         log_cap=args.log_cap,
+        log_cap_bytes=args.log_cap_bytes,
     )
     if args.max_body_bytes is not None:
         settings.max_body_bytes = args.max_body_bytes

@@ -43,6 +43,7 @@ KEPT_FILES = (
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgtKMGT])(?:i?[bB])?|[bB])?\s*$")
 
 
 def parse_duration(text: str) -> float:
@@ -51,6 +52,16 @@ def parse_duration(text: str) -> float:
     if not match:
         raise ValueError(f"not a duration: {text!r} (try 30s, 5m, 8h)")
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def parse_size(text: str) -> int:
+    """Bytes in ``"32MiB"``, ``"512k"``, ``"1G"`` or a bare number of bytes (binary units:
+    ``k``/``KiB`` is 1024 bytes, with or without the ``B`` or ``iB``)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"not a size: {text!r} (try 32MiB, 512KiB, 1GiB)")
+    unit = (match.group(2) or "").lower()[:1]
+    return int(float(match.group(1)) * 1024 ** " kmgt".index(unit or " "))
 
 
 @dataclass
@@ -94,6 +105,8 @@ class ServerSettings:
     timings: Timings = field(default_factory=Timings)
     log_cap: int = 10_000
     """Log records kept per workload; the oldest are dropped."""
+    log_cap_bytes: int = 32 * 1024 * 1024
+    """What a workload's raw log files (the process runtime's) may take on disk together."""
     log_tail_lines: int = 20
     """Lines of ``statusDetails.logTail``."""
     public_url: str | None = None

@@ -12,14 +12,23 @@ pieces here, so a line is cut, decoded, levelled and stored the same way whoever
 - :class:`LogBatch` turns messages into :class:`~workloadlab.server.store.LogLine` records (the
   time of reading, the level the line states or its stream's default) and hands them to the
   sink in one call together with the instance's state, so lines and resume points are stored in
-  one transaction. A sink that fails loses that batch (logged), never the reader.
+  one transaction. A sink that fails loses that batch (logged), never the reader. Output that
+  was skipped becomes one marker line (:func:`skipped_message`), at most one a second per
+  stream however often it is skipped.
 
-This is the one place to bound ingestion (lines per batch, batches per turn).
+**Bounded work.** An app can write far more than anyone can read (hundreds of MB/s), and every
+line stored costs the server's one event loop some 10 µs. So each instance may ingest at most
+:data:`LINES_PER_SECOND` lines a second (:class:`LogBudget`, a token bucket with a burst of
+:data:`BURST_LINES`), in steps of at most :data:`STEP_LINES` lines between which the loop serves
+others. What an instance writes faster than that piles up unread until the runtime skips it
+(the process runtime jumps to near the end of its files; the container runtime drops what its
+bounded buffer cannot hold), leaving a marker that says how much was skipped.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -34,6 +43,20 @@ MAX_LINE_BYTES = 16 * 1024
 """Longer lines are cut here (and the rest of the line dropped)."""
 TRUNCATED = b" [line truncated]"
 """What follows a line cut at :data:`MAX_LINE_BYTES`."""
+LINES_PER_SECOND = 5000
+"""Lines an instance may ingest a second, sustained (see :class:`LogBudget`)."""
+BURST_LINES = 2000
+"""Lines an instance may ingest at once after a quiet spell (a start-up's burst)."""
+STEP_LINES = 250
+"""Lines read, levelled and handed on in one go, before the event loop serves others."""
+MARKER_INTERVAL = 1.0
+"""Skipped output of one stream is told at most once per this many seconds (summed up)."""
+MARKER_LEVEL = "warning"
+
+
+def skipped_message(skipped: int) -> str:
+    """The marker line of ``skipped`` bytes of output that were not read."""
+    return f"… {skipped:,} bytes of output skipped"
 
 
 def decode_line(line: bytes) -> str:
@@ -62,6 +85,11 @@ class LineSplitter:
         """Forget the unfinished line: the stream starts again at the start of a line."""
         self._pending, self._skipping = b"", False
 
+    def resync(self) -> None:
+        """Forget the unfinished line and drop the rest of the line being received: bytes of
+        the stream were lost, so what comes next starts in the middle of a line."""
+        self._pending, self._skipping = b"", True
+
     def split(self, data: bytes, final: bool = False) -> list[bytes]:
         """The lines ``data`` completes; ``final``: the stream has ended, so an unterminated
         last line is complete too."""
@@ -89,22 +117,90 @@ class LineSplitter:
             lines.append(line)
 
 
+class LogBudget:
+    """How many lines an instance may ingest now: :data:`LINES_PER_SECOND` a second, at most
+    :data:`BURST_LINES` at once (a token bucket). Spending more than is available is allowed
+    (a chunk that held more lines than expected): the debt is paid off first."""
+
+    def __init__(
+        self,
+        rate: float = LINES_PER_SECOND,
+        burst: int = BURST_LINES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._at = clock()
+
+    def available(self) -> int:
+        """Lines that may be ingested now."""
+        now = self._clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        return max(0, int(self._tokens + 1e-9))  # not one less for a rounding error
+
+    def spend(self, lines: int) -> None:
+        """``lines`` were ingested."""
+        self._tokens -= lines
+
+    def wait_time(self) -> float:
+        """Seconds until at least one line may be ingested."""
+        return max(0.0, (1.0 - self._tokens) / self.rate) if self.available() < 1 else 0.0
+
+
 class LogBatch:
     """Log records of one instance waiting to be handed to the sink together."""
 
-    def __init__(self, on_logs: LogSink, state: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        on_logs: LogSink,
+        state: Callable[[], dict[str, Any]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         """``state``: the instance's state at delivery (its resume points included)."""
         self._on_logs = on_logs
         self._state = state
+        self._clock = clock
         self._lines: list[LogLine] = []
+        self._skipped: dict[tuple[str, str], int] = {}
+        self._told: dict[tuple[str, str], float] = {}
 
     def __len__(self) -> int:
         return len(self._lines)
+
+    def skip(self, skipped: int, stream: str, container_name: str) -> None:
+        """``skipped`` bytes of ``stream`` of ``container_name`` were not read: say so before
+        the next lines of that stream (summed up with later skips within a second)."""
+        if skipped > 0:
+            key = (stream, container_name)
+            self._skipped[key] = self._skipped.get(key, 0) + skipped
+
+    def _tell_skipped(self, key: tuple[str, str], force: bool) -> None:
+        skipped = self._skipped.get(key, 0)
+        if not skipped:
+            return
+        now = self._clock()
+        if not force and now - self._told.get(key, -MARKER_INTERVAL) < MARKER_INTERVAL:
+            return
+        del self._skipped[key]
+        self._told[key] = now
+        self._lines.append(
+            LogLine(
+                timestamp=format_timestamp(utcnow()),
+                level=MARKER_LEVEL,
+                message=skipped_message(skipped),
+                container_name=key[1],
+                stream=key[0],
+            )
+        )
 
     def add(self, messages: Sequence[str], stream: str, container_name: str) -> None:
         """Records of ``messages``, read just now from ``stream`` of ``container_name``."""
         if not messages:
             return
+        self._tell_skipped((stream, container_name), force=False)
         stamp = format_timestamp(utcnow())
         default = "info" if stream == "stdout" else "error"  # what a line that states none has
         self._lines.extend(
@@ -118,8 +214,11 @@ class LogBatch:
             for message in messages
         )
 
-    async def deliver(self) -> None:
-        """Hand the records (if any) and the state to the sink; they are gone either way."""
+    async def deliver(self, final: bool = False) -> None:
+        """Hand the records (if any) and the state to the sink; they are gone either way.
+        Skipped output not told yet is told now if its second is up, or if ``final``."""
+        for key in list(self._skipped):
+            self._tell_skipped(key, force=final)
         if not self._lines:
             return
         lines, self._lines = self._lines, []

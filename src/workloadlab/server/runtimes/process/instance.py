@@ -27,6 +27,7 @@ from typing import Any
 from workloadlab.server.runtimes.base import Exit, LogSink, describe_exit
 from workloadlab.server.runtimes.process import procinfo
 from workloadlab.server.runtimes.process.descendants import Family, Lineage, signal_group
+from workloadlab.server.runtimes.process.logfile import LogCapper
 from workloadlab.server.runtimes.process.logs import LogTailer
 
 logger = logging.getLogger("workloadlab.server")
@@ -65,6 +66,7 @@ class ProcessInstance:
         logs_dir: Path,
         offsets: dict[str, int],
         on_logs: LogSink,
+        log_capper: LogCapper,
         pidfd: int | None,
         child: bool,
         family: Family,
@@ -85,7 +87,13 @@ class ProcessInstance:
         self._terminated_at: float | None = None
         self._on_done = on_done
         self._tailer = LogTailer(
-            logs_dir, workload_id, offsets, container_name, on_logs, lambda: self.state
+            logs_dir,
+            workload_id,
+            offsets,
+            container_name,
+            on_logs,
+            lambda: self.state,
+            log_capper,
         )
         self._watcher: asyncio.Task[Exit] = asyncio.create_task(
             self._watch(), name=f"process-exit-{workload_id}"

@@ -1,11 +1,17 @@
 """The process runtime's logs: complete lines appended to a workload's two log files.
 
-**Logs in files, not pipes.** stdout and stderr are appended to ``<logs_dir>/<id>.stdout`` and
-``.stderr``. A process survives a ``kill -9`` of the server (no SIGPIPE, no full pipe), and a
-new server adopts it and resumes reading at the byte offsets stored in the instance's state.
-A tailer task polls the files every 50 ms and hands complete lines to the supervisor's sink;
-when the process ends it drains the rest before ``wait()`` returns, so a crash's traceback is
-stored before anyone asks why it died.
+**Logs in files, not pipes.** stdout and stderr are appended (``O_APPEND``) to
+``<logs_dir>/<id>.stdout`` and ``.stderr``. A process survives a ``kill -9`` of the server (no
+SIGPIPE, no full pipe), and a new server adopts it and resumes reading at the byte offsets stored
+in the instance's state. A tailer task polls the files every :data:`LOG_POLL_INTERVAL` seconds
+and hands complete lines to the supervisor's sink, within the instance's
+:class:`~workloadlab.server.runtimes.logs.LogBudget`, one step at a time; when the process ends
+it drains the rest before ``wait()`` returns, so a crash's traceback is stored before anyone
+asks why it died.
+
+How a file is read, kept below its share of ``--log-cap-bytes`` and skipped ahead when it
+grows faster than it can be read is :mod:`.logfile`'s business; what was skipped becomes a
+marker line (:meth:`~workloadlab.server.runtimes.logs.LogBatch.skip`).
 """
 
 from __future__ import annotations
@@ -13,18 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from workloadlab.server.runtimes.base import STREAMS, WORKLOAD_ID, LogSink
-from workloadlab.server.runtimes.logs import LineSplitter, LogBatch, decode_line
+from workloadlab.server.runtimes.logs import STEP_LINES, LogBatch, LogBudget
+from workloadlab.server.runtimes.process.logfile import LogCapper, LogFile
 
 logger = logging.getLogger("workloadlab.server")
 
-LOG_POLL_INTERVAL = 0.05
-READ_CHUNK = 256 * 1024
+LOG_POLL_INTERVAL = 0.02
+"""How often the files are read."""
 
 
 def log_paths(logs_dir: Path, workload_id: str) -> list[Path]:
@@ -43,45 +49,6 @@ def logged_workloads(logs_dir: Path) -> set[str]:
     return found
 
 
-class _StreamReader:
-    """Messages of the complete lines appended to one log file, from a byte offset on."""
-
-    def __init__(self, path: Path, stream: str, offset: int) -> None:
-        self.path = path
-        self.stream = stream
-        self.offset = offset
-        """Bytes consumed: everything before it was delivered (or dropped as too long)."""
-        self._read_pos = offset
-        self._lines = LineSplitter()
-        self._fd: int | None = None
-
-    def read(self, final: bool) -> tuple[list[str], bool]:
-        """New complete lines' messages, and whether more data may be waiting already.
-
-        ``final``: the writer has ended, so a last line without a newline is complete too.
-        """
-        if self._fd is None:
-            try:
-                self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-            except FileNotFoundError:
-                return [], False
-        if os.fstat(self._fd).st_size < self._read_pos:
-            # Truncated behind our back (a fresh start): read again from the beginning.
-            self.offset = self._read_pos = 0
-            self._lines.reset()
-        data = os.pread(self._fd, READ_CHUNK, self._read_pos)
-        more = len(data) == READ_CHUNK
-        self._read_pos += len(data)
-        lines = self._lines.split(data, final=final and not more)
-        self.offset = self._read_pos - self._lines.buffered
-        return [decode_line(line) for line in lines], more
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
 class LogTailer:
     """Polls an instance's two log files and hands new lines (and the state) to the sink."""
 
@@ -93,13 +60,19 @@ class LogTailer:
         container_name: str,
         on_logs: LogSink,
         state: Callable[[], dict[str, Any]],
+        capper: LogCapper,
     ) -> None:
+        """``capper`` keeps the files below their cap while they are tailed."""
         self._readers = [
-            _StreamReader(path, stream, offsets.get(stream, 0))
+            LogFile(path, stream, offsets.get(stream, 0), capper.cap_bytes)
             for stream, path in zip(STREAMS, log_paths(logs_dir, workload_id), strict=True)
         ]
+        self._capper = capper
+        for reader in self._readers:
+            capper.watch(reader)
         self._container_name = container_name
         self._batch = LogBatch(on_logs, state)
+        self._budget = LogBudget()
         self._finishing = asyncio.Event()
         self.task = asyncio.create_task(self._run(), name=f"process-logs-{workload_id}")
 
@@ -116,27 +89,41 @@ class LogTailer:
     async def _run(self) -> None:
         try:
             while not self._finishing.is_set():
-                if await self._poll(final=False):
+                more = await self._poll(final=False)
+                if more and self._budget.available() >= STEP_LINES:
+                    await asyncio.sleep(0)  # a step done: let the loop serve others
                     continue
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(LOG_POLL_INTERVAL):
                         await self._finishing.wait()
-            while await self._poll(final=True):
-                pass
+            while True:  # what is left, a step at a time
+                if not await self._poll(final=True):
+                    break
+                await asyncio.sleep(0)
         finally:
             for reader in self._readers:
+                self._capper.unwatch(reader)
                 reader.close()
 
     async def _poll(self, final: bool) -> bool:
-        """Read each file once, deliver what was read; whether more may be waiting."""
+        """Read each file once (at most one step of lines, within the budget unless
+        ``final``), deliver what was read; whether more may be waiting."""
         more = False
-        for reader in self._readers:
+        allowed = STEP_LINES if final else min(STEP_LINES, self._budget.available())
+        for index, reader in enumerate(self._readers):
+            # stdout first (which came first within one poll is unknown); while the budget is
+            # short, at most half of it before stderr's turn: a flood starves no other stream.
+            last = index == len(self._readers) - 1
+            share = allowed if last or allowed >= STEP_LINES else allowed - allowed // 2
             try:
-                messages, reader_more = reader.read(final)
+                messages, reader_more = reader.read(share, final)
             except OSError as exc:
                 logger.warning("cannot read %s: %s", reader.path, exc)
                 continue
             more = more or reader_more
+            self._budget.spend(len(messages))
+            allowed = max(0, allowed - len(messages))
+            self._batch.skip(reader.take_skipped(), reader.stream, self._container_name)
             self._batch.add(messages, reader.stream, self._container_name)
-        await self._batch.deliver()
+        await self._batch.deliver(final=final and not more)
         return more

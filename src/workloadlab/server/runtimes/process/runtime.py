@@ -43,6 +43,7 @@ from workloadlab.server.runtimes.base import (
 from workloadlab.server.runtimes.process import procinfo
 from workloadlab.server.runtimes.process.descendants import MARKER_ENV, Family
 from workloadlab.server.runtimes.process.instance import ProcessInstance, open_pidfd
+from workloadlab.server.runtimes.process.logfile import LogCapper
 from workloadlab.server.runtimes.process.logs import log_paths, logged_workloads
 from workloadlab.server.runtimes.process.reaping import OrphanReaper, is_subreaper
 from workloadlab.server.settings import ServerSettings
@@ -161,6 +162,7 @@ class ProcessRuntime:
         self._instances: set[ProcessInstance] = set()
         self.family = Family(self.data_dir_id, orphanage=is_subreaper())
         self._reaper = OrphanReaper(self.family.is_leader) if self.family.orphanage else None
+        self._log_capper = LogCapper(settings.log_cap_bytes)
 
     def marker(self, workload_id: str) -> str:
         """The ``WORKLOADLAB_INSTANCE`` value of this data dir's process for ``workload_id``."""
@@ -235,6 +237,7 @@ class ProcessRuntime:
             logs_dir=self.logs_dir,
             offsets={stream: 0 for stream in STREAMS},
             on_logs=on_logs,
+            log_capper=self._log_capper,
             pidfd=pidfd,
             child=True,
             family=self.family,
@@ -283,6 +286,7 @@ class ProcessRuntime:
             logs_dir=self.logs_dir,
             offsets=offsets,
             on_logs=on_logs,
+            log_capper=self._log_capper,
             pidfd=pidfd,
             child=False,
             family=self.family,
@@ -325,6 +329,7 @@ class ProcessRuntime:
             tasks.extend(instance.abandon())
         self._instances.clear()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._log_capper.close()
         if self._reaper is not None:
             self._reaper.close()
 
