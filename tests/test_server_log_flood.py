@@ -73,21 +73,25 @@ def raw_bytes(data_dir: Path, workload_id: str) -> int:
     return total
 
 
+def timed_get(api: httpx.Client, workload_id: str) -> float:
+    """Seconds a GET of the workload took (``inf``: it timed out)."""
+    began = time.monotonic()
+    try:
+        answer = api.get(f"/console/workloads/{workload_id}/", timeout=CLIENT_TIMEOUT)
+    except httpx.TimeoutException:
+        return float("inf")
+    answer.raise_for_status()
+    return time.monotonic() - began
+
+
 def get_times(
     api: httpx.Client, workload_id: str, seconds: float, on_each: Any = None
 ) -> list[float]:
-    """Seconds each GET of the workload took, one after another for ``seconds``; a GET that
-    times out counts as ``inf``."""
+    """Seconds each GET of the workload took, one after another for ``seconds``."""
     times: list[float] = []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        began = time.monotonic()
-        try:
-            answer = api.get(f"/console/workloads/{workload_id}/", timeout=CLIENT_TIMEOUT)
-            answer.raise_for_status()
-            times.append(time.monotonic() - began)
-        except httpx.TimeoutException:
-            times.append(float("inf"))
+        times.append(timed_get(api, workload_id))
         if on_each is not None:
             on_each()
     return times

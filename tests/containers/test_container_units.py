@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,13 @@ from workloadlab.server.runtimes.container.engine import (
     find_engine,
 )
 from workloadlab.server.runtimes.container.instance import describe_container_exit, format_bytes
-from workloadlab.server.runtimes.container.logs import LogCursor, LogPosition, parse_log_time
+from workloadlab.server.runtimes.container.logs import (
+    Inbox,
+    Item,
+    LogCursor,
+    LogPosition,
+    parse_log_time,
+)
 from workloadlab.server.runtimes.process import ProcessRuntime
 from workloadlab.server.settings import ServerSettings
 
@@ -195,3 +202,45 @@ def test_auto_runtime_falls_back_to_processes(
 @pytest.mark.parametrize("runtime", ["process", "container", "auto"])
 def test_cli_runtime_choices(runtime: str) -> None:
     assert build_parser().parse_args(["serve", "--runtime", runtime]).runtime == runtime
+
+
+def _data(inbox: Inbox) -> list[tuple[int, str, str, bytes, int]]:
+    """What the consumer would take, in order."""
+    taken = []
+    while (item := inbox.take()) is not None:
+        taken.append((item.index, item.stream, item.kind, bytes(item.data), item.skipped))
+    return taken
+
+
+async def test_inbox_keeps_the_newest_data_and_counts_what_it_dropped() -> None:
+    inbox = Inbox(asyncio.get_running_loop(), limit=30)
+    inbox.put(Item(0, "stdout", "connect"))
+    inbox.put(Item(0, "stderr", "data", b"e" * 10))
+    for chunk in (b"a" * 10, b"b" * 10, b"c" * 10, b"d" * 10):
+        inbox.put(Item(0, "stdout", "data", chunk))
+    inbox.put(Item(0, "stdout", "end"))
+    assert _data(inbox) == [
+        (0, "stdout", "connect", b"", 0),
+        (0, "stderr", "skipped", b"", 10),  # the oldest data went first, whatever its stream
+        (0, "stdout", "skipped", b"", 30),  # a, b and c, merged into one item, went together
+        (0, "stdout", "data", b"d" * 10, 0),
+        (0, "stdout", "end", b"", 0),
+    ]
+    inbox.put(Item(0, "stdout", "final", b"f" * 100), force=True)  # the last read: all of it
+    assert _data(inbox) == [(0, "stdout", "final", b"f" * 100, 0)]
+
+
+async def test_inbox_merges_a_streams_chunks_and_wakes_the_loop_once() -> None:
+    inbox = Inbox(asyncio.get_running_loop())
+    woken = asyncio.create_task(inbox.wait())
+
+    def follower() -> None:
+        for n in range(1000):
+            inbox.put(Item(1, "stdout", "data", b"line %d\n" % n))
+
+    await asyncio.to_thread(follower)
+    await asyncio.wait_for(woken, 5)
+    taken = _data(inbox)
+    assert len(taken) < 10, "merged into few items"
+    assert b"".join(item[3] for item in taken) == b"".join(b"line %d\n" % n for n in range(1000))
+    assert not inbox._ready.is_set(), "empty: the next put wakes the loop again"

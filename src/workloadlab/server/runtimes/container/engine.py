@@ -311,8 +311,11 @@ class Engine:
             )
         )
 
-    def logs(self, container_id: str, stream: str, since: int | None) -> bytes:
-        """What one output stream holds now, from ``since`` (as :meth:`follow_logs`)."""
+    def logs(
+        self, container_id: str, stream: str, since: int | None, tail: int | None = None
+    ) -> bytes:
+        """What one output stream holds now, from ``since`` (as :meth:`follow_logs`), at most
+        its last ``tail`` lines."""
         data = self._call(
             self._api.logs,
             container_id,
@@ -322,6 +325,7 @@ class Engine:
             follow=False,
             timestamps=True,
             since=since if since and since > 0 else None,
+            tail="all" if tail is None else tail,
         )
         return data if isinstance(data, bytes) else b""
 

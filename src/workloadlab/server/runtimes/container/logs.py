@@ -5,14 +5,23 @@ state keeps, per stream, the timestamp of the last stored line and how many stor
 it; a new server asks for logs from a second before it and skips what it has. Engines differ in
 timestamp precision (podman: whole seconds), which the count makes exact.
 
-Followed streams block, so each runs in a daemon thread that posts what it reads to the event
-loop; one consumer task turns it into lines (:class:`LogCursor`) and hands them to the sink
-through the shared :class:`~workloadlab.server.runtimes.logs.LogBatch`.
+**Bounded.** Followed streams block, so each runs in a daemon thread that puts what it reads in
+the instance's :class:`Inbox`: at most :data:`INBOX_BYTES` bytes wait there, and the event loop
+is woken once for whatever arrived meanwhile (not once per chunk). One consumer task turns the
+chunks into lines (:class:`LogCursor`) within the instance's
+:class:`~workloadlab.server.runtimes.logs.LogBudget` and hands them to the sink through the
+shared :class:`~workloadlab.server.runtimes.logs.LogBatch`. When a container writes faster than
+that, the inbox fills up and its oldest data is dropped and counted (the newest lines matter
+most: a flood's last words): the line after the gap is cut and a marker line tells how many
+bytes were skipped. The engine keeps its own log files
+(capping them is its business); the last read after a container ends asks for at most its last
+:data:`FINAL_TAIL_LINES` lines.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import logging
@@ -24,7 +33,14 @@ from typing import TYPE_CHECKING, Any
 
 from workloadlab.server.runtimes.base import STREAMS, LogSink
 from workloadlab.server.runtimes.container.engine import Engine, EngineError
-from workloadlab.server.runtimes.logs import MAX_LINE_BYTES, LineSplitter, LogBatch, decode_line
+from workloadlab.server.runtimes.logs import (
+    MAX_LINE_BYTES,
+    STEP_LINES,
+    LineSplitter,
+    LogBatch,
+    LogBudget,
+    decode_line,
+)
 
 if TYPE_CHECKING:
     from workloadlab.server.runtimes.container.engine import LogStream
@@ -37,6 +53,12 @@ LOG_RETRY_MAX = 5.0
 RAW_LINE_LIMIT = MAX_LINE_BYTES * 4
 """An engine's line (its timestamp, then the message) that grows past this without a newline
 is cut here and the rest of it dropped; the message is then cut at ``MAX_LINE_BYTES``."""
+INBOX_BYTES = 256 * 1024
+"""Bytes read from the engine that may wait for the consumer, per instance."""
+MERGE_BYTES = 16 * 1024
+"""Chunks of one stream that arrive one after another are merged up to this size."""
+FINAL_TAIL_LINES = 2000
+"""The last read of a stream after its container ended asks for at most this many lines."""
 
 
 def parse_log_time(text: str) -> tuple[int, int] | None:
@@ -103,6 +125,10 @@ class LogCursor:
         self._lines.reset()
         self._skip_key, self._skip_left = self.read.key, self.read.count
 
+    def lost(self) -> None:
+        """Bytes of the stream were dropped: what comes next starts in the middle of a line."""
+        self._lines.resync()
+
     def feed(self, chunk: bytes, final: bool = False) -> list[str]:
         """New complete lines (messages without timestamps) in ``chunk``; ``final``: the
         stream has ended, so an unterminated last line is complete too."""
@@ -139,6 +165,99 @@ class LogCursor:
         self.stored = LogPosition(self.read.time, self.read.key, self.read.count)
 
 
+@dataclass(slots=True)
+class Item:
+    """What a follower thread read, or what happened to its stream."""
+
+    index: int
+    """The member (container) of the instance."""
+    stream: str
+    kind: str
+    """``connect``, ``data``, ``end``, ``error``, ``final`` (the last read's output), ``stop``,
+    or ``skipped`` (``skipped`` bytes of the stream's data were dropped here)."""
+    data: bytes | bytearray = b""
+    skipped: int = 0
+
+
+class Inbox:
+    """What the follower threads read, waiting for the consumer task: at most ``limit`` bytes
+    of data. To make room, the oldest data goes (the newest lines matter most: a flood's last
+    words), leaving a ``skipped`` item where it was that counts what went."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int = INBOX_BYTES) -> None:
+        self.limit = limit
+        self._loop = loop
+        self._items: collections.deque[Item] = collections.deque()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._ready = asyncio.Event()
+        self._waking = False
+
+    def put(self, item: Item, force: bool = False) -> None:
+        """Add an item (from any thread), dropping the oldest data to make room unless
+        ``force``."""
+        with self._lock:
+            if item.kind == "data" and not force:
+                while self._bytes + len(item.data) > self.limit and self._drop_oldest():
+                    pass
+            last = self._items[-1] if self._items else None
+            if (
+                item.kind == "data"
+                and last is not None
+                and last.kind == "data"
+                and (last.index, last.stream) == (item.index, item.stream)
+                and len(last.data) < MERGE_BYTES
+            ):
+                # Engines send a line at a time: one item per line would cost the consumer
+                # (on the event loop) more than the line itself.
+                if not isinstance(last.data, bytearray):
+                    last.data = bytearray(last.data)
+                last.data += item.data
+            else:
+                self._items.append(item)
+            self._bytes += len(item.data)
+            if self._waking:
+                return
+            self._waking = True
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody reads any more
+            self._loop.call_soon_threadsafe(self._ready.set)
+
+    def _drop_oldest(self) -> bool:
+        """Drop the oldest data item; whether there was one."""
+        for position, item in enumerate(self._items):
+            if item.kind != "data":
+                continue
+            del self._items[position]
+            self._bytes -= len(item.data)
+            before = self._items[position - 1] if position else None
+            if (
+                before is not None
+                and before.kind == "skipped"
+                and (before.index, before.stream) == (item.index, item.stream)
+            ):
+                before.skipped += len(item.data)
+            else:
+                marker = Item(item.index, item.stream, "skipped", skipped=len(item.data))
+                self._items.insert(position, marker)
+            return True
+        return False
+
+    def take(self) -> Item | None:
+        """The oldest item, or ``None`` (on the event loop)."""
+        with self._lock:
+            if not self._items:
+                self._waking = False
+                self._ready.clear()
+                return None
+            item = self._items.popleft()
+            self._bytes -= len(item.data)
+        return item
+
+    async def wait(self) -> None:
+        """Return once an item may be waiting."""
+        await self._ready.wait()
+
+
 class LogPump:
     """Follows every output stream of an instance's containers and hands new lines to the
     sink in batches, each with the instance's state (resume points included)."""
@@ -155,11 +274,12 @@ class LogPump:
         self._members = list(members)
         self._name = name
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[tuple[int, str, str, bytes]] = asyncio.Queue()
+        self._inbox = Inbox(self._loop)
         self._streams: dict[tuple[int, str], LogStream] = {}
         self._retry_delay: dict[tuple[int, str], float] = {}
         self._finishing = False
         self._batch = LogBatch(on_logs, state)
+        self._budget = LogBudget()
         self.task = asyncio.create_task(self._run(), name=f"container-logs-{name}")
         for index in range(len(self._members)):
             for stream in STREAMS:
@@ -181,7 +301,10 @@ class LogPump:
             for stream in STREAMS
         ]
         results = await asyncio.gather(
-            *(asyncio.to_thread(self._engine.logs, cid, s, since) for _, s, cid, since in reads),
+            *(
+                asyncio.to_thread(self._engine.logs, cid, s, since, FINAL_TAIL_LINES)
+                for _, s, cid, since in reads
+            ),
             return_exceptions=True,
         )
         for (index, stream, _, _), data in zip(reads, results, strict=True):
@@ -189,9 +312,9 @@ class LogPump:
                 name = self._members[index].engine_name
                 logger.warning("cannot read the last %s lines of %s: %s", stream, name, data)
                 continue
-            self._queue.put_nowait((index, stream, "connect", b""))
-            self._queue.put_nowait((index, stream, "final", data))
-        self._queue.put_nowait((-1, "", "stop", b""))
+            self._inbox.put(Item(index, stream, "connect"), force=True)
+            self._inbox.put(Item(index, stream, "final", data), force=True)
+        self._inbox.put(Item(-1, "", "stop"), force=True)
         await asyncio.shield(self.task)
 
     def abandon(self) -> asyncio.Task[None]:
@@ -211,7 +334,10 @@ class LogPump:
         member = self._members[index]
         key = (index, stream)
         since = member.cursors[stream].since()
-        post = self._post
+        put = self._inbox.put
+
+        def post(index: int, stream: str, kind: str, data: bytes) -> None:
+            put(Item(index, stream, kind, data))
 
         def follow() -> None:
             post(index, stream, "connect", b"")
@@ -231,34 +357,53 @@ class LogPump:
             target=follow, name=f"logs-{member.engine_name}-{stream}", daemon=True
         ).start()
 
-    def _post(self, index: int, stream: str, kind: str, data: bytes) -> None:
-        """Hand an item from a thread to the event loop (dropped if the loop is gone)."""
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, (index, stream, kind, data))
-
     # -- the consumer ----------------------------------------------------------------------
 
     async def _run(self) -> None:
+        lines = 0
         while True:
-            index, stream, kind, data = await self._queue.get()
-            if kind == "stop":
+            item = self._inbox.take()
+            if item is None:
                 await self._deliver()
+                lines = 0
+                await self._inbox.wait()
+                continue
+            if item.kind == "stop":
+                await self._deliver(final=True)
                 return
-            if self._finishing and kind in ("data", "end", "error"):
+            if self._finishing and item.kind in ("data", "end", "error", "skipped"):
                 continue  # a follower's late output: the final reads have it all
-            member = self._members[index]
-            cursor = member.cursors[stream]
-            if kind == "connect":
-                cursor.connect()
-            elif kind in ("data", "final"):
-                self._batch.add(cursor.feed(data, final=kind == "final"), stream, member.spec_name)
-            else:  # "end" or "error": the stream broke or its container ended
-                if kind == "error":
-                    logger.warning("cannot follow the logs of %s: %s", member.engine_name, data)
-                self._batch.add(cursor.feed(b"", final=True), stream, member.spec_name)
-                self._ended(index, stream)
-            if self._queue.empty():
+            lines += self._consume(item)
+            if lines >= STEP_LINES:  # a step done: store it, let the loop serve others
                 await self._deliver()
+                lines = 0
+                await asyncio.sleep(0)
+            if not self._finishing and self._budget.available() < 1:
+                await self._deliver()
+                lines = 0
+                await asyncio.sleep(self._budget.wait_time())
+
+    def _consume(self, item: Item) -> int:
+        """Turn one item into records (or a reconnection); how many lines it made."""
+        member = self._members[item.index]
+        cursor = member.cursors[item.stream]
+        messages: list[str] = []
+        if item.kind == "connect":
+            cursor.connect()
+        elif item.kind == "skipped":
+            cursor.lost()
+            self._batch.skip(item.skipped, item.stream, member.spec_name)
+        elif item.kind in ("data", "final"):
+            messages = cursor.feed(bytes(item.data), final=item.kind == "final")
+        else:  # "end" or "error": the stream broke or its container ended
+            if item.kind == "error":
+                error = item.data.decode(errors="replace")
+                logger.warning("cannot follow the logs of %s: %s", member.engine_name, error)
+            messages = cursor.feed(b"", final=True)
+            self._ended(item.index, item.stream)
+        self._budget.spend(len(messages))
+        self._batch.add(messages, item.stream, member.spec_name)
+        return len(messages)
 
     def _ended(self, index: int, stream: str) -> None:
         key = (index, stream)
@@ -269,10 +414,8 @@ class LogPump:
         self._retry_delay[key] = min(delay * 2, LOG_RETRY_MAX)
         self._loop.call_later(delay, self._follow, index, stream)
 
-    async def _deliver(self) -> None:
-        if not self._batch:
-            return
+    async def _deliver(self, final: bool = False) -> None:
         for member in self._members:
             for cursor in member.cursors.values():
                 cursor.mark_stored()
-        await self._batch.deliver()
+        await self._batch.deliver(final=final)
