@@ -76,6 +76,7 @@ bench: setup
 	$(BIN)/python benchmarks/client.py
 	$(BIN)/python benchmarks/load_ext.py
 	$(BIN)/python benchmarks/panel.py
+	$(BIN)/python benchmarks/logflood.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -69,10 +69,11 @@ def hello_spec(port: int, greeting: str = "hello") -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def local_server(data_dir: Path, *extra_args: str, timeout: float = 30.0) -> Iterator[str]:
-    """``workloadlab serve`` on a free loopback port with ``data_dir``; yields its endpoint
-    (``http://127.0.0.1:PORT/api/v2``). SIGTERM afterwards (it stops its workloads)."""
+def start_server(
+    data_dir: Path, *extra_args: str, timeout: float = 30.0
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``workloadlab serve`` on a free loopback port with ``data_dir``; its process and
+    endpoint (``http://127.0.0.1:PORT/api/v2``) once it is ready. The caller stops it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
     with open(log_path, "ab") as log:
@@ -97,20 +98,32 @@ def local_server(data_dir: Path, *extra_args: str, timeout: float = 30.0) -> Ite
             stderr=log,
             start_new_session=True,
         )
+
+    def ready() -> str | None:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with {process.returncode}:\n{log_path.read_text()[-2000:]}"
+            )
+        try:
+            info = json.loads((data_dir / "server.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return str(info["endpoint"]) if info.get("pid") == process.pid else None
+
     try:
+        return process, wait_until(ready, timeout)
+    except BaseException:
+        stop_process(process)
+        raise
 
-        def ready() -> str | None:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"server exited with {process.returncode}:\n{log_path.read_text()[-2000:]}"
-                )
-            try:
-                info = json.loads((data_dir / "server.json").read_text())
-            except (OSError, ValueError):
-                return None
-            return str(info["endpoint"]) if info.get("pid") == process.pid else None
 
-        yield wait_until(ready, timeout)
+@contextlib.contextmanager
+def local_server(data_dir: Path, *extra_args: str, timeout: float = 30.0) -> Iterator[str]:
+    """``workloadlab serve`` on a free loopback port with ``data_dir``; yields its endpoint
+    (``http://127.0.0.1:PORT/api/v2``). SIGTERM afterwards (it stops its workloads)."""
+    process, endpoint = start_server(data_dir, *extra_args, timeout=timeout)
+    try:
+        yield endpoint
     finally:
         stop_process(process, timeout=30.0)
 
@@ -119,12 +132,12 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> Non
     """SIGTERM ``process`` and wait for it; SIGKILL it if it does not end within ``timeout``."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-    if not _exits_within(process, timeout):
+    if not exits_within(process, timeout):
         process.kill()
     process.wait()
 
 
-def _exits_within(process: subprocess.Popen[bytes], timeout: float) -> bool:
+def exits_within(process: subprocess.Popen[bytes], timeout: float) -> bool:
     """Whether ``process`` ends within ``timeout`` seconds, noticed at once (a pidfd) rather
     than at the next tick of ``Popen.wait(timeout)``'s polling, which can add 10+ ms."""
     try:
