@@ -14,8 +14,10 @@ An app can write far faster than lines can be stored (a ``print`` loop: hundreds
   the event loop is, truncates a file that has reached ``cap / HARD_SHARE`` whether read or
   not, and one that grows so fast that it would pass its half of the cap within
   :data:`CAP_LOOKAHEAD` seconds (a flood: then at every look). So each of a workload's two
-  files stays below half the cap unless the writer outpaces the capper: a writer at 400 MB/s
-  adds 20 MB if the capper's thread is kept from running for 50 ms (a busy machine).
+  files stays below half the cap unless the writer outpaces the capper: a file reaches what
+  its writer adds in one look's time, and on this project's busy 2-core machine a truncation
+  under a 500 MB/s writer took up to 60 ms (ext4), during which the writer went on (files of
+  20-30 MB, once 100 MB, against a 32 MiB cap; see ``benchmarks/logflood.py``).
 - **Never waiting for each other.** Truncating frees the file's cached pages (about a
   millisecond for 20 MB); while the capper does, the event loop's read skips its turn
   rather than wait for the lock.
