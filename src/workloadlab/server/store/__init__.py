@@ -1,0 +1,31 @@
+"""The local server's SQLite store: artifacts, workloads, deployments, events and logs.
+
+The database holds the *desired* state (``workloads.desired``, ``workloads.generation``) as well
+as what was last observed, so a restarted server knows what should run. SQL lives here and only
+here: :mod:`~workloadlab.server.store.database` owns the connection and its transactions, each
+table is a mixin of it (``artifacts``, ``workloads`` with its ``logs``, ``deployments``,
+``events``), and :class:`Store` combines them, so callers say ``store.get_workload(...)``.
+"""
+
+from __future__ import annotations
+
+from workloadlab.server.store.artifacts import ArtifactTable
+from workloadlab.server.store.deployments import DeploymentTable
+from workloadlab.server.store.events import EventTable
+from workloadlab.server.store.rows import ArtifactRow, DeploymentRow, EventRow, LogLine, WorkloadRow
+from workloadlab.server.store.schema import SCHEMA_VERSION
+from workloadlab.server.store.workloads import WorkloadTable
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ArtifactRow",
+    "DeploymentRow",
+    "EventRow",
+    "LogLine",
+    "Store",
+    "WorkloadRow",
+]
+
+
+class Store(ArtifactTable, WorkloadTable, DeploymentTable, EventTable):
+    """All reads and writes of the local server's database."""

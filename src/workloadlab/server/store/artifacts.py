@@ -1,0 +1,85 @@
+"""The ``artifacts`` table: drafts, and registered artifacts in versioned collections."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from workloadlab.models import new_id
+from workloadlab.server.store.database import Database
+from workloadlab.server.store.rows import ArtifactRow, now
+
+
+class ArtifactTable(Database):
+    """Reads and writes of artifacts."""
+
+    def insert_artifact(
+        self,
+        *,
+        name: str,
+        description: str,
+        type: str,
+        spec: dict[str, Any],
+        creator: dict[str, Any],
+    ) -> ArtifactRow:
+        """Store a new draft artifact."""
+        created = now()
+        row = ArtifactRow(
+            id=new_id(),
+            name=name,
+            description=description,
+            type=type,
+            status="draft",
+            version=None,
+            collection_id=None,
+            spec=spec,
+            creator=creator,
+            created_at=created,
+            updated_at=created,
+        )
+        self._insert("artifacts", row.__dict__)
+        return row
+
+    def get_artifact(self, artifact_id: str) -> ArtifactRow | None:
+        """One artifact, or ``None``."""
+        row = self._db.execute("SELECT * FROM artifacts WHERE id = ?", (artifact_id,)).fetchone()
+        return ArtifactRow.from_sql(row) if row else None
+
+    def artifact_ref(self, artifact_id: str) -> dict[str, Any] | None:
+        """The artifact summary embedded in workloads (without reading its spec)."""
+        row = self._db.execute(
+            "SELECT id, name, status, version FROM artifacts WHERE id = ?", (artifact_id,)
+        ).fetchone()
+        return dict(row) if row else None
+
+    def list_artifacts(
+        self, *, offset: int, limit: int, search: str | None, statuses: Sequence[str] | None
+    ) -> tuple[list[ArtifactRow], int]:
+        """A page of artifacts, newest first, and the total count."""
+        where, params = self._filters(search, statuses)
+        rows, total = self._page("artifacts", where, params, offset, limit)
+        return [ArtifactRow.from_sql(r) for r in rows], total
+
+    def update_artifact(self, artifact_id: str, **values: Any) -> None:
+        """Change some columns of an artifact (``updated_at`` is set)."""
+        self._update("artifacts", artifact_id, {**values, "updated_at": now()})
+
+    def register_artifact(self, artifact_id: str) -> None:
+        """Freeze an artifact: put it in the collection of its name, with the next version."""
+        with self.transaction() as db:
+            artifact = self.get_artifact(artifact_id)
+            assert artifact is not None
+            found = db.execute(
+                "SELECT collection_id, MAX(version) FROM artifacts "
+                "WHERE name = ? AND status = 'registered' GROUP BY collection_id",
+                (artifact.name,),
+            ).fetchone()
+            collection_id, version = (found[0], int(found[1]) + 1) if found else (new_id(), 1)
+            self.update_artifact(
+                artifact_id, status="registered", version=version, collection_id=collection_id
+            )
+
+    def delete_artifact(self, artifact_id: str) -> None:
+        """Remove an artifact."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM artifacts WHERE id = ?", (artifact_id,))

@@ -1,0 +1,78 @@
+"""The tables of the local server's database (created when missing)."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS artifacts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    version INTEGER,
+    collection_id TEXT,
+    spec TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS workloads (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    artifact_id TEXT NOT NULL,
+    runtime TEXT,
+    desired TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    status_details TEXT NOT NULL,
+    running_since TEXT,
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT NOT NULL,
+    runtime_state TEXT,
+    creator TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS workloads_artifact ON workloads (artifact_id);
+CREATE TABLE IF NOT EXISTS deployments (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    importance TEXT NOT NULL,
+    workload_id TEXT NOT NULL,
+    artifact_id TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deployments_workload ON deployments (workload_id);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    timestamp TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    entity_type TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    workload_id TEXT,
+    artifact_id TEXT,
+    deployment_id TEXT,
+    details TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_workload ON events (workload_id, seq);
+CREATE INDEX IF NOT EXISTS events_artifact ON events (artifact_id, seq);
+CREATE INDEX IF NOT EXISTS events_deployment ON events (deployment_id, seq);
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    workload_id TEXT NOT NULL,
+    timestamp TEXT NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL,
+    container_name TEXT NOT NULL,
+    stream TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_workload ON logs (workload_id, seq);
+"""
