@@ -1,0 +1,151 @@
+"""The supervisor: one task per workload, adoption at start-up, kicks, removal and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from workloadlab.server.logwriter import LogWriter
+from workloadlab.server.probes import Prober
+from workloadlab.server.runtimes import Instance, LogSink, Runtime
+from workloadlab.server.settings import ServerSettings
+from workloadlab.server.store import LogLine, Store, WorkloadRow
+from workloadlab.server.supervisor.reaper import DraftReaper
+from workloadlab.server.supervisor.status import SYSTEM_ACTOR, record_status
+from workloadlab.server.supervisor.workload import WorkloadSupervisor
+
+logger = logging.getLogger("workloadlab.server")
+
+
+class Supervisor:
+    """Owns one :class:`WorkloadSupervisor` per workload, the prober and the draft reaper."""
+
+    def __init__(self, store: Store, runtime: Runtime, settings: ServerSettings) -> None:
+        self.store = store
+        self.runtime = runtime
+        self.settings = settings
+        self.prober = Prober()
+        self.logs = LogWriter(store, settings.log_cap)
+        self._workloads: dict[str, WorkloadSupervisor] = {}
+        self.reaper = DraftReaper(store, settings.timings, self._expire)
+        self._reaper_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Adopt what a previous server left running, remove orphans, start every task."""
+        rows = self.store.all_workloads()
+        adopted: dict[str, Instance] = {}
+        for row in rows:
+            if row.runtime_state and row.desired == "running" and row.status != "errored":
+                instance = await self.runtime.adopt(row.id, row.runtime_state, self.sink(row.id))
+                if instance is not None:
+                    adopted[row.id] = instance
+                    logger.info("adopted workload %s (%s)", row.id, row.name)
+        for removed in await self.runtime.sweep(list(adopted.values())):
+            logger.warning("%s", removed)
+        for removed in self.runtime.forget_others({row.id for row in rows}):
+            logger.info("%s", removed)
+        for row in rows:
+            if row.id not in adopted and row.runtime_state is not None:
+                self.store.update_workload(row.id, touch=False, runtime_state=None)
+            lost = row.desired == "running" and row.status in ("initializing", "running")
+            if row.id not in adopted and lost:  # it died with the previous server
+                record_status(
+                    self.store,
+                    row,
+                    "submitted",
+                    conditions=[],
+                    running_since=None,
+                    message="starting again: it was not running after the server restarted",
+                )
+            self._spawn(row.id, adopted.get(row.id))
+        self._reaper_task = asyncio.create_task(self.reaper.run(), name="draft-reaper")
+
+    def _spawn(self, workload_id: str, instance: Instance | None = None) -> WorkloadSupervisor:
+        supervisor = WorkloadSupervisor(self, workload_id, instance)
+        self._workloads[workload_id] = supervisor
+        return supervisor
+
+    async def wait_stopped(self, workload_id: str) -> None:
+        """Return once the workload's task, kicked after its desired state became
+        ``stopped``, has stopped it (callers bound the wait)."""
+        supervisor = self._workloads.get(workload_id)
+        if supervisor is not None:
+            await supervisor.stopped.wait()
+
+    def terminate(self, workload_id: str) -> None:
+        """Signal a workload's instance to stop right away, ahead of its task, which stops it
+        for good once kicked: a stop request commits the desired state meanwhile, so the
+        app's own shutdown and that commit's fsync overlap."""
+        supervisor = self._workloads.get(workload_id)
+        if supervisor is not None and supervisor.instance is not None:
+            supervisor.instance.terminate()
+
+    def kick(self, workload_id: str) -> None:
+        """Tell a workload's task that its desired state may have changed."""
+        supervisor = self._workloads.get(workload_id)
+        if supervisor is None or supervisor.finished:
+            if self.store.get_workload(workload_id) is None:
+                return  # deleted: nothing may start for it again
+            supervisor = self._spawn(workload_id)
+        supervisor.wake()
+
+    def target(self, workload_id: str) -> str | None:
+        """Base URL of a workload's running instance, or ``None``."""
+        supervisor = self._workloads.get(workload_id)
+        return supervisor.target if supervisor is not None else None
+
+    async def remove(self, workload_id: str) -> None:
+        """Stop a workload's instance, end its task and remove what the runtime keeps of it
+        (log files), once its row is deleted (so that nothing can start it again meanwhile)."""
+        supervisor = self._workloads.pop(workload_id, None)
+        if supervisor is not None:
+            await supervisor.retire()
+        self.logs.discard(workload_id)
+        self.runtime.forget(workload_id)
+
+    async def shutdown(self) -> None:
+        """Stop every instance within the grace period; the desired state stays as it is."""
+        if self._reaper_task is not None:
+            self._reaper_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper_task
+        await asyncio.gather(
+            *(s.retire(keep_status=False) for s in self._workloads.values()),
+            return_exceptions=True,
+        )
+        self._workloads.clear()
+        await self.prober.close()
+        await self.runtime.close()
+        self.logs.flush()
+
+    def sink(self, workload_id: str) -> LogSink:
+        """Where a runtime delivers a workload's log lines (stored with its read offsets)."""
+
+        async def store_lines(lines: Sequence[LogLine], state: dict[str, Any]) -> None:
+            supervisor = self._workloads.get(workload_id)
+            if supervisor is not None and supervisor.retired:
+                return
+            self.logs.add(workload_id, lines, state)
+
+        return store_lines
+
+    async def expire_drafts(self) -> None:
+        """Remove workloads whose draft artifact's TTL has run out (``workload-api.md`` §4)."""
+        await self.reaper.expire_drafts()
+
+    async def _expire(self, row: WorkloadRow) -> None:
+        with self.store.transaction():
+            self.store.delete_workload(row.id)
+            self.store.add_event(
+                "workload.expired",
+                actor_id=SYSTEM_ACTOR,
+                entity_type="workload",
+                entity_id=row.id,
+                workload_id=row.id,
+                artifact_id=row.artifact_id,
+                details={"reason": "draft TTL reached", "startedAt": row.started_at},
+            )
+        await self.remove(row.id)

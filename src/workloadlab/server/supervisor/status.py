@@ -1,0 +1,67 @@
+"""Recording a workload's status: the row, why, and an audit event when it changes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from workloadlab.server.store import Store, WorkloadRow
+
+logger = logging.getLogger("workloadlab.server")
+
+SYSTEM_ACTOR = "system"
+"""The actor of events the server causes by itself (status changes, expiry)."""
+
+
+def record_status(
+    store: Store,
+    row: WorkloadRow,
+    status: str,
+    *,
+    actor: str = SYSTEM_ACTOR,
+    message: str | None = None,
+    conditions: list[dict[str, str]] | None = None,
+    exit_code: int | None = None,
+    running_since: str | object | None = ...,
+    **columns: Any,
+) -> None:
+    """Store a workload's status and why, and audit the change (if it is one).
+
+    ``conditions=None`` keeps the current conditions; ``running_since`` is left alone unless
+    given, and cleared on ``stopped`` and ``errored``. Extra ``columns`` are written with it.
+    """
+    details: dict[str, Any] = {
+        "conditions": row.status_details.get("conditions", []) if conditions is None else conditions
+    }
+    if message:
+        details["message"] = message
+    if exit_code is not None:
+        details["exitCode"] = exit_code
+    values: dict[str, Any] = {"status": status, "status_details": details, **columns}
+    if running_since is not ...:
+        values["running_since"] = running_since
+    if status in ("stopped", "errored"):
+        values["running_since"] = None
+    with store.transaction():
+        if not store.update_workload(row.id, **values):
+            return  # deleted meanwhile: its trail ends with its delete
+        if status != row.status:
+            store.add_event(
+                "workload.statusChanged",
+                actor_id=actor,
+                entity_type="workload",
+                entity_id=row.id,
+                workload_id=row.id,
+                details={
+                    "from": row.status,
+                    "to": status,
+                    **({"message": message} if message else {}),
+                },
+            )
+    if status != row.status:
+        logger.info("workload %s: %s -> %s %s", row.id, row.status, status, message or "")
+
+
+def condition(kind: str, name: str, value: bool) -> dict[str, str]:
+    """A status condition (``Started``, ``Ready``, ``CrashLoopBackOff``) of a container."""
+    return {"type": kind, "name": name, "value": "True" if value else "False"}

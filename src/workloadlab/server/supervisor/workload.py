@@ -1,0 +1,272 @@
+"""The task that makes one workload's reality match its row (see the package docstring)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from workloadlab.models import ArtifactSpec, format_timestamp, utcnow
+from workloadlab.server.runtimes import Instance, StartFailed
+from workloadlab.server.storage import storage_trouble
+from workloadlab.server.store import WorkloadRow
+from workloadlab.server.supervisor.monitor import Outcome, monitor
+from workloadlab.server.supervisor.status import condition, record_status
+
+if TYPE_CHECKING:
+    from workloadlab.server.supervisor.fleet import Supervisor
+
+logger = logging.getLogger("workloadlab.server")
+
+STORAGE_RETRY = 1.0
+"""Seconds a workload's task waits before trying again after a write failed on a full disk or
+a locked database (it would fail again at once)."""
+
+
+class WorkloadSupervisor:
+    """The task that makes one workload's reality match its row."""
+
+    def __init__(
+        self, parent: Supervisor, workload_id: str, instance: Instance | None = None
+    ) -> None:
+        self.parent = parent
+        self.store = parent.store
+        self.timings = parent.settings.timings
+        self.id = workload_id
+        self.instance = instance
+        self.instance_generation: int | None = None
+        self.ready = False
+        self.retired = False
+        self.crashes = 0
+        self.healthy_since: float | None = None
+        self._keep_status = True
+        self.wake_event = asyncio.Event()
+        """Set when the row may have changed (or the task must end): read it again."""
+        self.wake_event.set()
+        self.stopped = asyncio.Event()
+        """Set while the task rests with its instance stopped (cleared by every wake)."""
+        self.loop = asyncio.get_running_loop()
+        if instance is not None:
+            row = self.store.get_workload(workload_id)
+            self.instance_generation = row.generation if row else None
+            self.ready = row is not None and row.status == "running"
+        self._task = asyncio.create_task(self._run(), name=f"workload-{workload_id}")
+
+    @property
+    def finished(self) -> bool:
+        """Whether the task has ended."""
+        return self._task.done()
+
+    @property
+    def target(self) -> str | None:
+        """The running instance's base URL, when it is ready."""
+        return self.instance.target if self.instance is not None and self.ready else None
+
+    def wake(self) -> None:
+        """Re-read the row soon."""
+        self.stopped.clear()
+        self.wake_event.set()
+
+    async def retire(self, *, keep_status: bool = True) -> None:
+        """Stop the instance and end the task (deletion or server shutdown)."""
+        self.retired = True
+        self._keep_status = keep_status
+        self.wake_event.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self.wake_event.clear()
+            row = self.store.get_workload(self.id)
+            if row is None or self.retired:
+                await self._stop_instance(row, final=True)
+                return
+            try:
+                if row.desired != "running":
+                    await self._stop_instance(row, then="stopped")
+                    row = self.store.get_workload(self.id)
+                    if row is not None and row.status != "stopped":
+                        self._set_status(row, "stopped", conditions=[], running_since=None)
+                    if not self.wake_event.is_set():
+                        self.stopped.set()
+                    await self.wake_event.wait()
+                    continue
+                if self.instance is not None and self.instance_generation != row.generation:
+                    await self._stop_instance(row)  # stopped and started again meanwhile
+                    continue
+                if row.status == "errored":
+                    await self._stop_instance(row)
+                    await self.wake_event.wait()
+                    continue
+                if self.instance is None and not await self._start(row):
+                    continue
+                outcome = await monitor(self, row)
+                await self._handle(outcome)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if storage_trouble(exc) is not None:  # a full disk or a locked database
+                    logger.warning("workload %s: %s; trying again", self.id, exc)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake_event.wait(), STORAGE_RETRY)
+                    continue  # level-triggered: read the row again and act on it
+                logger.exception("supervising workload %s failed", self.id)
+                current = self.store.get_workload(self.id)
+                if current is not None:
+                    await self._stop_instance(current)
+                    self._set_status(current, "errored", message=f"internal error: {exc}")
+                await self.wake_event.wait()
+
+    async def _start(self, row: WorkloadRow) -> bool:
+        artifact = self.store.get_artifact(row.artifact_id)
+        if artifact is None:
+            self._set_status(row, "errored", message="its artifact no longer exists")
+            return False
+        spec = ArtifactSpec.model_validate(artifact.spec)
+        try:
+            instance = await self.parent.runtime.start(self.id, spec, self.parent.sink(self.id))
+        except StartFailed as exc:
+            self._set_status(row, "errored", message=str(exc), conditions=[])
+            return False
+        self.instance = instance
+        self.instance_generation = row.generation
+        self.ready = False
+        current = self.store.get_workload(self.id)
+        if current is None or self.retired:
+            return False  # deleted while it started: the loop stops it at once
+        name = spec.primary.name or "primary"
+        self._set_status(  # with the instance's state: a crash now must not orphan it
+            current,
+            "initializing",
+            conditions=[condition("Started", name, True), condition("Ready", name, False)],
+            running_since=None,
+            runtime_state=instance.state,
+        )
+        return True
+
+    async def _handle(self, outcome: Outcome) -> None:
+        row = self.store.get_workload(self.id)
+        if row is None or outcome.kind == "wake":
+            return
+        was_ready = self.ready or self.healthy_since is not None
+        if outcome.kind == "startup":
+            await self._stop_instance(row)
+            self._set_status(row, "errored", message=outcome.detail, conditions=[])
+            return
+        if outcome.kind == "exited":
+            assert outcome.exit is not None
+            exit_ = outcome.exit
+            self.instance = None
+            self.ready = False
+            self._forget_state()
+            if row.desired != "running" or row.generation != self.instance_generation:
+                return  # it was asked to stop (signalled ahead of this task): no crash
+            noun = "container" if self.parent.runtime.name == "container" else "process"
+            why = f"the {noun} {exit_.message}"
+            if not was_ready and row.restart_count == 0 and self.crashes == 0:
+                self._set_status(
+                    row,
+                    "errored",
+                    message=f"{why} before it became ready",
+                    conditions=[],
+                    exit_code=exit_.exit_code,
+                    running_since=None,
+                )
+                return
+        else:
+            why = outcome.detail
+            await self._stop_instance(row)
+            exit_ = None
+        self.healthy_since = None
+        self.crashes += 1
+        if self.crashes > self.timings.crash_limit:
+            self._set_status(
+                row,
+                "errored",
+                message=f"{why}; gave up after {self.crashes - 1} restarts",
+                conditions=[],
+                exit_code=exit_.exit_code if exit_ else None,
+                running_since=None,
+            )
+            return
+        delay = min(self.timings.backoff_base * 2 ** (self.crashes - 1), self.timings.backoff_cap)
+        row = self.store.get_workload(self.id) or row
+        self.store.update_workload(self.id, touch=False, restart_count=row.restart_count + 1)
+        row = self.store.get_workload(self.id) or row
+        self._set_status(
+            row,
+            "initializing",
+            message=f"{why}; restarting in {delay:g} s",
+            conditions=[condition("CrashLoopBackOff", "primary", True)],
+            exit_code=exit_.exit_code if exit_ else None,
+            running_since=None,
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake_event.wait(), timeout=delay)
+
+    async def _stop_instance(
+        self, row: WorkloadRow | None, *, final: bool = False, then: str | None = None
+    ) -> None:
+        """Stop the instance (if any) and forget it; ``then`` is the status to write with
+        that (one commit: each costs an fsync on the hot path of a restart)."""
+        instance = self.instance
+        if instance is None:
+            return
+        if row is not None and not final and row.status not in ("stopping", "stopped"):
+            self._set_status(row, "stopping")
+        await instance.stop(self.parent.settings.timings.grace_period)
+        self.instance = None
+        self.ready = False
+        current = self.store.get_workload(self.id)
+        if current is None:
+            return
+        if final and not self._keep_status:
+            then = "stopped"
+        if then is not None:  # with the last log lines: one commit
+            self._set_status(current, then, conditions=[], running_since=None, runtime_state=None)
+        else:
+            self._forget_state()
+
+    # -- status ----------------------------------------------------------------------------
+
+    def became_ready(self, name: str) -> None:
+        """The instance passed its probes: it is ``running`` and takes requests."""
+        self.ready = True
+        self.healthy_since = self.loop.time()
+        row = self.store.get_workload(self.id)
+        if row is not None:
+            self._set_status(
+                row,
+                "running",
+                conditions=[condition("Started", name, True), condition("Ready", name, True)],
+                running_since=format_timestamp(utcnow()),
+            )
+
+    def became_unready(self, name: str, path: str) -> None:
+        """Its readiness probe at ``path`` fails: back to ``initializing``, no requests."""
+        self.ready = False
+        self.healthy_since = None
+        row = self.store.get_workload(self.id)
+        if row is not None:
+            self._set_status(
+                row,
+                "initializing",
+                message=f"readiness probe {path} is failing",
+                conditions=[condition("Started", name, True), condition("Ready", name, False)],
+            )
+
+    def _set_status(self, row: WorkloadRow, status: str, **details: Any) -> None:
+        """Store a status, after the log lines that came before it (one commit)."""
+        with self.store.transaction():
+            self.parent.logs.flush(self.id)
+            record_status(self.store, row, status, **details)
+
+    def _forget_state(self) -> None:
+        """Clear the stored runtime state (the instance is gone), after its last lines."""
+        with self.store.transaction():
+            self.parent.logs.flush(self.id)
+            self.store.update_workload(self.id, touch=False, runtime_state=None)
