@@ -12,6 +12,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 import httpx
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from workloadlab import __version__
 from workloadlab.server.context import ServerContext
 from workloadlab.server.limits import BodyLimitMiddleware
 from workloadlab.server.openapi import DOCS_ASSETS, DOCS_PATH, install_openapi
+from workloadlab.server.operations import workloads as workloads_operations
 from workloadlab.server.problems import install_handlers, send_problem
 from workloadlab.server.routes import artifacts, deployments, invoke, logs, workloads
 from workloadlab.server.runtimes import make_runtime
@@ -103,7 +105,7 @@ def create_app(
         context = ServerContext(settings, store, supervisor, proxy)
         store.on_commit = context.changes.notify
         app.state.context = context
-        await supervisor.start()
+        await supervisor.start(expire=partial(workloads_operations.expire, store, supervisor))
         if on_started is not None:
             on_started()
         try:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, Query, Request
 
+from workloadlab.server.audit import Actor
 from workloadlab.server.changes import ChangeFeed, Rendered
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import Store, WorkloadRow
@@ -49,36 +50,9 @@ class ServerContext:
     _rendered: dict[tuple[str, str], tuple[int, Rendered]] = field(default_factory=dict, repr=False)
 
     @property
-    def actor(self) -> str:
-        """The actor id written into events the user causes."""
-        return str(self.user["id"])
-
-    def audit(
-        self,
-        event_type: str,
-        entity_id: str,
-        *,
-        workload_id: str | None = None,
-        artifact_id: str | None = None,
-        deployment_id: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        """Record in the audit trail that the user did ``event_type`` (``artifact.updated``…)
-        to the entity ``entity_id``, whose type is the event type's first word; the other ids
-        tag the entities it also concerns."""
-        entity_type = event_type.partition(".")[0]
-        links = {"workload": workload_id, "artifact": artifact_id, "deployment": deployment_id}
-        links[entity_type] = entity_id
-        self.store.add_event(
-            event_type,
-            actor_id=self.actor,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            workload_id=links["workload"],
-            artifact_id=links["artifact"],
-            deployment_id=links["deployment"],
-            details=details,
-        )
+    def actor(self) -> Actor:
+        """Who the requests of this server act as (its one user)."""
+        return Actor.of(self.user)
 
     def workload_body(self, workload_id: str, base_url: str) -> Rendered | None:
         """A workload's JSON as ``GET`` answers it, with its ETag, or ``None`` if there is no

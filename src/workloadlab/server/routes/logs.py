@@ -9,13 +9,13 @@ from fastapi.responses import Response
 
 from workloadlab.models import LogRecord, Page
 from workloadlab.server.context import Context, Offset
-from workloadlab.server.routes.workloads import find_workload
+from workloadlab.server.operations import logs
+from workloadlab.server.operations.logs import LEVELS
 from workloadlab.server.routing import api_router
 from workloadlab.server.views import log_json, paged
 
 router = api_router("/otel/workload", "logs")
 
-LEVELS = ("debug", "info", "warning", "error", "critical")
 LEVEL_PATTERN = "^(?:{})$".format(
     "|".join("".join(f"[{char}{char.upper()}]" for char in level) for level in LEVELS)
 )
@@ -34,15 +34,14 @@ async def workload_logs(
     level: Annotated[str | None, Query(pattern=LEVEL_PATTERN)] = None,
 ) -> Response:
     """A page of log records, filtered by time range and minimum level."""
-    row = find_workload(context, workload_id)
-    levels = None if level is None else LEVELS[LEVELS.index(level.lower()) :]
-    lines, total = context.store.list_logs(
-        row.id,
+    lines, total = logs.page(
+        context.store,
+        workload_id,
         offset=offset,
         limit=limit,
         start_time=start_time,
         end_time=end_time,
-        levels=levels,
+        level=level,
     )
     return paged(
         request, [log_json(line) for line in lines], total=total, offset=offset, limit=limit

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from workloadlab.models import (
-    CreateWorkload,
-    Event,
-    Operation,
-    Page,
-    Workload,
-    format_timestamp,
-    utcnow,
-)
+from workloadlab.models import CreateWorkload, Event, Operation, Page, Workload
 from workloadlab.server.changes import Rendered, matches, preferred_wait, wait_for_change
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
-from workloadlab.server.problems import DESCRIPTIONS, Conflict, NotFound, answers
-from workloadlab.server.routes.artifacts import create_artifact_row
+from workloadlab.server.operations import workloads
+from workloadlab.server.operations.workloads import Progress
+from workloadlab.server.problems import DESCRIPTIONS, NotFound, answers
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import WorkloadRow
-from workloadlab.server.supervisor import record_status
 from workloadlab.server.views import API_PREFIX, event_json, paged
 
 router = api_router("/console/workloads", "workloads")
@@ -33,11 +24,8 @@ ALREADY = "Nothing to do: it already is (or is on its way to) what was asked."
 
 
 def find_workload(context: ServerContext, workload_id: str) -> WorkloadRow:
-    """The workload, or a ``404``."""
-    row = context.store.get_workload(workload_id)
-    if row is None:
-        raise NotFound(f"Workload {workload_id} not found")
-    return row
+    """The workload, or a ``404`` (for the routes of other resources that reach one)."""
+    return workloads.find(context.store, workload_id)
 
 
 def _operation(request: Request, row: WorkloadRow, message: str, status: int) -> JSONResponse:
@@ -50,32 +38,7 @@ def _operation(request: Request, row: WorkloadRow, message: str, status: int) ->
 @router.post("", status_code=201, response_model=Workload, responses=answers(404, 409))
 async def create_workload(body: CreateWorkload, request: Request, context: Context) -> Response:
     """Create a workload (and, with an inline artifact, its draft artifact) and start it."""
-    store = context.store
-    with store.transaction():
-        if body.artifact is not None:
-            artifact = create_artifact_row(context, body.artifact)
-        else:
-            assert body.artifact_id is not None
-            found = store.get_artifact(body.artifact_id)
-            if found is None:
-                raise NotFound(f"Artifact {body.artifact_id} not found")
-            if found.status == "draft" and store.workloads_using(found.id):
-                raise Conflict(
-                    f"Artifact {found.id} is a draft already used by another workload; "
-                    "a draft can back one workload at a time (register it to share it)"
-                )
-            artifact = found
-        runtime = body.runtime.to_wire() if body.runtime is not None else None
-        row = store.insert_workload(
-            name=body.name, artifact_id=artifact.id, runtime=runtime, creator=context.user
-        )
-        context.audit(
-            "workload.created",
-            row.id,
-            artifact_id=artifact.id,
-            details={"name": row.name, "artifactId": artifact.id},
-        )
-    context.supervisor.kick(row.id)
+    row = workloads.create(context.store, context.supervisor, context.actor, body)
     return JSONResponse(context.workload_json(row, base_url(request)), status_code=201)
 
 
@@ -89,8 +52,8 @@ async def list_workloads(
     status: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
     """A page of workloads, newest first, filtered by name and status."""
-    rows, total = context.store.list_workloads(
-        offset=offset, limit=limit, search=search, statuses=status
+    rows, total = workloads.page(
+        context.store, offset=offset, limit=limit, search=search, statuses=status
     )
     base = base_url(request)
     data = [context.workload_json(row, base) for row in rows]
@@ -153,26 +116,7 @@ async def get_workload(workload_id: str, request: Request, context: Context) -> 
 @router.delete("/{workload_id}", status_code=204, responses=answers(409))
 async def delete_workload(workload_id: str, context: Context) -> Response:
     """Stop and remove a workload; its artifact and the audit trail stay."""
-    row = find_workload(context, workload_id)
-    deployments, count = context.store.list_deployments(
-        offset=0, limit=1, search=None, workload_id=row.id
-    )
-    if count:
-        raise Conflict(
-            f"Workload {row.id} has {count} deployment(s) (e.g. {deployments[0].id}); "
-            "delete them first"
-        )
-    # The row goes first: a start that comes while the instance stops then finds nothing to
-    # start (404), and the workload's task, retired next, cannot be replaced by a new one.
-    with context.store.transaction():
-        context.store.delete_workload(row.id)
-        context.audit(
-            "workload.deleted",
-            row.id,
-            artifact_id=row.artifact_id,
-            details={"name": row.name},
-        )
-    await context.supervisor.remove(row.id)
+    await workloads.delete(context.store, context.supervisor, context.actor, workload_id)
     return Response(status_code=204)
 
 
@@ -184,31 +128,11 @@ async def delete_workload(workload_id: str, context: Context) -> Response:
 )
 async def start_workload(workload_id: str, request: Request, context: Context) -> Response:
     """Start a stopped or errored workload with its artifact's current spec."""
-    row = find_workload(context, workload_id)
-    if row.desired == "running" and row.status not in ("stopped", "errored"):
+    row, progress = await workloads.start(
+        context.store, context.supervisor, context.actor, workload_id
+    )
+    if progress is Progress.ALREADY:
         return _operation(request, row, "Workload is already running or starting.", 200)
-    if row.status not in ("stopped", "errored"):
-        raise Conflict(
-            f"Workload {row.id} is {row.status}: it must be stopped before it can be started"
-        )
-    with context.store.transaction():
-        record_status(
-            context.store,
-            row,
-            "submitted",
-            actor=context.actor,
-            conditions=[],
-            running_since=None,
-            desired="running",
-            generation=row.generation + 1,
-            started_at=format_timestamp(utcnow()),
-            restart_count=0,
-        )
-        context.audit("workload.started", row.id)
-    context.supervisor.kick(row.id)
-    # Let the workload's task, woken by the kick, spawn it before this answer is written: the
-    # app's own start-up, the longest part of any start, then begins ~1 ms earlier.
-    await asyncio.sleep(0)
     return _operation(request, row, "Workload start has been requested.", 202)
 
 
@@ -224,19 +148,16 @@ async def stop_workload(workload_id: str, request: Request, context: Context) ->
     Answers once it is stopped, or after ``stop_answer_wait`` if stopping takes longer (it goes
     on; ``trackVia`` shows when it is done): ``202`` either way, as the contract says.
     """
-    row = find_workload(context, workload_id)
-    if row.status == "stopped":
+    row, progress = await workloads.stop(
+        context.store,
+        context.supervisor,
+        context.actor,
+        workload_id,
+        wait=context.settings.timings.stop_answer_wait,
+    )
+    if progress is Progress.ALREADY:
         return _operation(request, row, "Workload is already stopped.", 200)
-    if row.desired != "stopped":
-        context.supervisor.terminate(row.id)  # its shutdown overlaps the commit's fsync
-        with context.store.transaction():
-            record_status(context.store, row, "stopping", actor=context.actor, desired="stopped")
-            context.audit("workload.stopped", row.id)
-        context.supervisor.kick(row.id)
-    try:
-        async with asyncio.timeout(context.settings.timings.stop_answer_wait):
-            await context.supervisor.wait_stopped(row.id)
-    except TimeoutError:
+    if progress is Progress.REQUESTED:
         return _operation(request, row, "Workload stop has been requested; it is stopping.", 202)
     return _operation(request, row, "Workload has stopped.", 202)
 
@@ -250,12 +171,6 @@ async def workload_events(
     limit: Limit = 100,
 ) -> Response:
     """The workload's lifecycle and audit trail (its artifact's too), newest first."""
-    row = find_workload(context, workload_id)
-    events, total = context.store.list_events(
-        where="workload_id = ? OR artifact_id = ?",
-        params=[row.id, row.artifact_id],
-        offset=offset,
-        limit=limit,
-    )
+    events, total = workloads.events(context.store, workload_id, offset=offset, limit=limit)
     data: list[dict[str, Any]] = [event_json(e) for e in events]
     return paged(request, data, total=total, offset=offset, limit=limit)

@@ -17,7 +17,7 @@ draft workloads).
 from __future__ import annotations
 
 from workloadlab.server.supervisor.fleet import Supervisor
-from workloadlab.server.supervisor.status import SYSTEM_ACTOR, record_status
+from workloadlab.server.supervisor.status import record_status
 from workloadlab.server.supervisor.workload import WorkloadSupervisor
 
-__all__ = ["SYSTEM_ACTOR", "Supervisor", "WorkloadSupervisor", "record_status"]
+__all__ = ["Supervisor", "WorkloadSupervisor", "record_status"]

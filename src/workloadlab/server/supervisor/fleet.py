@@ -12,9 +12,9 @@ from workloadlab.server.logwriter import LogWriter
 from workloadlab.server.probes import Prober
 from workloadlab.server.runtimes import Instance, LogSink, Runtime
 from workloadlab.server.settings import ServerSettings
-from workloadlab.server.store import LogLine, Store, WorkloadRow
-from workloadlab.server.supervisor.reaper import DraftReaper
-from workloadlab.server.supervisor.status import SYSTEM_ACTOR, record_status
+from workloadlab.server.store import LogLine, Store
+from workloadlab.server.supervisor.reaper import DraftReaper, Expire
+from workloadlab.server.supervisor.status import record_status
 from workloadlab.server.supervisor.workload import WorkloadSupervisor
 
 logger = logging.getLogger("workloadlab.server")
@@ -30,11 +30,11 @@ class Supervisor:
         self.prober = Prober()
         self.logs = LogWriter(store, settings.log_cap)
         self._workloads: dict[str, WorkloadSupervisor] = {}
-        self.reaper = DraftReaper(store, settings.timings, self._expire)
         self._reaper_task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        """Adopt what a previous server left running, remove orphans, start every task."""
+    async def start(self, expire: Expire) -> None:
+        """Adopt what a previous server left running, remove orphans, start every task, and
+        the draft reaper, which removes expired workloads with ``expire``."""
         rows = self.store.all_workloads()
         adopted: dict[str, Instance] = {}
         for row in rows:
@@ -61,7 +61,8 @@ class Supervisor:
                     message="starting again: it was not running after the server restarted",
                 )
             self._spawn(row.id, adopted.get(row.id))
-        self._reaper_task = asyncio.create_task(self.reaper.run(), name="draft-reaper")
+        reaper = DraftReaper(self.store, self.settings.timings, expire)
+        self._reaper_task = asyncio.create_task(reaper.run(), name="draft-reaper")
 
     def _spawn(self, workload_id: str, instance: Instance | None = None) -> WorkloadSupervisor:
         supervisor = WorkloadSupervisor(self, workload_id, instance)
@@ -131,21 +132,3 @@ class Supervisor:
             self.logs.add(workload_id, lines, state)
 
         return store_lines
-
-    async def expire_drafts(self) -> None:
-        """Remove workloads whose draft artifact's TTL has run out (``workload-api.md`` §4)."""
-        await self.reaper.expire_drafts()
-
-    async def _expire(self, row: WorkloadRow) -> None:
-        with self.store.transaction():
-            self.store.delete_workload(row.id)
-            self.store.add_event(
-                "workload.expired",
-                actor_id=SYSTEM_ACTOR,
-                entity_type="workload",
-                entity_id=row.id,
-                workload_id=row.id,
-                artifact_id=row.artifact_id,
-                details={"reason": "draft TTL reached", "startedAt": row.started_at},
-            )
-        await self.remove(row.id)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from workloadlab.server.audit import SYSTEM, Actor, audit
 from workloadlab.server.store import Store, WorkloadRow
 
 logger = logging.getLogger("workloadlab.server")
-
-SYSTEM_ACTOR = "system"
-"""The actor of events the server causes by itself (status changes, expiry)."""
 
 
 def record_status(
@@ -18,7 +16,7 @@ def record_status(
     row: WorkloadRow,
     status: str,
     *,
-    actor: str = SYSTEM_ACTOR,
+    actor: Actor = SYSTEM,
     message: str | None = None,
     conditions: list[dict[str, str]] | None = None,
     exit_code: int | None = None,
@@ -46,12 +44,11 @@ def record_status(
         if not store.update_workload(row.id, **values):
             return  # deleted meanwhile: its trail ends with its delete
         if status != row.status:
-            store.add_event(
+            audit(
+                store,
+                actor,
                 "workload.statusChanged",
-                actor_id=actor,
-                entity_type="workload",
-                entity_id=row.id,
-                workload_id=row.id,
+                row.id,
                 details={
                     "from": row.status,
                     "to": status,

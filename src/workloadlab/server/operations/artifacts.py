@@ -1,0 +1,143 @@
+"""Artifacts: create, replace (``PUT``), change metadata (``PATCH``), register, delete.
+
+A draft changes; registering it (one way) freezes its spec and gives it the next version in
+the collection of its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from workloadlab.models import InputArtifact, UpdateArtifact
+from workloadlab.models.diff import diff_artifacts, needs_restart
+from workloadlab.server.audit import Actor, audit
+from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
+from workloadlab.server.store import ArtifactRow, Store
+
+
+def find(store: Store, artifact_id: str) -> ArtifactRow:
+    """The artifact, or :class:`NotFound`."""
+    row = store.get_artifact(artifact_id)
+    if row is None:
+        raise NotFound(f"Artifact {artifact_id} not found")
+    return row
+
+
+def page(
+    store: Store, *, offset: int, limit: int, search: str | None, statuses: Sequence[str] | None
+) -> tuple[list[ArtifactRow], int]:
+    """A page of artifacts, newest first, filtered by name and status, and the total count."""
+    return store.list_artifacts(offset=offset, limit=limit, search=search, statuses=statuses)
+
+
+def create(store: Store, actor: Actor, body: InputArtifact) -> ArtifactRow:
+    """Store a new artifact (registered at once if the body says so) and audit it."""
+    with store.transaction():
+        row = store.insert_artifact(
+            name=body.name,
+            description=body.description,
+            type=body.type,
+            spec=_spec_wire(body),
+            creator=actor.user,
+        )
+        audit(store, actor, "artifact.created", row.id, details={"name": row.name})
+        if body.status == "registered":
+            row = register(store, actor, row)
+    return row
+
+
+def register(store: Store, actor: Actor, row: ArtifactRow) -> ArtifactRow:
+    """Freeze a draft: the next version of its name's collection (the caller checked that it
+    is a draft)."""
+    with store.transaction():
+        store.register_artifact(row.id)
+        registered = find(store, row.id)
+        audit(
+            store,
+            actor,
+            "artifact.registered",
+            row.id,
+            details={
+                "version": registered.version,
+                "artifactCollectionId": registered.collection_id,
+            },
+        )
+    return registered
+
+
+def update(store: Store, actor: Actor, artifact_id: str, body: UpdateArtifact) -> ArtifactRow:
+    """Change name or description, or register the artifact (one way, freezes the spec)."""
+    with store.transaction():
+        row = find(store, artifact_id)
+        if body.status == "draft" and row.status != "draft":
+            raise Invalid.at(["body", "status"], "a registered artifact cannot go back to draft")
+        if body.status == "registered" and row.status == "registered":
+            raise Conflict(f"Artifact {row.id} is already registered (version {row.version})")
+        metadata = {
+            key: value
+            for key, value in (("name", body.name), ("description", body.description))
+            if value is not None and value != getattr(row, key)
+        }
+        if metadata:
+            store.update_artifact(row.id, **metadata)
+            audit(
+                store,
+                actor,
+                "artifact.updated",
+                row.id,
+                details={"changedFields": sorted(metadata), "needsRestart": False},
+            )
+        if body.status == "registered":
+            register(store, actor, row)
+        return find(store, artifact_id)
+
+
+def replace(store: Store, actor: Actor, artifact_id: str, body: InputArtifact) -> ArtifactRow:
+    """Replace a whole draft: the only way to change its container spec; a registered
+    artifact is :class:`Forbidden`."""
+    with store.transaction():
+        row = find(store, artifact_id)
+        if row.status != "draft":
+            raise Forbidden("Cannot update artifact: artifact is registered")
+        new = {"name": body.name, "description": body.description, "spec": _spec_wire(body)}
+        changes = diff_artifacts(_comparable(row), new)
+        if changes:
+            store.update_artifact(row.id, **new)
+            audit(
+                store,
+                actor,
+                "artifact.updated",
+                row.id,
+                details={
+                    "changedFields": [change.path for change in changes],
+                    "needsRestart": needs_restart(changes),
+                },
+            )
+        if body.status == "registered":
+            register(store, actor, row)
+        return find(store, artifact_id)
+
+
+def delete(store: Store, actor: Actor, artifact_id: str) -> None:
+    """Remove a draft that no workload uses (registered artifacts are kept)."""
+    with store.transaction():
+        row = find(store, artifact_id)
+        if row.status != "draft":
+            raise Conflict(f"Artifact {row.id} is registered: registered artifacts are kept")
+        users = store.workloads_using(row.id)
+        if users:
+            raise Conflict(
+                f"Artifact {row.id} is used by workload {users[0].id}; delete the workload first"
+            )
+        store.delete_artifact(row.id)
+        audit(store, actor, "artifact.deleted", row.id, details={"name": row.name})
+
+
+def _spec_wire(body: InputArtifact) -> dict[str, Any]:
+    spec: dict[str, Any] = body.spec.model_dump(mode="json", by_alias=True)
+    return spec
+
+
+def _comparable(row: ArtifactRow) -> dict[str, Any]:
+    return {"name": row.name, "description": row.description, "spec": row.spec}

@@ -1,0 +1,107 @@
+"""Deployments: governed production deployments of workloads whose artifact is registered."""
+
+from __future__ import annotations
+
+from workloadlab.models import CreateDeployment, UpdateDeployment
+from workloadlab.server.audit import Actor, audit
+from workloadlab.server.problems import Invalid, NotFound
+from workloadlab.server.store import DeploymentRow, EventRow, Store
+
+
+def find(store: Store, deployment_id: str) -> DeploymentRow:
+    """The deployment, or :class:`NotFound`."""
+    row = store.get_deployment(deployment_id)
+    if row is None:
+        raise NotFound(f"Deployment {deployment_id} not found")
+    return row
+
+
+def page(
+    store: Store, *, offset: int, limit: int, search: str | None, workload_id: str | None
+) -> tuple[list[DeploymentRow], int]:
+    """A page of deployments, newest first, filtered by name and workload, and the total."""
+    return store.list_deployments(
+        offset=offset, limit=limit, search=search, workload_id=workload_id
+    )
+
+
+def events(
+    store: Store, deployment_id: str, *, offset: int, limit: int
+) -> tuple[list[EventRow], int]:
+    """A page of the deployment's audit trail: its own events and its workload's since it was
+    created, newest first."""
+    row = find(store, deployment_id)
+    return store.list_events(
+        where="deployment_id = ? OR (workload_id = ? AND timestamp >= ?)",
+        params=[row.id, row.workload_id, row.created_at],
+        offset=offset,
+        limit=limit,
+    )
+
+
+def create(store: Store, actor: Actor, body: CreateDeployment) -> DeploymentRow:
+    """Deploy a workload whose artifact is registered (a draft's is :class:`Invalid`)."""
+    with store.transaction():
+        workload = store.get_workload(body.workload_id)
+        if workload is None:
+            raise NotFound(f"Workload {body.workload_id} not found")
+        artifact = store.get_artifact(workload.artifact_id)
+        if artifact is None or artifact.status == "draft":
+            raise Invalid(
+                f"Workload {workload.id} runs a draft artifact ({workload.artifact_id}): "
+                "register it first (PATCH /registry/artifacts/{id} "
+                'with {"status": "registered"})'
+            )
+        row = store.insert_deployment(
+            name=body.name,
+            description=body.description,
+            importance=body.importance.value,
+            workload_id=workload.id,
+            artifact_id=artifact.id,
+            creator=actor.user,
+        )
+        audit(
+            store,
+            actor,
+            "deployment.created",
+            row.id,
+            workload_id=workload.id,
+            artifact_id=artifact.id,
+            details={
+                "name": row.name,
+                "importance": row.importance,
+                "artifactVersion": artifact.version,
+            },
+        )
+    return row
+
+
+def update(store: Store, actor: Actor, deployment_id: str, body: UpdateDeployment) -> DeploymentRow:
+    """Change a deployment's name, description or importance."""
+    with store.transaction():
+        row = find(store, deployment_id)
+        changes = {
+            key: value
+            for key, value in body.model_dump(exclude_none=True, mode="json").items()
+            if value != getattr(row, key)
+        }
+        if changes:
+            store.update_deployment(row.id, **changes)
+            details = {"changedFields": sorted(changes)}
+            audit(store, actor, "deployment.updated", row.id, details=details)
+        return find(store, deployment_id)
+
+
+def delete(store: Store, actor: Actor, deployment_id: str) -> None:
+    """Remove a deployment; the workload stays."""
+    with store.transaction():
+        row = find(store, deployment_id)
+        store.delete_deployment(row.id)
+        audit(
+            store,
+            actor,
+            "deployment.deleted",
+            row.id,
+            workload_id=row.workload_id,
+            details={"name": row.name},
+        )

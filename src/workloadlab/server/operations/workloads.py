@@ -1,0 +1,190 @@
+"""Workloads: create, start, stop, delete (and expiry of drafts), and the audit trail.
+
+These write the desired state and *kick* the workload's supervisor task, which makes it so
+(:mod:`workloadlab.server.supervisor`). A workload is removed in one place,
+:func:`_remove`, whether the user deletes it or its draft TTL runs out: the row and the audit
+event are committed first, and only then is its task retired and its instance stopped, so a
+start that comes while the instance stops finds nothing to start (``404``), and the retired
+task cannot be replaced by a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+from workloadlab.models import CreateWorkload, format_timestamp, utcnow
+from workloadlab.server.audit import SYSTEM, Actor, audit
+from workloadlab.server.operations import artifacts
+from workloadlab.server.problems import Conflict, NotFound
+from workloadlab.server.store import EventRow, Store, WorkloadRow
+from workloadlab.server.supervisor import Supervisor, record_status
+
+
+class Progress(Enum):
+    """How far a start or stop got by the time the operation returned."""
+
+    ALREADY = "already"
+    """Nothing to do: it already is (or is on its way to) what was asked."""
+    REQUESTED = "requested"
+    """Asked for; the workload's task is on it."""
+    DONE = "done"
+    """Asked for and done (a stop that ended within the wait)."""
+
+
+def find(store: Store, workload_id: str) -> WorkloadRow:
+    """The workload, or :class:`NotFound`."""
+    row = store.get_workload(workload_id)
+    if row is None:
+        raise NotFound(f"Workload {workload_id} not found")
+    return row
+
+
+def page(
+    store: Store, *, offset: int, limit: int, search: str | None, statuses: Sequence[str] | None
+) -> tuple[list[WorkloadRow], int]:
+    """A page of workloads, newest first, filtered by name and status, and the total count."""
+    return store.list_workloads(offset=offset, limit=limit, search=search, statuses=statuses)
+
+
+def events(
+    store: Store, workload_id: str, *, offset: int, limit: int
+) -> tuple[list[EventRow], int]:
+    """A page of the workload's lifecycle and audit trail (its artifact's too), newest first."""
+    row = find(store, workload_id)
+    return store.list_events(
+        where="workload_id = ? OR artifact_id = ?",
+        params=[row.id, row.artifact_id],
+        offset=offset,
+        limit=limit,
+    )
+
+
+def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkload) -> WorkloadRow:
+    """Store a workload (and, with an inline artifact, its draft artifact) and start it.
+
+    A draft backs one workload at a time: naming one that another workload runs is a
+    :class:`Conflict`."""
+    with store.transaction():
+        if body.artifact is not None:
+            artifact = artifacts.create(store, actor, body.artifact)
+        else:
+            assert body.artifact_id is not None
+            found = store.get_artifact(body.artifact_id)
+            if found is None:
+                raise NotFound(f"Artifact {body.artifact_id} not found")
+            if found.status == "draft" and store.workloads_using(found.id):
+                raise Conflict(
+                    f"Artifact {found.id} is a draft already used by another workload; "
+                    "a draft can back one workload at a time (register it to share it)"
+                )
+            artifact = found
+        runtime = body.runtime.to_wire() if body.runtime is not None else None
+        row = store.insert_workload(
+            name=body.name, artifact_id=artifact.id, runtime=runtime, creator=actor.user
+        )
+        audit(
+            store,
+            actor,
+            "workload.created",
+            row.id,
+            artifact_id=artifact.id,
+            details={"name": row.name, "artifactId": artifact.id},
+        )
+    supervisor.kick(row.id)
+    return row
+
+
+async def start(
+    store: Store, supervisor: Supervisor, actor: Actor, workload_id: str
+) -> tuple[WorkloadRow, Progress]:
+    """Start a stopped or errored workload with its artifact's current spec (a new
+    generation; its draft TTL starts again). One that is stopping is a :class:`Conflict`."""
+    row = find(store, workload_id)
+    if row.desired == "running" and row.status not in ("stopped", "errored"):
+        return row, Progress.ALREADY
+    if row.status not in ("stopped", "errored"):
+        raise Conflict(
+            f"Workload {row.id} is {row.status}: it must be stopped before it can be started"
+        )
+    with store.transaction():
+        record_status(
+            store,
+            row,
+            "submitted",
+            actor=actor,
+            conditions=[],
+            running_since=None,
+            desired="running",
+            generation=row.generation + 1,
+            started_at=format_timestamp(utcnow()),
+            restart_count=0,
+        )
+        audit(store, actor, "workload.started", row.id)
+    supervisor.kick(row.id)
+    # Let the workload's task, woken by the kick, spawn it before the answer is written: the
+    # app's own start-up, the longest part of any start, then begins ~1 ms earlier.
+    await asyncio.sleep(0)
+    return row, Progress.REQUESTED
+
+
+async def stop(
+    store: Store, supervisor: Supervisor, actor: Actor, workload_id: str, *, wait: float
+) -> tuple[WorkloadRow, Progress]:
+    """Stop a workload (SIGTERM, grace period, SIGKILL): its desired state becomes stopped.
+
+    Returns once it is stopped (``DONE``), or after ``wait`` seconds if stopping takes longer
+    (``REQUESTED``: it goes on)."""
+    row = find(store, workload_id)
+    if row.status == "stopped":
+        return row, Progress.ALREADY
+    if row.desired != "stopped":
+        supervisor.terminate(row.id)  # its shutdown overlaps the commit's fsync
+        with store.transaction():
+            record_status(store, row, "stopping", actor=actor, desired="stopped")
+            audit(store, actor, "workload.stopped", row.id)
+        supervisor.kick(row.id)
+    try:
+        async with asyncio.timeout(wait):
+            await supervisor.wait_stopped(row.id)
+    except TimeoutError:
+        return row, Progress.REQUESTED
+    return row, Progress.DONE
+
+
+async def delete(store: Store, supervisor: Supervisor, actor: Actor, workload_id: str) -> None:
+    """Stop and remove a workload; its artifact and the audit trail stay. One that has
+    deployments is a :class:`Conflict`."""
+    row = find(store, workload_id)
+    deployments, count = store.list_deployments(offset=0, limit=1, search=None, workload_id=row.id)
+    if count:
+        raise Conflict(
+            f"Workload {row.id} has {count} deployment(s) (e.g. {deployments[0].id}); "
+            "delete them first"
+        )
+    await _remove(store, supervisor, row, actor, "workload.deleted", {"name": row.name})
+
+
+async def expire(store: Store, supervisor: Supervisor, row: WorkloadRow) -> None:
+    """Remove a workload whose draft TTL ran out (the supervisor's draft reaper calls this)."""
+    details = {"reason": "draft TTL reached", "startedAt": row.started_at}
+    await _remove(store, supervisor, row, SYSTEM, "workload.expired", details)
+
+
+async def _remove(
+    store: Store,
+    supervisor: Supervisor,
+    row: WorkloadRow,
+    actor: Actor,
+    event_type: str,
+    details: dict[str, Any],
+) -> None:
+    """Delete the row and audit it (one commit), then retire its task and instance."""
+    # The row goes first: a start that comes while the instance stops then finds nothing to
+    # start (404), and the workload's task, retired next, cannot be replaced by a new one.
+    with store.transaction():
+        store.delete_workload(row.id)
+        audit(store, actor, event_type, row.id, artifact_id=row.artifact_id, details=details)
+    await supervisor.remove(row.id)
