@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from workloadlab.models import ArtifactStatus, WorkloadStatus
 from workloadlab.server.store import (
     ArtifactRow,
     DeploymentRow,
@@ -58,7 +59,7 @@ def workload_json(
 ) -> dict[str, Any]:
     """A workload as the API returns it, with its log tail and draft expiry."""
     artifact = store.artifact_ref(row.artifact_id)
-    is_draft = artifact is not None and artifact["status"] == "draft"
+    is_draft = artifact is not None and artifact["status"] == ArtifactStatus.DRAFT
     primary_port = (row.runtime_state or {}).get("port")
     details = dict(row.status_details)
     details["logTail"] = store.log_tail(row.id, log_tail_lines)
@@ -89,7 +90,7 @@ def deployment_json(row: DeploymentRow, store: Store, base_url: str) -> dict[str
         "name": row.name,
         "description": row.description,
         "importance": row.importance,
-        "status": workload.status if workload is not None else "unknown",
+        "status": workload.status if workload is not None else WorkloadStatus.UNKNOWN,
         "workloadId": row.workload_id,
         "artifactId": row.artifact_id,
         "artifact": store.artifact_ref(row.artifact_id),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from workloadlab.models import InputArtifact, UpdateArtifact
+from workloadlab.models import ArtifactStatus, InputArtifact, UpdateArtifact
 from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
@@ -42,7 +42,7 @@ def create(store: Store, actor: Actor, body: InputArtifact) -> ArtifactRow:
             creator=actor.user,
         )
         audit(store, actor, "artifact.created", row.id, details={"name": row.name})
-        if body.status == "registered":
+        if _asked(body.status) is ArtifactStatus.REGISTERED:
             row = register(store, actor, row)
     return row
 
@@ -70,9 +70,10 @@ def update(store: Store, actor: Actor, artifact_id: str, body: UpdateArtifact) -
     """Change name or description, or register the artifact (one way, freezes the spec)."""
     with store.transaction():
         row = find(store, artifact_id)
-        if body.status == "draft" and row.status != "draft":
+        asked = _asked(body.status)
+        if asked is ArtifactStatus.DRAFT and row.status is not ArtifactStatus.DRAFT:
             raise Invalid.at(["body", "status"], "a registered artifact cannot go back to draft")
-        if body.status == "registered" and row.status == "registered":
+        if asked is ArtifactStatus.REGISTERED and row.status is ArtifactStatus.REGISTERED:
             raise Conflict(f"Artifact {row.id} is already registered (version {row.version})")
         metadata = {
             key: value
@@ -88,7 +89,7 @@ def update(store: Store, actor: Actor, artifact_id: str, body: UpdateArtifact) -
                 row.id,
                 details={"changedFields": sorted(metadata), "needsRestart": False},
             )
-        if body.status == "registered":
+        if asked is ArtifactStatus.REGISTERED:
             register(store, actor, row)
         return find(store, artifact_id)
 
@@ -98,7 +99,7 @@ def replace(store: Store, actor: Actor, artifact_id: str, body: InputArtifact) -
     artifact is :class:`Forbidden`."""
     with store.transaction():
         row = find(store, artifact_id)
-        if row.status != "draft":
+        if row.status is not ArtifactStatus.DRAFT:
             raise Forbidden("Cannot update artifact: artifact is registered")
         new = {"name": body.name, "description": body.description, "spec": _spec_wire(body)}
         changes = diff_artifacts(_comparable(row), new)
@@ -114,7 +115,7 @@ def replace(store: Store, actor: Actor, artifact_id: str, body: InputArtifact) -
                     "needsRestart": needs_restart(changes),
                 },
             )
-        if body.status == "registered":
+        if _asked(body.status) is ArtifactStatus.REGISTERED:
             register(store, actor, row)
         return find(store, artifact_id)
 
@@ -123,7 +124,7 @@ def delete(store: Store, actor: Actor, artifact_id: str) -> None:
     """Remove a draft that no workload uses (registered artifacts are kept)."""
     with store.transaction():
         row = find(store, artifact_id)
-        if row.status != "draft":
+        if row.status is not ArtifactStatus.DRAFT:
             raise Conflict(f"Artifact {row.id} is registered: registered artifacts are kept")
         users = store.workloads_using(row.id)
         if users:
@@ -132,6 +133,11 @@ def delete(store: Store, actor: Actor, artifact_id: str) -> None:
             )
         store.delete_artifact(row.id)
         audit(store, actor, "artifact.deleted", row.id, details={"name": row.name})
+
+
+def _asked(status: str | None) -> ArtifactStatus | None:
+    """The status a request body asks for (its models say it as a literal), as the enum."""
+    return None if status is None else ArtifactStatus(status)
 
 
 def _spec_wire(body: InputArtifact) -> dict[str, Any]:

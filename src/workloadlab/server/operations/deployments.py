@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workloadlab.models import CreateDeployment, UpdateDeployment
+from workloadlab.models import ArtifactStatus, CreateDeployment, UpdateDeployment
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.problems import Invalid, NotFound
 from workloadlab.server.store import DeploymentRow, EventRow, Store
@@ -46,7 +46,7 @@ def create(store: Store, actor: Actor, body: CreateDeployment) -> DeploymentRow:
         if workload is None:
             raise NotFound(f"Workload {body.workload_id} not found")
         artifact = store.get_artifact(workload.artifact_id)
-        if artifact is None or artifact.status == "draft":
+        if artifact is None or artifact.status is ArtifactStatus.DRAFT:
             raise Invalid(
                 f"Workload {workload.id} runs a draft artifact ({workload.artifact_id}): "
                 "register it first (PATCH /registry/artifacts/{id} "
@@ -55,7 +55,7 @@ def create(store: Store, actor: Actor, body: CreateDeployment) -> DeploymentRow:
         row = store.insert_deployment(
             name=body.name,
             description=body.description,
-            importance=body.importance.value,
+            importance=body.importance,
             workload_id=workload.id,
             artifact_id=artifact.id,
             creator=actor.user,

@@ -15,12 +15,21 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from workloadlab.models import CreateWorkload, format_timestamp, utcnow
+from workloadlab.models import (
+    ArtifactStatus,
+    CreateWorkload,
+    WorkloadStatus,
+    format_timestamp,
+    utcnow,
+)
 from workloadlab.server.audit import SYSTEM, Actor, audit
 from workloadlab.server.operations import artifacts
 from workloadlab.server.problems import Conflict, NotFound
 from workloadlab.server.store import EventRow, Store, WorkloadRow
 from workloadlab.server.supervisor import Supervisor, record_status
+
+RESTING = frozenset({WorkloadStatus.STOPPED, WorkloadStatus.ERRORED})
+"""The statuses a workload can be started from."""
 
 
 class Progress(Enum):
@@ -75,7 +84,7 @@ def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkl
             found = store.get_artifact(body.artifact_id)
             if found is None:
                 raise NotFound(f"Artifact {body.artifact_id} not found")
-            if found.status == "draft" and store.workloads_using(found.id):
+            if found.status is ArtifactStatus.DRAFT and store.workloads_using(found.id):
                 raise Conflict(
                     f"Artifact {found.id} is a draft already used by another workload; "
                     "a draft can back one workload at a time (register it to share it)"
@@ -103,9 +112,9 @@ async def start(
     """Start a stopped or errored workload with its artifact's current spec (a new
     generation; its draft TTL starts again). One that is stopping is a :class:`Conflict`."""
     row = find(store, workload_id)
-    if row.desired == "running" and row.status not in ("stopped", "errored"):
+    if row.desired is WorkloadStatus.RUNNING and row.status not in RESTING:
         return row, Progress.ALREADY
-    if row.status not in ("stopped", "errored"):
+    if row.status not in RESTING:
         raise Conflict(
             f"Workload {row.id} is {row.status}: it must be stopped before it can be started"
         )
@@ -113,11 +122,11 @@ async def start(
         record_status(
             store,
             row,
-            "submitted",
+            WorkloadStatus.SUBMITTED,
             actor=actor,
             conditions=[],
             running_since=None,
-            desired="running",
+            desired=WorkloadStatus.RUNNING,
             generation=row.generation + 1,
             started_at=format_timestamp(utcnow()),
             restart_count=0,
@@ -138,12 +147,14 @@ async def stop(
     Returns once it is stopped (``DONE``), or after ``wait`` seconds if stopping takes longer
     (``REQUESTED``: it goes on)."""
     row = find(store, workload_id)
-    if row.status == "stopped":
+    if row.status is WorkloadStatus.STOPPED:
         return row, Progress.ALREADY
-    if row.desired != "stopped":
+    if row.desired is not WorkloadStatus.STOPPED:
         supervisor.terminate(row.id)  # its shutdown overlaps the commit's fsync
         with store.transaction():
-            record_status(store, row, "stopping", actor=actor, desired="stopped")
+            record_status(
+                store, row, WorkloadStatus.STOPPING, actor=actor, desired=WorkloadStatus.STOPPED
+            )
             audit(store, actor, "workload.stopped", row.id)
         supervisor.kick(row.id)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from workloadlab.models import new_id
+from workloadlab.models import ArtifactStatus, new_id
 from workloadlab.server.store.database import Database
 from workloadlab.server.store.rows import ArtifactRow, now
 
@@ -29,7 +29,7 @@ class ArtifactTable(Database):
             name=name,
             description=description,
             type=type,
-            status="draft",
+            status=ArtifactStatus.DRAFT,
             version=None,
             collection_id=None,
             spec=spec,
@@ -50,7 +50,7 @@ class ArtifactTable(Database):
         row = self._db.execute(
             "SELECT id, name, status, version FROM artifacts WHERE id = ?", (artifact_id,)
         ).fetchone()
-        return dict(row) if row else None
+        return {**dict(row), "status": ArtifactStatus(row["status"])} if row else None
 
     def list_artifacts(
         self, *, offset: int, limit: int, search: str | None, statuses: Sequence[str] | None
@@ -71,12 +71,15 @@ class ArtifactTable(Database):
             assert artifact is not None
             found = db.execute(
                 "SELECT collection_id, MAX(version) FROM artifacts "
-                "WHERE name = ? AND status = 'registered' GROUP BY collection_id",
-                (artifact.name,),
+                "WHERE name = ? AND status = ? GROUP BY collection_id",
+                (artifact.name, ArtifactStatus.REGISTERED),
             ).fetchone()
             collection_id, version = (found[0], int(found[1]) + 1) if found else (new_id(), 1)
             self.update_artifact(
-                artifact_id, status="registered", version=version, collection_id=collection_id
+                artifact_id,
+                status=ArtifactStatus.REGISTERED,
+                version=version,
+                collection_id=collection_id,
             )
 
     def delete_artifact(self, artifact_id: str) -> None:

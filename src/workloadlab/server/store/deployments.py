@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workloadlab.models import new_id
+from workloadlab.models import Importance, new_id
 from workloadlab.server.store.database import Database
 from workloadlab.server.store.rows import DeploymentRow, now
 
@@ -17,7 +17,7 @@ class DeploymentTable(Database):
         *,
         name: str,
         description: str,
-        importance: str,
+        importance: Importance,
         workload_id: str,
         artifact_id: str,
         creator: dict[str, Any],

@@ -1,4 +1,5 @@
-"""The store's rows: what a ``SELECT`` gives, with JSON columns decoded."""
+"""The store's rows: what a ``SELECT`` gives, with JSON columns decoded and statuses as the
+enums of :mod:`workloadlab.models` (SQL holds their values; an enum binds as its value)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from workloadlab.models import format_timestamp, utcnow
+from workloadlab.models import ArtifactStatus, Importance, WorkloadStatus, format_timestamp, utcnow
 
 JSON_COLUMNS = frozenset({"spec", "creator", "runtime", "status_details", "runtime_state"})
 """Columns stored as compact JSON text."""
@@ -33,7 +34,7 @@ class ArtifactRow:
     name: str
     description: str
     type: str
-    status: str
+    status: ArtifactStatus
     version: int | None
     collection_id: str | None
     spec: dict[str, Any]
@@ -47,6 +48,7 @@ class ArtifactRow:
         values = dict(row)
         values["spec"] = json.loads(values["spec"])
         values["creator"] = json.loads(values["creator"])
+        values["status"] = ArtifactStatus(values["status"])
         return cls(**values)
 
 
@@ -58,9 +60,10 @@ class WorkloadRow:
     name: str
     artifact_id: str
     runtime: dict[str, Any] | None
-    desired: str
+    desired: WorkloadStatus
+    """What the user asked for: ``RUNNING`` or ``STOPPED``."""
     generation: int
-    status: str
+    status: WorkloadStatus
     status_details: dict[str, Any]
     running_since: str | None
     restart_count: int
@@ -77,6 +80,8 @@ class WorkloadRow:
         for key in ("runtime", "status_details", "runtime_state", "creator"):
             if values[key] is not None:
                 values[key] = json.loads(values[key])
+        values["desired"] = WorkloadStatus(values["desired"])
+        values["status"] = WorkloadStatus(values["status"])
         return cls(**values)
 
 
@@ -87,7 +92,7 @@ class DeploymentRow:
     id: str
     name: str
     description: str
-    importance: str
+    importance: Importance
     workload_id: str
     artifact_id: str
     creator: dict[str, Any]
@@ -99,6 +104,7 @@ class DeploymentRow:
         """Build from a ``SELECT * FROM deployments`` row."""
         values = dict(row)
         values["creator"] = json.loads(values["creator"])
+        values["importance"] = Importance(values["importance"])
         return cls(**values)
 
 

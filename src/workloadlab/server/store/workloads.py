@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from workloadlab.models import new_id
+from workloadlab.models import WorkloadStatus, new_id
 from workloadlab.server.store.logs import LogTable
 from workloadlab.server.store.rows import WorkloadRow, now
 
@@ -28,9 +28,9 @@ class WorkloadTable(LogTable):
             name=name,
             artifact_id=artifact_id,
             runtime=runtime,
-            desired="running",
+            desired=WorkloadStatus.RUNNING,
             generation=1,
-            status="submitted",
+            status=WorkloadStatus.SUBMITTED,
             status_details={"conditions": [], "logTail": []},
             running_since=None,
             restart_count=0,

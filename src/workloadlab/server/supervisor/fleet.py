@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from workloadlab.models import WorkloadStatus
 from workloadlab.server.logwriter import LogWriter
 from workloadlab.server.probes import Prober
 from workloadlab.server.runtimes import Instance, LogSink, Runtime
@@ -18,6 +19,9 @@ from workloadlab.server.supervisor.status import record_status
 from workloadlab.server.supervisor.workload import WorkloadSupervisor
 
 logger = logging.getLogger("workloadlab.server")
+
+ALIVE = frozenset({WorkloadStatus.INITIALIZING, WorkloadStatus.RUNNING})
+"""Statuses of a workload whose instance was up: one not adopted at start-up died."""
 
 
 class Supervisor:
@@ -38,7 +42,8 @@ class Supervisor:
         rows = self.store.all_workloads()
         adopted: dict[str, Instance] = {}
         for row in rows:
-            if row.runtime_state and row.desired == "running" and row.status != "errored":
+            should_run = row.desired is WorkloadStatus.RUNNING
+            if row.runtime_state and should_run and row.status is not WorkloadStatus.ERRORED:
                 instance = await self.runtime.adopt(row.id, row.runtime_state, self.sink(row.id))
                 if instance is not None:
                     adopted[row.id] = instance
@@ -50,12 +55,12 @@ class Supervisor:
         for row in rows:
             if row.id not in adopted and row.runtime_state is not None:
                 self.store.update_workload(row.id, touch=False, runtime_state=None)
-            lost = row.desired == "running" and row.status in ("initializing", "running")
+            lost = row.desired is WorkloadStatus.RUNNING and row.status in ALIVE
             if row.id not in adopted and lost:  # it died with the previous server
                 record_status(
                     self.store,
                     row,
-                    "submitted",
+                    WorkloadStatus.SUBMITTED,
                     conditions=[],
                     running_since=None,
                     message="starting again: it was not running after the server restarted",

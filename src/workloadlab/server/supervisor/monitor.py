@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from workloadlab.models import ArtifactSpec, Container
+from workloadlab.models import ArtifactSpec, Container, WorkloadStatus
 from workloadlab.server.probes import ProbeKind, ProbeSchedule, Verdict
 from workloadlab.server.runtimes import Exit
 from workloadlab.server.settings import Timings
@@ -67,7 +67,7 @@ async def monitor(worker: WorkloadSupervisor, row: WorkloadRow) -> Outcome:
                 if (
                     worker.retired
                     or current is None
-                    or current.desired != "running"
+                    or current.desired is not WorkloadStatus.RUNNING
                     or current.generation != worker.instance_generation
                 ):
                     return Outcome("wake")

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
-from workloadlab.models import utcnow
+from workloadlab.models import ArtifactStatus, utcnow
 from workloadlab.server.settings import Timings
 from workloadlab.server.store import Store, WorkloadRow
 
@@ -46,7 +46,7 @@ class DraftReaper:
         now = utcnow().timestamp()
         for row in self.store.all_workloads():
             artifact = self.store.get_artifact(row.artifact_id)
-            if artifact is None or artifact.status != "draft":
+            if artifact is None or artifact.status is not ArtifactStatus.DRAFT:
                 continue
             if parse_time(row.started_at) + self.timings.draft_ttl > now:
                 continue

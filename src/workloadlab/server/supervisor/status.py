@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from workloadlab.models import WorkloadStatus
 from workloadlab.server.audit import SYSTEM, Actor, audit
 from workloadlab.server.store import Store, WorkloadRow
 
@@ -14,7 +15,7 @@ logger = logging.getLogger("workloadlab.server")
 def record_status(
     store: Store,
     row: WorkloadRow,
-    status: str,
+    status: WorkloadStatus,
     *,
     actor: Actor = SYSTEM,
     message: str | None = None,
@@ -38,7 +39,7 @@ def record_status(
     values: dict[str, Any] = {"status": status, "status_details": details, **columns}
     if running_since is not ...:
         values["running_since"] = running_since
-    if status in ("stopped", "errored"):
+    if status in (WorkloadStatus.STOPPED, WorkloadStatus.ERRORED):
         values["running_since"] = None
     with store.transaction():
         if not store.update_workload(row.id, **values):

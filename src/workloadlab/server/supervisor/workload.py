@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from workloadlab.models import ArtifactSpec, format_timestamp, utcnow
+from workloadlab.models import ArtifactSpec, WorkloadStatus, format_timestamp, utcnow
 from workloadlab.server.runtimes import Instance, StartFailed
 from workloadlab.server.storage import storage_trouble
 from workloadlab.server.store import WorkloadRow
@@ -50,7 +50,7 @@ class WorkloadSupervisor:
         if instance is not None:
             row = self.store.get_workload(workload_id)
             self.instance_generation = row.generation if row else None
-            self.ready = row is not None and row.status == "running"
+            self.ready = row is not None and row.status is WorkloadStatus.RUNNING
         self._task = asyncio.create_task(self._run(), name=f"workload-{workload_id}")
 
     @property
@@ -86,11 +86,13 @@ class WorkloadSupervisor:
                 await self._stop_instance(row, final=True)
                 return
             try:
-                if row.desired != "running":
-                    await self._stop_instance(row, then="stopped")
+                if row.desired is not WorkloadStatus.RUNNING:
+                    await self._stop_instance(row, then=WorkloadStatus.STOPPED)
                     row = self.store.get_workload(self.id)
-                    if row is not None and row.status != "stopped":
-                        self._set_status(row, "stopped", conditions=[], running_since=None)
+                    if row is not None and row.status is not WorkloadStatus.STOPPED:
+                        self._set_status(
+                            row, WorkloadStatus.STOPPED, conditions=[], running_since=None
+                        )
                     if not self.wake_event.is_set():
                         self.stopped.set()
                     await self.wake_event.wait()
@@ -98,7 +100,7 @@ class WorkloadSupervisor:
                 if self.instance is not None and self.instance_generation != row.generation:
                     await self._stop_instance(row)  # stopped and started again meanwhile
                     continue
-                if row.status == "errored":
+                if row.status is WorkloadStatus.ERRORED:
                     await self._stop_instance(row)
                     await self.wake_event.wait()
                     continue
@@ -118,19 +120,21 @@ class WorkloadSupervisor:
                 current = self.store.get_workload(self.id)
                 if current is not None:
                     await self._stop_instance(current)
-                    self._set_status(current, "errored", message=f"internal error: {exc}")
+                    self._set_status(
+                        current, WorkloadStatus.ERRORED, message=f"internal error: {exc}"
+                    )
                 await self.wake_event.wait()
 
     async def _start(self, row: WorkloadRow) -> bool:
         artifact = self.store.get_artifact(row.artifact_id)
         if artifact is None:
-            self._set_status(row, "errored", message="its artifact no longer exists")
+            self._set_status(row, WorkloadStatus.ERRORED, message="its artifact no longer exists")
             return False
         spec = ArtifactSpec.model_validate(artifact.spec)
         try:
             instance = await self.parent.runtime.start(self.id, spec, self.parent.sink(self.id))
         except StartFailed as exc:
-            self._set_status(row, "errored", message=str(exc), conditions=[])
+            self._set_status(row, WorkloadStatus.ERRORED, message=str(exc), conditions=[])
             return False
         self.instance = instance
         self.instance_generation = row.generation
@@ -141,7 +145,7 @@ class WorkloadSupervisor:
         name = spec.primary.name or "primary"
         self._set_status(  # with the instance's state: a crash now must not orphan it
             current,
-            "initializing",
+            WorkloadStatus.INITIALIZING,
             conditions=[condition("Started", name, True), condition("Ready", name, False)],
             running_since=None,
             runtime_state=instance.state,
@@ -155,7 +159,7 @@ class WorkloadSupervisor:
         was_ready = self.ready or self.healthy_since is not None
         if outcome.kind == "startup":
             await self._stop_instance(row)
-            self._set_status(row, "errored", message=outcome.detail, conditions=[])
+            self._set_status(row, WorkloadStatus.ERRORED, message=outcome.detail, conditions=[])
             return
         if outcome.kind == "exited":
             assert outcome.exit is not None
@@ -163,14 +167,17 @@ class WorkloadSupervisor:
             self.instance = None
             self.ready = False
             self._forget_state()
-            if row.desired != "running" or row.generation != self.instance_generation:
+            if (
+                row.desired is not WorkloadStatus.RUNNING
+                or row.generation != self.instance_generation
+            ):
                 return  # it was asked to stop (signalled ahead of this task): no crash
             noun = "container" if self.parent.runtime.name == "container" else "process"
             why = f"the {noun} {exit_.message}"
             if not was_ready and row.restart_count == 0 and self.crashes == 0:
                 self._set_status(
                     row,
-                    "errored",
+                    WorkloadStatus.ERRORED,
                     message=f"{why} before it became ready",
                     conditions=[],
                     exit_code=exit_.exit_code,
@@ -186,7 +193,7 @@ class WorkloadSupervisor:
         if self.crashes > self.timings.crash_limit:
             self._set_status(
                 row,
-                "errored",
+                WorkloadStatus.ERRORED,
                 message=f"{why}; gave up after {self.crashes - 1} restarts",
                 conditions=[],
                 exit_code=exit_.exit_code if exit_ else None,
@@ -199,7 +206,7 @@ class WorkloadSupervisor:
         row = self.store.get_workload(self.id) or row
         self._set_status(
             row,
-            "initializing",
+            WorkloadStatus.INITIALIZING,
             message=f"{why}; restarting in {delay:g} s",
             conditions=[condition("CrashLoopBackOff", "primary", True)],
             exit_code=exit_.exit_code if exit_ else None,
@@ -209,15 +216,19 @@ class WorkloadSupervisor:
             await asyncio.wait_for(self.wake_event.wait(), timeout=delay)
 
     async def _stop_instance(
-        self, row: WorkloadRow | None, *, final: bool = False, then: str | None = None
+        self, row: WorkloadRow | None, *, final: bool = False, then: WorkloadStatus | None = None
     ) -> None:
         """Stop the instance (if any) and forget it; ``then`` is the status to write with
         that (one commit: each costs an fsync on the hot path of a restart)."""
         instance = self.instance
         if instance is None:
             return
-        if row is not None and not final and row.status not in ("stopping", "stopped"):
-            self._set_status(row, "stopping")
+        if (
+            row is not None
+            and not final
+            and row.status not in (WorkloadStatus.STOPPING, WorkloadStatus.STOPPED)
+        ):
+            self._set_status(row, WorkloadStatus.STOPPING)
         await instance.stop(self.parent.settings.timings.grace_period)
         self.instance = None
         self.ready = False
@@ -225,7 +236,7 @@ class WorkloadSupervisor:
         if current is None:
             return
         if final and not self._keep_status:
-            then = "stopped"
+            then = WorkloadStatus.STOPPED
         if then is not None:  # with the last log lines: one commit
             self._set_status(current, then, conditions=[], running_since=None, runtime_state=None)
         else:
@@ -241,7 +252,7 @@ class WorkloadSupervisor:
         if row is not None:
             self._set_status(
                 row,
-                "running",
+                WorkloadStatus.RUNNING,
                 conditions=[condition("Started", name, True), condition("Ready", name, True)],
                 running_since=format_timestamp(utcnow()),
             )
@@ -254,12 +265,12 @@ class WorkloadSupervisor:
         if row is not None:
             self._set_status(
                 row,
-                "initializing",
+                WorkloadStatus.INITIALIZING,
                 message=f"readiness probe {path} is failing",
                 conditions=[condition("Started", name, True), condition("Ready", name, False)],
             )
 
-    def _set_status(self, row: WorkloadRow, status: str, **details: Any) -> None:
+    def _set_status(self, row: WorkloadRow, status: WorkloadStatus, **details: Any) -> None:
         """Store a status, after the log lines that came before it (one commit)."""
         with self.store.transaction():
             self.parent.logs.flush(self.id)
