@@ -1,8 +1,9 @@
 """Domain errors of the local server and the one handler that turns them into HTTP answers.
 
-Route code raises these; :func:`install_handlers` maps them (and FastAPI's request validation
-errors) to the bodies of ``workload-api.md`` §5. Validation errors keep ``loc``, ``msg`` and
-``type`` but never echo the rejected ``input``: it may be a secret environment value.
+Operations (:mod:`workloadlab.server.operations`) raise these; :func:`install_handlers` maps
+them (and FastAPI's request validation errors) to the bodies of ``workload-api.md`` §5.
+Validation errors keep ``loc``, ``msg`` and ``type`` but never echo the rejected ``input``: it
+may be a secret environment value.
 
 Storage trouble is not a server bug and is not answered as one (``500``):
 
