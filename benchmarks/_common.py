@@ -1,8 +1,10 @@
 """Shared helpers of the benchmarks: a local server in a subprocess, the example app's spec,
-percentiles and a plain-text table. Loopback only; every process started here is stopped here."""
+percentiles, a plain-text table and a minimal HTTP/1.1 client. Loopback only; every process
+started here is stopped here."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import math
@@ -13,9 +15,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -234,3 +238,125 @@ def hello_env(port: int, greeting: str, workload_id: str) -> dict[str, str]:
     env["PORT"] = str(port)
     env["WORKLOAD_ID"] = workload_id
     return env
+
+
+class RawConnection:
+    """A minimal HTTP/1.1 keep-alive GET over one loopback connection (answers must carry a
+    Content-Length, as the local server's and the example app's JSON answers do): far cheaper
+    per request than httpx, so that the servers rather than the load generator dominate what is
+    measured."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes):
+        self.reader = reader
+        self.writer = writer
+        self.request = request
+
+    @classmethod
+    async def open(cls, url: str, headers: dict[str, str]) -> RawConnection:
+        """Connect to ``url``'s host and port; GETs will request its path."""
+        parts = urlsplit(url)
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        lines = [f"GET {parts.path} HTTP/1.1", f"Host: {parts.netloc}", "Accept: */*"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+
+    async def get(self) -> int:
+        """Send the request, read the whole answer, return its status."""
+        self.writer.write(self.request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        length = None
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError(f"answer without Content-Length: {head[:200]!r}")
+        await self.reader.readexactly(length)
+        return int(lines[0].split()[1])
+
+    async def close(self) -> None:
+        """Close the connection."""
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
+
+
+@dataclass
+class Phase:
+    """One measured phase: per-request latencies (s) and its wall time (s)."""
+
+    latencies: list[float]
+    wall: float
+
+    @property
+    def rate(self) -> float:
+        """Requests per second."""
+        return len(self.latencies) / self.wall
+
+    def p(self, q: float) -> float:
+        """Latency quantile, seconds."""
+        return percentile(self.latencies, q)
+
+    def row(self, label: str) -> list[str]:
+        """``label``, then the cells of :data:`PHASE_COLUMNS`."""
+        return [
+            label,
+            str(len(self.latencies)),
+            f"{self.p(0.5) * 1000:.2f} ms",
+            f"{self.p(0.99) * 1000:.2f} ms",
+            f"{self.rate:.0f}",
+        ]
+
+
+PHASE_COLUMNS = ["", "requests", "p50", "p99", "req/s"]
+"""The headers of a table of :meth:`Phase.row` rows."""
+
+
+def clients(count: int) -> str:
+    """``1 client``, ``8 clients``."""
+    return f"{count} client{'s' if count > 1 else ''}"
+
+
+Get = Callable[[int], Awaitable[int]]
+"""One GET on connection slot ``n``; returns the status code once the body is read."""
+
+
+async def load_phase(get: Get, total: int, concurrency: int, budget: float) -> Phase:
+    """``total`` GETs from ``concurrency`` tasks, or fewer if ``budget`` seconds run out."""
+    remaining = total
+    latencies: list[float] = []
+    deadline = time.perf_counter() + budget
+
+    async def worker(slot: int) -> None:
+        nonlocal remaining
+        while remaining > 0 and time.perf_counter() < deadline:
+            remaining -= 1
+            start = time.perf_counter()
+            status = await get(slot)
+            latencies.append(time.perf_counter() - start)
+            if status != 200:
+                raise RuntimeError(f"GET answered {status}")
+
+    started = time.perf_counter()
+    async with asyncio.timeout(budget + 60.0):  # a hung server fails the run, not hangs it
+        await asyncio.gather(*(worker(slot) for slot in range(concurrency)))
+    return Phase(latencies, time.perf_counter() - started)
+
+
+async def measure_raw(url: str, total: int, concurrency: int, warmup: int, budget: float) -> Phase:
+    """GETs of ``url`` from ``concurrency`` :class:`RawConnection` s (authenticated): a warm-up
+    (connections opened, code paths hot), then one measured phase."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    connections = [await RawConnection.open(url, headers) for _ in range(concurrency)]
+    try:
+
+        async def raw_get(slot: int) -> int:
+            return await connections[slot].get()
+
+        await load_phase(raw_get, warmup, concurrency, budget / 4)
+        return await load_phase(raw_get, total, concurrency, budget)
+    finally:
+        for connection in connections:
+            await connection.close()

@@ -20,29 +20,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from _common import (
+    PHASE_COLUMNS,
     TOKEN,
+    Phase,
     api_client,
+    clients,
     free_port,
     goal_text,
     hello_spec,
+    load_phase,
     local_server,
-    percentile,
+    measure_raw,
     print_table,
     stop_process,
     wait_status,
@@ -53,108 +52,13 @@ GOAL = 1.5
 WORKLOAD_PATH = "/api/v2/console/workloads/{workload_id}/"
 
 
-@dataclass
-class Phase:
-    """One measured phase: per-request latencies (s) and its wall time (s)."""
-
-    latencies: list[float]
-    wall: float
-
-    @property
-    def rate(self) -> float:
-        """Requests per second."""
-        return len(self.latencies) / self.wall
-
-    def p(self, q: float) -> float:
-        """Latency quantile, seconds."""
-        return percentile(self.latencies, q)
-
-
-Get = Callable[[int], Awaitable[int]]
-"""One GET on connection slot ``n``; returns the status code once the body is read."""
-
-
-async def _load(get: Get, total: int, concurrency: int, budget: float) -> Phase:
-    """``total`` GETs from ``concurrency`` tasks, or fewer if ``budget`` seconds run out."""
-    remaining = total
-    latencies: list[float] = []
-    deadline = time.perf_counter() + budget
-
-    async def worker(slot: int) -> None:
-        nonlocal remaining
-        while remaining > 0 and time.perf_counter() < deadline:
-            remaining -= 1
-            start = time.perf_counter()
-            status = await get(slot)
-            latencies.append(time.perf_counter() - start)
-            if status != 200:
-                raise RuntimeError(f"GET answered {status}")
-
-    started = time.perf_counter()
-    async with asyncio.timeout(budget + 60.0):  # a hung server fails the run, not hangs it
-        await asyncio.gather(*(worker(slot) for slot in range(concurrency)))
-    return Phase(latencies, time.perf_counter() - started)
-
-
-class RawConnection:
-    """A minimal HTTP/1.1 keep-alive GET over one loopback connection (answers must carry a
-    Content-Length, as both servers' JSON answers do): far cheaper per request than httpx, so
-    that the servers rather than the load generator dominate what is measured."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes):
-        self.reader = reader
-        self.writer = writer
-        self.request = request
-
-    @classmethod
-    async def open(cls, url: str, headers: dict[str, str]) -> RawConnection:
-        """Connect to ``url``'s host and port; GETs will request its path."""
-        parts = urlsplit(url)
-        host, port = parts.hostname or "127.0.0.1", parts.port or 80
-        lines = [f"GET {parts.path} HTTP/1.1", f"Host: {parts.netloc}", "Accept: */*"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        reader, writer = await asyncio.open_connection(host, port)
-        return cls(reader, writer, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-
-    async def get(self) -> int:
-        """Send the request, read the whole answer, return its status."""
-        self.writer.write(self.request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        length = None
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        if length is None:
-            raise RuntimeError(f"answer without Content-Length: {head[:200]!r}")
-        await self.reader.readexactly(length)
-        return int(lines[0].split()[1])
-
-    async def close(self) -> None:
-        """Close the connection."""
-        self.writer.close()
-        with contextlib.suppress(OSError):
-            await self.writer.wait_closed()
-
-
 async def measure(
     url: str, total: int, concurrency: int, warmup: int, budget: float, client: str
 ) -> Phase:
     """Warm up (connections opened, code paths hot), then one measured phase."""
-    headers = {"Authorization": f"Bearer {TOKEN}"}
     if client == "raw":
-        connections = [await RawConnection.open(url, headers) for _ in range(concurrency)]
-        try:
-
-            async def raw_get(slot: int) -> int:
-                return await connections[slot].get()
-
-            await _load(raw_get, warmup, concurrency, budget / 4)
-            return await _load(raw_get, total, concurrency, budget)
-        finally:
-            for connection in connections:
-                await connection.close()
+        return await measure_raw(url, total, concurrency, warmup, budget)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
         headers=headers, limits=limits, timeout=30.0, trust_env=False
@@ -163,8 +67,8 @@ async def measure(
         async def httpx_get(slot: int) -> int:
             return (await pool.get(url)).status_code
 
-        await _load(httpx_get, warmup, concurrency, budget / 4)
-        return await _load(httpx_get, total, concurrency, budget)
+        await load_phase(httpx_get, warmup, concurrency, budget / 4)
+        return await load_phase(httpx_get, total, concurrency, budget)
 
 
 def serve_bare(payload_path: str, port: int) -> int:
@@ -287,31 +191,19 @@ def main() -> int:
                 stop_process(bare)
 
     best = {key: max(runs, key=lambda phase: phase.rate) for key, runs in results.items()}
-
-    def ms(seconds: float) -> str:
-        return f"{seconds * 1000:.2f} ms"
-
     print(
         f"GET workload, {args.client} load generator, better of {args.repeat} rounds; "
         f"JSON {sizes['ours']} bytes (ours), {sizes['bare']} bytes (bare)"
     )
-    rows = []
-    for concurrency, _ in phases:
-        for name in ("ours", "bare"):
-            phase = best[(name, concurrency)]
-            rows.append(
-                [
-                    f"{concurrency} client{'s' if concurrency > 1 else ''}, {name}",
-                    str(len(phase.latencies)),
-                    ms(phase.p(0.5)),
-                    ms(phase.p(0.99)),
-                    f"{phase.rate:.0f}",
-                ]
-            )
-    print_table(["", "requests", "p50", "p99", "req/s"], rows)
+    rows = [
+        best[(name, concurrency)].row(f"{clients(concurrency)}, {name}")
+        for concurrency, _ in phases
+        for name in ("ours", "bare")
+    ]
+    print_table(PHASE_COLUMNS, rows)
     for concurrency, _ in phases:
         ours, bare_phase = best[("ours", concurrency)], best[("bare", concurrency)]
-        print(f"{concurrency} client{'s' if concurrency > 1 else ''}:")
+        print(f"{clients(concurrency)}:")
         print(f"  p50 ours/bare:   {goal_text(ours.p(0.5) / bare_phase.p(0.5), GOAL)}")
         print(f"  p99 ours/bare:   {goal_text(ours.p(0.99) / bare_phase.p(0.99), GOAL)}")
         print(f"  req/s bare/ours: {goal_text(bare_phase.rate / ours.rate, GOAL)}")
