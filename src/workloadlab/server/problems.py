@@ -77,9 +77,12 @@ class Problem(Exception):
 
     status_code = 400
 
-    def __init__(self, detail: str | list[dict[str, Any]]) -> None:
+    def __init__(
+        self, detail: str | list[dict[str, Any]], *, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail if isinstance(detail, str) else "invalid request")
         self.detail = detail
+        self.headers = headers
 
 
 class NotFound(Problem):
@@ -117,6 +120,18 @@ class Unavailable(Problem):
     status_code = 503
 
 
+class BadGateway(Problem):
+    """The workload's app broke the exchange: closed, reset, or not HTTP (``502``)."""
+
+    status_code = 502
+
+
+class GatewayTimeout(Problem):
+    """The workload's app did not answer in time (``504``)."""
+
+    status_code = 504
+
+
 def _clean(errors: Any) -> list[dict[str, Any]]:
     cleaned = []
     for error in errors:
@@ -148,7 +163,9 @@ def install_handlers(app: FastAPI, data_dir: Path) -> None:
 
     async def problem(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
 
     async def validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
