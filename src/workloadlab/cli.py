@@ -39,6 +39,13 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive_duration(text: str) -> float:
+    seconds = _duration(text)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return seconds
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -131,6 +138,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     timing.add_argument(
         "--ttl-check-interval", type=_duration, default=None, help="draft expiry check (30s)"
+    )
+    invoke = serve.add_argument_group("invoke proxy (per workload)")
+    invoke.add_argument(
+        "--invoke-connect-timeout",
+        type=_positive_duration,
+        default=None,
+        help="to get a connection to the app: a free one, then the connect (5s)",
+    )
+    invoke.add_argument(
+        "--invoke-read-timeout",
+        type=_positive_duration,
+        default=None,
+        help="longest silence of the app before and within its answer (5m)",
+    )
+    invoke.add_argument(
+        "--invoke-max-connections",
+        type=_positive_int,
+        default=None,
+        help="connections at a time to one workload's app; more calls wait, then 503 (100)",
     )
     serve.add_argument(
         "--log-cap", type=int, default=10_000, help="log records kept per workload (10000)"
@@ -234,7 +260,7 @@ def serve(args: argparse.Namespace) -> int:
     from workloadlab.server.app import create_app
     from workloadlab.server.limits import RequestHeadDeadline
     from workloadlab.server.runtimes.process.reaping import become_subreaper
-    from workloadlab.server.settings import ServerSettings, Timings
+    from workloadlab.server.settings import InvokeLimits, ServerSettings, Timings
 
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -257,6 +283,11 @@ def serve(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None:
             setattr(timings, name, value)
+    invoke = InvokeLimits()
+    for name in ("connect_timeout", "read_timeout", "max_connections"):
+        value = getattr(args, f"invoke_{name}")
+        if value is not None:
+            setattr(invoke, name, value)
     settings = ServerSettings(
         data_dir=(args.data_dir or default_data_dir()).expanduser().resolve(),
         host=args.host,
@@ -264,6 +295,7 @@ def serve(args: argparse.Namespace) -> int:
         token=args.token,
         runtime=args.runtime,
         timings=timings,
+        invoke=invoke,
         log_cap=args.log_cap,
         log_cap_bytes=args.log_cap_bytes,
     )

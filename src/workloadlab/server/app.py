@@ -1,7 +1,7 @@
 """The local server's ASGI app: the Workload API under ``/api/v2`` with bearer auth.
 
 :func:`create_app` builds the app; its lifespan owns the store, the runtime, the supervisor and
-the proxy client, so two apps (two data dirs) can live in one process, as tests do. Auth and
+the invoke proxy, so two apps (two data dirs) can live in one process, as tests do. Auth and
 trailing-slash handling are one pure ASGI middleware, in front of routing; the body size limit
 (:mod:`workloadlab.server.limits`) is the next one.
 """
@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 
-import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,6 +23,7 @@ from workloadlab.server.limits import BodyLimitMiddleware
 from workloadlab.server.openapi import DOCS_ASSETS, DOCS_PATH, install_openapi
 from workloadlab.server.operations import workloads as workloads_operations
 from workloadlab.server.problems import install_handlers, send_problem
+from workloadlab.server.proxy import InvokeProxy
 from workloadlab.server.routes import artifacts, deployments, invoke, logs, workloads
 from workloadlab.server.runtimes import make_runtime
 from workloadlab.server.settings import ServerSettings
@@ -101,9 +101,14 @@ def create_app(
         store = Store(settings.database_path)
         runtime = make_runtime(settings)
         supervisor = Supervisor(store, runtime, settings)
-        proxy = httpx.AsyncClient(timeout=None, trust_env=False, follow_redirects=False)
+        proxy = InvokeProxy(settings.invoke, supervisor.target)
         context = ServerContext(settings, store, supervisor, proxy)
-        store.on_commit = context.changes.notify
+
+        def committed() -> None:
+            context.changes.notify()
+            proxy.release_idle()  # a stop or a delete has just committed its status
+
+        store.on_commit = committed
         app.state.context = context
         await supervisor.start(expire=partial(workloads_operations.expire, store, supervisor))
         if on_started is not None:

@@ -8,11 +8,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import httpx
 from fastapi import Depends, Query, Request
 
 from workloadlab.server.audit import Actor
 from workloadlab.server.changes import ChangeFeed, Rendered
+from workloadlab.server.proxy import InvokeProxy
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import Store, WorkloadRow
 from workloadlab.server.supervisor import Supervisor
@@ -44,7 +44,7 @@ class ServerContext:
     settings: ServerSettings
     store: Store
     supervisor: Supervisor
-    proxy: httpx.AsyncClient
+    proxy: InvokeProxy
     user: dict[str, Any] = field(default_factory=local_user)
     changes: ChangeFeed = field(default_factory=ChangeFeed)
     _rendered: dict[tuple[str, str], tuple[int, Rendered]] = field(default_factory=dict, repr=False)

@@ -94,6 +94,21 @@ class Timings:
 
 
 @dataclass
+class InvokeLimits:
+    """How the invoke proxy treats each workload's app (design notes in ``server/proxy.py``)."""
+
+    connect_timeout: float = 5.0
+    """To get a connection to the app: a free one of ``max_connections``, then the TCP connect.
+    Loopback connects take microseconds; a container engine's port forwarder under load more."""
+    read_timeout: float = 300.0
+    """The longest silence of the app: before the head of its answer, between two chunks of its
+    body, and while it does not take the request body. LLM apps that answer without streaming
+    think for minutes; a streaming one restarts the clock with every chunk."""
+    max_connections: int = 100
+    """Connections at a time to one workload's app (each workload has its own)."""
+
+
+@dataclass
 class ServerSettings:
     """What ``workloadlab serve`` was told, with defaults filled in."""
 
@@ -103,6 +118,7 @@ class ServerSettings:
     token: str | None = None
     runtime: str = "process"
     timings: Timings = field(default_factory=Timings)
+    invoke: InvokeLimits = field(default_factory=InvokeLimits)
     log_cap: int = 10_000
     """Log records kept per workload; the oldest are dropped."""
     log_cap_bytes: int = 32 * 1024 * 1024
