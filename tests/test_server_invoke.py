@@ -341,3 +341,18 @@ def test_a_stopped_or_deleted_workloads_connections_are_released(
         else:
             assert api.delete(f"/console/workloads/{workload_id}").status_code == 204
         wait_until(lambda port=port: not connections_to(server, port), timeout=5)
+
+
+def test_openapi_documents_the_invoke_answers_with_unique_operation_ids(
+    server: LocalServer,
+) -> None:
+    with server.client() as api:
+        schema = api.get("/openapi.json").json()
+    ids = []
+    for kind in ("workloads", "deployments"):
+        operations = schema["paths"][f"/api/v2/endpoints/{kind}/{{{kind[:-1]}_id}}/{{path}}"]
+        assert {"get", "post", "put", "patch", "delete"} <= set(operations)
+        for operation in operations.values():
+            ids.append(operation["operationId"])
+            assert {"200", "404", "502", "503", "504"} <= set(operation["responses"])
+    assert len(ids) == len(set(ids)), f"duplicate operation ids: {sorted(ids)}"
