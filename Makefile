@@ -73,6 +73,7 @@ bench: setup
 	$(BIN)/python benchmarks/restart.py
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/api.py --client raw
+	$(BIN)/python benchmarks/invoke.py
 	$(BIN)/python benchmarks/client.py
 	$(BIN)/python benchmarks/load_ext.py
 	$(BIN)/python benchmarks/panel.py
