@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--invoke-max-connections",
         type=_positive_int,
         default=None,
-        help="connections at a time to one workload's app; more calls wait, then 503 (100)",
+        help="calls at a time to one workload's app; more wait, then 503 (100)",
     )
     serve.add_argument(
         "--log-cap", type=int, default=10_000, help="log records kept per workload (10000)"

@@ -105,7 +105,8 @@ class InvokeLimits:
     body, and while it does not take the request body. LLM apps that answer without streaming
     think for minutes; a streaming one restarts the clock with every chunk."""
     max_connections: int = 100
-    """Connections at a time to one workload's app (each workload has its own)."""
+    """Calls at a time to one workload's app, each on a connection of its own (each workload
+    has its own limit); more wait up to ``connect_timeout`` for one to end, then ``503``."""
 
 
 @dataclass
