@@ -103,12 +103,7 @@ def create_app(
         supervisor = Supervisor(store, runtime, settings)
         proxy = InvokeProxy(settings.invoke, supervisor.target)
         context = ServerContext(settings, store, supervisor, proxy)
-
-        def committed() -> None:
-            context.changes.notify()
-            proxy.release_idle()  # a stop or a delete has just committed its status
-
-        store.on_commit = committed
+        store.on_commit = context.changes.notify
         app.state.context = context
         await supervisor.start(expire=partial(workloads_operations.expire, store, supervisor))
         if on_started is not None:

@@ -19,9 +19,10 @@ app that never answers blocked invoke for every workload until that app stopped.
   its client goes away) closes the app's connection at once, as httpcore drops a connection
   whose exchange was interrupted. Nothing waits for an answer nobody will read.
 - **Release.** A pool whose workload no longer runs at the target it was made for (stopped,
-  deleted, not ready) is closed once its last call has ended: checked when a call ends and
-  after every store commit (a stop or a delete commits a status), so there are never more
-  pools than running workloads plus those with calls still under way.
+  deleted, not ready) is closed once its last call has ended: checked when a call ends, and
+  every ``SWEEP_INTERVAL`` seconds while there are pools (a stop or a delete may come with no
+  call at all), so pools never outnumber the running workloads plus those with calls still
+  under way for long, and an idle server keeps no timer.
 
 Failures are answered in words (``detail`` names the workload and the limit):
 
@@ -58,6 +59,8 @@ from workloadlab.server.settings import InvokeLimits
 
 logger = logging.getLogger("workloadlab.server.proxy")
 
+SWEEP_INTERVAL = 5.0
+"""Seconds between two looks for pools to close (httpx keeps idle connections 5 s too)."""
 RETRY_AFTER = "1"
 """Seconds a caller is advised to wait after a ``503`` of a busy or restarting workload."""
 HOP_BY_HOP = frozenset(
@@ -135,6 +138,7 @@ class InvokeProxy:
         self._target_of = target_of
         self._pools: dict[str, _Pool] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
         self._timeout = httpx.Timeout(
             connect=limits.connect_timeout,
             read=limits.read_timeout,
@@ -161,6 +165,8 @@ class InvokeProxy:
             )
             pool = _Pool(client, anyio.Semaphore(size), target)
             self._pools[workload_id] = pool
+            if self._sweeper is None or self._sweeper.done():
+                self._sweeper = asyncio.create_task(self._sweep(), name="invoke-pool-sweeper")
         pool.target = target  # an instance started again elsewhere: the same limit applies
         return pool
 
@@ -242,12 +248,18 @@ class InvokeProxy:
             headers={"Retry-After": RETRY_AFTER},
         )
 
-    def release_idle(self) -> None:
+    def _release_idle(self) -> None:
         """Close the pools of workloads that no longer run where they did, except those with
         calls under way (the end of their last call closes them)."""
         for workload_id, pool in list(self._pools.items()):
             if pool.calls == 0:
                 self._release_if_gone(workload_id, pool)
+
+    async def _sweep(self) -> None:
+        """:meth:`_release_idle` every ``SWEEP_INTERVAL`` seconds until no pool is left."""
+        while self._pools:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            self._release_idle()
 
     def _release_if_gone(self, workload_id: str, pool: _Pool) -> None:
         if self._target_of(workload_id) == pool.target:
@@ -260,6 +272,9 @@ class InvokeProxy:
 
     async def aclose(self) -> None:
         """Close every pool (the server is stopping)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.wait([self._sweeper])
         pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             await pool.client.aclose()
