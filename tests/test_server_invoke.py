@@ -19,6 +19,8 @@ import httpx
 import psutil
 import pytest
 
+from workloadlab.cli import build_parser
+
 from harness import (
     LocalServer,
     create_workload,
@@ -338,6 +340,22 @@ def test_a_stopped_or_deleted_workloads_connections_are_released(
     wait_status(api, ids["to-stop"], "stopped")
     # Released within the proxy's sweep interval (5 s), with no call to prompt it.
     wait_until(lambda: not any(connections_to(server, port) for port in ports.values()), 10)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--invoke-max-connections", "0"),
+        ("--invoke-read-timeout", "0s"),
+        ("--invoke-connect-timeout", "soon"),
+    ],
+)
+def test_invoke_flags_refuse_values_that_cannot_work(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", flag, value])
+    assert f"argument {flag}:" in capsys.readouterr().err
 
 
 def test_openapi_documents_the_invoke_answers_with_unique_operation_ids(
