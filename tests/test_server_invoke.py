@@ -367,7 +367,12 @@ def test_openapi_documents_the_invoke_answers_with_unique_operation_ids(
     for kind in ("workloads", "deployments"):
         operations = schema["paths"][f"/api/v2/endpoints/{kind}/{{{kind[:-1]}_id}}/{{path}}"]
         assert {"get", "post", "put", "patch", "delete"} <= set(operations)
-        for operation in operations.values():
+        for method, operation in operations.items():
             ids.append(operation["operationId"])
-            assert {"200", "404", "502", "503", "504"} <= set(operation["responses"])
+            assert operation["operationId"] == f"invoke_{kind[:-1]}_{method}"
+            responses = operation["responses"]
+            assert {"200", "404", "502", "503", "504"} <= set(responses)
+            for code in ("502", "504"):
+                error = responses[code]["content"]["application/json"]["schema"]["$ref"]
+                assert error.endswith("/ErrorBody")
     assert len(ids) == len(set(ids)), f"duplicate operation ids: {sorted(ids)}"

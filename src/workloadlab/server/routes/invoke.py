@@ -27,7 +27,7 @@ from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from workloadlab.server.context import Context, ServerContext
-from workloadlab.server.problems import Unavailable
+from workloadlab.server.problems import ErrorBody, Unavailable
 from workloadlab.server.proxy import Interrupted, InvokeProxy
 from workloadlab.server.routes.deployments import find_deployment
 from workloadlab.server.routes.workloads import find_workload
@@ -42,40 +42,32 @@ BODY_CHUNKS_AHEAD = 4
 """Request body chunks read from the caller before the app takes them (backpressure)."""
 _NOT_IN_A_TARGET = re.compile(rb"[^\x21-\x7e]")
 
-_ERROR = {
-    "application/json": {
-        "schema": {
-            "type": "object",
-            "properties": {"detail": {"type": "string"}},
-            "required": ["detail"],
-        }
-    }
-}
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Whatever the app answers (any status), its headers and body passed on "
         "as they come; hop-by-hop headers aside.",
         "content": {"*/*": {}},
     },
-    404: {"description": "No such workload or deployment.", "content": _ERROR},
+    404: {"model": ErrorBody, "description": "No such workload or deployment."},
     502: {
+        "model": ErrorBody,
         "description": "The app closed or reset the connection without answering, or did not "
         "answer in HTTP/1.1.",
-        "content": _ERROR,
     },
     503: {
+        "model": ErrorBody,
         "description": "The workload is not running; or nothing listens on its port, or all "
         "of its connections (`--invoke-max-connections`) stayed in use for the connect "
         "timeout: those two carry `Retry-After`.",
-        "content": _ERROR,
     },
     504: {
+        "model": ErrorBody,
         "description": "The app did not accept a connection within the connect timeout "
         "(`--invoke-connect-timeout`), or did not answer within the read timeout "
         "(`--invoke-read-timeout`).",
-        "content": _ERROR,
     },
 }
+"""The invoke operations' answers (the OpenAPI document adds ``401`` and ``422``)."""
 
 
 def app_target(scope: Scope) -> bytes:
@@ -187,6 +179,14 @@ def _answer(context: ServerContext, workload_id: str, request: Request) -> Proxi
     return ProxiedAnswer(context.proxy, row.id, target, request.scope)
 
 
+@router.api_route("/workloads/{workload_id}", methods=METHODS, include_in_schema=False)
+@router.api_route(
+    "/workloads/{workload_id}/{path:path}",
+    methods=METHODS,
+    operation_id="invoke_workload",  # the document gives each method its own: ..._get
+    response_class=Response,
+    responses=RESPONSES,
+)
 async def invoke_workload(
     workload_id: str, request: Request, context: Context, path: str = ""
 ) -> Response:
@@ -195,28 +195,17 @@ async def invoke_workload(
     return _answer(context, workload_id, request)
 
 
+@router.api_route("/deployments/{deployment_id}", methods=METHODS, include_in_schema=False)
+@router.api_route(
+    "/deployments/{deployment_id}/{path:path}",
+    methods=METHODS,
+    operation_id="invoke_deployment",
+    response_class=Response,
+    responses=RESPONSES,
+)
 async def invoke_deployment(
     deployment_id: str, request: Request, context: Context, path: str = ""
 ) -> Response:
     """Forward a request to the deployment's workload, with the prefix stripped."""
     row = find_deployment(context, deployment_id)
     return _answer(context, row.workload_id, request)
-
-
-def _routes(kind: str, parameter: str, endpoint: Callable[..., Any]) -> None:
-    """One route per method (FastAPI gives a multi-method route one operation id for all);
-    the form without a path is the same operation, so it stays out of the document."""
-    base = f"/{kind}/{{{parameter}}}"
-    for method in METHODS:
-        router.api_route(base, methods=[method], include_in_schema=False)(endpoint)
-        router.api_route(
-            f"{base}/{{path:path}}",
-            methods=[method],
-            operation_id=f"invoke_{kind.removesuffix('s')}_{method.lower()}",
-            response_class=Response,
-            responses=RESPONSES,
-        )(endpoint)
-
-
-_routes("workloads", "workload_id", invoke_workload)
-_routes("deployments", "deployment_id", invoke_deployment)
