@@ -15,7 +15,7 @@ Goal: hanging/alone p50 and p99 <= 1.5.
 Before each workload had its own pool (one pool of 100 for all, no timeout), the healthy
 workload did not answer at all in the second case.
 
-    .venv/bin/python benchmarks/invoke.py [--repeat 2] [--requests 2000] [--hanging 200]
+    .venv/bin/python benchmarks/invoke.py [--repeat 3] [--requests 2000] [--hanging 200]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -173,7 +174,7 @@ def rounds(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=2, help="rounds of alone then hanging (2)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of alone then hanging (3)")
     parser.add_argument("--requests", type=int, default=2000, help="with 1 client (2000)")
     parser.add_argument(
         "--concurrent-requests", type=int, default=4000, help="with 8 clients, in all (4000)"
@@ -210,14 +211,17 @@ def main() -> int:
             origin = endpoint.removesuffix("/api/v2")
             healthy_url = f"{origin}/api/v2/endpoints/workloads/{ids['healthy']}/"
             hanging_url = f"{origin}/api/v2/endpoints/workloads/{ids['hanging']}/hang"
+            load_before = os.getloadavg()[0]
             results, answered = rounds(healthy_url, hanging_url, events, args)
+            load_after = os.getloadavg()[0]
 
     best = {key: min(runs, key=lambda phase: phase.p(0.5)) for key, runs in results.items()}
     busy = answered.get(503, 0)
     print(
         f"invoke GET of the example app, better of {args.repeat} rounds; 'hanging': "
         f"{args.hanging} calls outstanding on another workload ({busy} of them answered 503 "
-        f"busy and sent again; other answers: {sum(answered.values()) - busy})"
+        f"busy and sent again; other answers: {sum(answered.values()) - busy}); machine load "
+        f"average {load_before:.1f} before, {load_after:.1f} after ({os.cpu_count()} CPUs)"
     )
     rows = [
         best[(state, concurrency)].row(f"{clients(concurrency)}, {state}")
