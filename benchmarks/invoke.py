@@ -7,15 +7,19 @@ clients, each a minimal keep-alive HTTP/1.1 connection (``RawConnection``).
 Against: the same, measured in the same run, while 200 calls to a second workload are
 outstanding, sent by a process of their own (as that workload's callers would be). It runs the
 tests' misbehaving app, whose ``/hang`` never answers: 100 calls hold all of its connections,
-the others wait for one and are answered ``503`` after the connect timeout, and each call
-answered so is sent again at once, so that 200 stay outstanding. Rounds go alone, hanging,
-alone, hanging; the better round (lower p50) of each counts.
+the others wait for one and are answered ``503`` after the connect timeout. The calls are first
+sent spread over those 5 s, and each call answered is sent again after its ``Retry-After``
+(1 s), as workloadlab's client does, so that about 200 stay outstanding. With ``--burst`` they
+are all sent at once and sent again at once: the 100 over the limit then time out together,
+a storm of 100 ``503`` s and 100 new calls every 5 s, whose CPU cost (about 0.6 ms of the
+server's per call) the healthy workload's requests share. Rounds go alone, hanging, alone,
+hanging; the better round (lower p50) of each counts.
 Goal: hanging/alone p50 and p99 <= 1.5.
 
 Before each workload had its own pool (one pool of 100 for all, no timeout), the healthy
 workload did not answer at all in the second case.
 
-    .venv/bin/python benchmarks/invoke.py [--repeat 3] [--requests 2000] [--hanging 200]
+    .venv/bin/python benchmarks/invoke.py [--repeat 3] [--requests 2000] [--hanging 200] [--burst]
 """
 
 from __future__ import annotations
@@ -51,15 +55,22 @@ from _common import (
 
 GOAL = 1.5
 MISBEHAVING_APP = Path(__file__).resolve().parent.parent / "tests" / "misbehaving_app.py"
+SPREAD = 5.0
+"""Seconds over which the hanging calls are first sent: the server's default connect timeout,
+the longest a call over the limit waits."""
 HANGS_AT_ONCE = 100
 """Calls that reach the hanging app at a time: the server's default ``--invoke-max-connections``."""
 
 
 class HangingCalls:
-    """``count`` calls kept outstanding on ``url``: each one answered (``503``: busy) is sent
-    again at once; closing the connections at the end is the callers giving up."""
+    """``count`` calls kept outstanding on ``url``, closed at the end (the callers give up).
 
-    def __init__(self, url: str, count: int) -> None:
+    As callers come and go: the first calls are sent spread over ``SPREAD`` seconds, and a call
+    answered (``503``: busy) is sent again after its ``Retry-After``, as workloadlab's client
+    does. With ``burst``, all are sent at once and each answered one again at once: the calls
+    over the limit then time out together, every connect timeout, a storm of ``503`` s."""
+
+    def __init__(self, url: str, count: int, *, burst: bool = False) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.request = (
@@ -67,11 +78,19 @@ class HangingCalls:
             f"Authorization: Bearer {TOKEN}\r\n\r\n"
         ).encode()
         self.count = count
+        self.burst = burst
         self.answered: dict[int, int] = {}
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def _keep_one(self) -> None:
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the callers give up meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def _keep_one(self, index: int) -> None:
+        if not self.burst:
+            await self._pause(index * SPREAD / self.count)
         while not self._stop.is_set():
             reader, writer = await asyncio.open_connection(self.host, self.port)
             try:
@@ -80,20 +99,23 @@ class HangingCalls:
                 stop = asyncio.ensure_future(self._stop.wait())
                 await asyncio.wait({answer, stop}, return_when=asyncio.FIRST_COMPLETED)
                 stop.cancel()
-                if answer.done():
-                    status = int(answer.result().split()[1])
-                    self.answered[status] = self.answered.get(status, 0) + 1
-                else:
+                if not answer.done():
                     answer.cancel()
+                    return
+                head = answer.result()
+                status = int(head.split()[1])
+                self.answered[status] = self.answered.get(status, 0) + 1
             finally:
                 writer.close()
                 with contextlib.suppress(OSError):
                     await writer.wait_closed()
+            if not self.burst:
+                await self._pause(retry_after(head))
 
     def start(self) -> None:
         """Send the calls."""
         self._stop.clear()
-        self._tasks = [asyncio.create_task(self._keep_one()) for _ in range(self.count)]
+        self._tasks = [asyncio.create_task(self._keep_one(i)) for i in range(self.count)]
 
     async def stop(self) -> None:
         """Give up every outstanding call."""
@@ -111,11 +133,20 @@ class HangingCalls:
         print(json.dumps(self.answered), flush=True)
 
 
-def start_hanging(url: str, count: int) -> subprocess.Popen[str]:
+def retry_after(head: bytes) -> float:
+    """The ``Retry-After`` seconds of an answer's head, 1 if it has none."""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"retry-after":
+            return float(value)
+    return 1.0
+
+
+def start_hanging(url: str, count: int, burst: bool) -> subprocess.Popen[str]:
     """:class:`HangingCalls` in a process of their own (as the callers of another workload
     would be), so that their work does not delay this process's measurements."""
     return subprocess.Popen(
-        [sys.executable, __file__, "--hang", url, str(count)],
+        [sys.executable, __file__, "--hang", url, str(count), *(["--burst"] if burst else [])],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
@@ -156,7 +187,9 @@ def rounds(
     for _ in range(args.repeat):
         for state in ("alone", "hanging"):
             seen = hang_requests(events)
-            hanging = start_hanging(hanging_url, args.hanging) if state == "hanging" else None
+            hanging = (
+                start_hanging(hanging_url, args.hanging, args.burst) if state == "hanging" else None
+            )
             try:
                 if hanging is not None:
                     wait_until(lambda seen=seen: hang_requests(events) >= seen + HANGS_AT_ONCE, 30)
@@ -186,10 +219,16 @@ def main() -> int:
     parser.add_argument(
         "--budget", type=float, default=7.0, help="at most seconds per measured phase (7)"
     )
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="send the hanging calls all at once, and each answered one again at once",
+    )
     parser.add_argument("--hang", nargs=2, metavar=("URL", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.hang:
-        asyncio.run(HangingCalls(args.hang[0], int(args.hang[1])).until_terminated())
+        calls = HangingCalls(args.hang[0], int(args.hang[1]), burst=args.burst)
+        asyncio.run(calls.until_terminated())
         return 0
 
     with tempfile.TemporaryDirectory(prefix="wl-bench-invoke-") as tmp_name:
@@ -217,11 +256,12 @@ def main() -> int:
 
     best = {key: min(runs, key=lambda phase: phase.p(0.5)) for key, runs in results.items()}
     busy = answered.get(503, 0)
+    how = "all at once, sent again at once" if args.burst else "spread, sent again after 1 s"
     print(
         f"invoke GET of the example app, better of {args.repeat} rounds; 'hanging': "
-        f"{args.hanging} calls outstanding on another workload ({busy} of them answered 503 "
-        f"busy and sent again; other answers: {sum(answered.values()) - busy}); machine load "
-        f"average {load_before:.1f} before, {load_after:.1f} after ({os.cpu_count()} CPUs)"
+        f"{args.hanging} calls outstanding on another workload ({how}; {busy} answered 503 "
+        f"busy; other answers: {sum(answered.values()) - busy}); machine load average "
+        f"{load_before:.1f} before, {load_after:.1f} after ({os.cpu_count()} CPUs)"
     )
     rows = [
         best[(state, concurrency)].row(f"{clients(concurrency)}, {state}")
