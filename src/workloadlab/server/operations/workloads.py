@@ -24,7 +24,7 @@ from workloadlab.models import (
 )
 from workloadlab.server.audit import SYSTEM, Actor, audit
 from workloadlab.server.operations import artifacts
-from workloadlab.server.problems import Conflict, NotFound
+from workloadlab.server.problems import Conflict, NotFound, Unavailable
 from workloadlab.server.store import EventRow, Store, WorkloadRow
 from workloadlab.server.supervisor import Supervisor, record_status
 
@@ -49,6 +49,17 @@ def find(store: Store, workload_id: str) -> WorkloadRow:
     if row is None:
         raise NotFound(f"Workload {workload_id} not found")
     return row
+
+
+def invoke_target(store: Store, supervisor: Supervisor, workload_id: str) -> tuple[str, str]:
+    """The id and base URL of the workload's ready instance, for the invoke proxy;
+    :class:`NotFound`, or :class:`Unavailable` while it is not running."""
+    row = find(store, workload_id)
+    running = row.status is WorkloadStatus.RUNNING
+    target = supervisor.target(row.id) if running else None
+    if target is None:
+        raise Unavailable(f"Workload {row.id} is {row.status}, not running: nothing to invoke")
+    return row.id, target
 
 
 def page(

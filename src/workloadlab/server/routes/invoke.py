@@ -1,9 +1,10 @@
 """``/endpoints/{workloads,deployments}/{id}/...``: the invoke proxy's HTTP side.
 
-The route finds the workload (``404``; ``503`` while it is not running) and answers with a
-:class:`ProxiedAnswer`, which hands the call to :class:`~workloadlab.server.proxy.InvokeProxy`
-(pools, limits, timeouts, the ``502``/``503``/``504`` answers) and relays the app's answer as
-it comes: event streams and chunked bodies are never buffered. What is HTTP here:
+The route asks the ``invoke_target`` operation where the workload runs (``404``; ``503`` while
+it is not running) and answers with a :class:`ProxiedAnswer`, which hands the call to
+:class:`~workloadlab.server.proxy.InvokeProxy` (pools, limits, timeouts, the
+``502``/``503``/``504`` answers) and relays the app's answer as it comes: event streams and
+chunked bodies are never buffered. What is HTTP here:
 
 - The app gets the caller's own bytes after ``/endpoints/<kind>/<id>``: path and query exactly
   as sent (``?flag`` stays ``?flag``, ``%FF`` stays ``%FF``, ``%2F`` is no ``/``).
@@ -27,10 +28,9 @@ from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from workloadlab.server.context import Context, ServerContext
-from workloadlab.server.problems import ErrorBody, Unavailable
+from workloadlab.server.operations import deployments, workloads
+from workloadlab.server.problems import ErrorBody
 from workloadlab.server.proxy import Interrupted, InvokeProxy
-from workloadlab.server.routes.deployments import find_deployment
-from workloadlab.server.routes.workloads import find_workload
 from workloadlab.server.views import API_PREFIX
 
 router = APIRouter(prefix="/endpoints", tags=["invoke"])
@@ -172,11 +172,8 @@ class ProxiedAnswer(Response):
 
 
 def _answer(context: ServerContext, workload_id: str, request: Request) -> ProxiedAnswer:
-    row = find_workload(context, workload_id)
-    target = context.supervisor.target(row.id) if row.status == "running" else None
-    if target is None:
-        raise Unavailable(f"Workload {row.id} is {row.status}, not running: nothing to invoke")
-    return ProxiedAnswer(context.proxy, row.id, target, request.scope)
+    workload_id, target = workloads.invoke_target(context.store, context.supervisor, workload_id)
+    return ProxiedAnswer(context.proxy, workload_id, target, request.scope)
 
 
 @router.api_route("/workloads/{workload_id}", methods=METHODS, include_in_schema=False)
@@ -207,5 +204,5 @@ async def invoke_deployment(
     deployment_id: str, request: Request, context: Context, path: str = ""
 ) -> Response:
     """Forward a request to the deployment's workload, with the prefix stripped."""
-    row = find_deployment(context, deployment_id)
+    row = deployments.find(context.store, deployment_id)
     return _answer(context, row.workload_id, request)
