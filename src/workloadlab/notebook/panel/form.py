@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from workloadlab.models import Artifact, InputArtifact
+from workloadlab.notebook.panel.env import EnvEditor
 from workloadlab.notebook.panel.fields import (
-    EnvEditor,
     FieldProblem,
     ProbeEditor,
     ResourceEditor,
