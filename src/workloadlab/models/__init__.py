@@ -38,15 +38,21 @@ from workloadlab.models.resources import (
     WorkloadStatus,
 )
 from workloadlab.models.spec import (
+    AnyEnvironmentVar,
+    ApiKeyEnvironmentVar,
     ArtifactSpec,
     Container,
     ContainerGroup,
+    CredentialEnvironmentVar,
     EnvironmentVar,
     Probe,
     ResourceRequest,
+    UnresolvedVariableError,
 )
 
 __all__ = [
+    "AnyEnvironmentVar",
+    "ApiKeyEnvironmentVar",
     "Artifact",
     "ArtifactRef",
     "ArtifactSpec",
@@ -59,6 +65,7 @@ __all__ = [
     "CreateDeployment",
     "CreateWorkload",
     "Creator",
+    "CredentialEnvironmentVar",
     "Deployment",
     "EnvironmentVar",
     "Event",
@@ -73,6 +80,7 @@ __all__ = [
     "ResourceRequest",
     "Runtime",
     "StatusDetails",
+    "UnresolvedVariableError",
     "UpdateArtifact",
     "UpdateDeployment",
     "WireModel",

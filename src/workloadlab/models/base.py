@@ -10,7 +10,8 @@ Request models take JSON at its word: an integer field refuses ``"8080"`` and ``
 boolean refuses ``1`` and ``"true"`` (strict types), a number refuses ``Infinity``, ``NaN`` and
 ``1e400`` (which Python's JSON parser reads as infinite), every number has documented bounds and
 no string holds a NUL character (:data:`Text`): whatever reaches the server's database can be
-written back as JSON, passed to a process and shown.
+written back as JSON, passed to a process and shown. A validation error never shows the value
+it rejected (``hide_input_in_errors``): it may be a secret.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class WireModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         extra="ignore",
+        hide_input_in_errors=True,  # a rejected value may be a secret
     )
 
     def to_wire(self) -> dict[str, Any]:

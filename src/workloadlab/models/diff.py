@@ -3,7 +3,10 @@
 One function serves the server's audit trail (which field paths a PUT changed), the ``%%artifact``
 magic and the panel (what changed, and whether a restart is needed to apply it). Paths use the
 wire names: ``spec.containerGroups[0].containers[0].environmentVars[GREETING].value``;
-environment variables are matched by name, not position, so reordering them is no change.
+environment variables are matched by name, not position, so reordering them is no change. A
+variable that is a reference has ``source`` and its reference's fields instead of ``value``
+(``environmentVars[GH_TOKEN].drCredentialId``); ``source: "string"`` written out or left out is
+the same.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+
+from workloadlab.models.spec import DEFAULT_API_KEY_NAME
 
 METADATA_FIELDS = frozenset({"name", "description"})
 
@@ -48,20 +53,39 @@ def _as_wire(value: BaseModel | dict[str, Any] | None) -> dict[str, Any]:
     return value
 
 
+ENVIRONMENT_KEYS = frozenset({"name", "value", "source", "drCredentialId", "key"})
+"""The keys of environment variables, of every kind."""
+
+
+def _is_environment(value: Any) -> bool:
+    """Whether ``value`` is a list of environment variables (of any kind, ``api-key`` ones
+    without a name included)."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(item, dict)
+            and ("name" in item or item.get("source") == "api-key")
+            and set(item) <= ENVIRONMENT_KEYS
+            for item in value
+        )
+    )
+
+
 def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             _flatten(item, f"{path}.{key}" if path else str(key), out)
-    elif (
-        isinstance(value, list)
-        and value
-        and all(
-            isinstance(item, dict) and "name" in item and set(item) <= {"name", "value"}
-            for item in value
-        )
-    ):
+    elif _is_environment(value):
         for item in value:  # environment variables: keyed by name
-            out[f"{path}[{item['name']}].value"] = item.get("value", "")
+            name = item.get("name") or DEFAULT_API_KEY_NAME
+            source = item.get("source") or "string"
+            if source == "string":
+                out[f"{path}[{name}].value"] = item.get("value", "")
+                continue
+            out[f"{path}[{name}].source"] = source
+            for key in sorted(set(item) - {"name", "source"}):
+                out[f"{path}[{name}].{key}"] = item[key]
     elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
         for index, item in enumerate(value):
             _flatten(item, f"{path}[{index}]", out)

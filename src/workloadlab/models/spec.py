@@ -16,14 +16,32 @@ Every number has both bounds (they are in the OpenAPI schema too):
 | ``resourceRequest.cpu`` (cores) | > 0 … 1024 |
 | ``resourceRequest.memory`` (bytes) | 1 … 2**44 (16 TiB) |
 | ``resourceRequest.gpu`` | 0 … 64 |
+
+**Environment variables** come in DataRobot's three shapes, told apart by ``source``:
+``{name, value}`` (``source: "string"``, which may be left out), ``{source: "dr-credential",
+name, drCredentialId, key}`` (a key of a stored credential, resolved by the server at each start
+and never returned) and ``{source: "api-key", name?}`` (a token the serving endpoint accepts, in
+``name``, default ``DATAROBOT_API_TOKEN``, and its base URL in ``DATAROBOT_ENDPOINT``). Names are
+unique across the three. A variable dumps as it was written (a ``source`` or ``name`` left out
+stays out), so a spec read from the API and sent back is unchanged. Values are kept out of
+reprs and validation errors (they may be secrets).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StrictFloat, StrictInt, field_validator
+from pydantic import (
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
 
 from workloadlab.models.base import RequestModel, Text
 
@@ -46,11 +64,91 @@ HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 """An HTTP header name (RFC 9110 token)."""
 
 
-class EnvironmentVar(RequestModel):
-    """One environment variable of a container."""
+DEFAULT_API_KEY_NAME = "DATAROBOT_API_TOKEN"
+"""The variable an ``api-key`` variable sets when it names none."""
+ENDPOINT_VARIABLE = "DATAROBOT_ENDPOINT"
+"""The variable that an ``api-key`` variable also sets: the serving endpoint's base URL."""
+MAX_ID_LENGTH = 256
 
-    name: str = Field(pattern=ENV_NAME_PATTERN, max_length=256)
-    value: Text = ""
+EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN, max_length=256)]
+"""An environment variable's name."""
+
+
+def _left_out(value: object) -> bool:
+    return value is None
+
+
+class _Variable(RequestModel):
+    """What every kind of environment variable shares."""
+
+    @property
+    def env_name(self) -> str:
+        """The name of the variable it sets."""
+        name: str = getattr(self, "name", None) or DEFAULT_API_KEY_NAME
+        return name
+
+
+class EnvironmentVar(_Variable):
+    """An environment variable whose value is in the spec (``source: "string"``)."""
+
+    source: Literal["string"] | None = Field(default=None, exclude_if=_left_out)
+    """``"string"``, or left out (and then not written back)."""
+    name: EnvName
+    value: Text = Field(default="", repr=False)
+
+
+class CredentialEnvironmentVar(_Variable):
+    """An environment variable set from one key of a stored credential (``/credentials/``)
+    at each start; the spec holds the reference, never the value."""
+
+    source: Literal["dr-credential"]
+    name: EnvName
+    dr_credential_id: Text = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    key: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)
+
+
+class ApiKeyEnvironmentVar(_Variable):
+    """Sets ``name`` (default ``DATAROBOT_API_TOKEN``) to a token the serving endpoint accepts
+    and ``DATAROBOT_ENDPOINT`` to its base URL, at each start."""
+
+    source: Literal["api-key"]
+    name: EnvName | None = Field(default=None, exclude_if=_left_out)
+
+
+VARIABLE_KINDS: dict[str, type[_Variable]] = {
+    "string": EnvironmentVar,
+    "dr-credential": CredentialEnvironmentVar,
+    "api-key": ApiKeyEnvironmentVar,
+}
+"""Each ``source`` and the model of its variables (a left-out ``source`` is ``string``)."""
+
+
+def _one_kind(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Validate a variable as the kind its ``source`` says, so that a problem is reported at
+    the variable's own fields (``environmentVars[0].name``), not once per kind."""
+    try:
+        return handler(value)
+    except ValidationError:
+        if not isinstance(value, dict):
+            raise ValueError("an environment variable is an object") from None
+        source = value.get("source")
+        kind = VARIABLE_KINDS.get(source if isinstance(source, str) else "") or (
+            EnvironmentVar if source is None else None
+        )
+        if kind is None:
+            sources = ", ".join(f"'{source}'" for source in VARIABLE_KINDS)
+            raise ValueError(f"source must be one of {sources}") from None
+        return kind.model_validate(value)
+
+
+AnyEnvironmentVar = Annotated[
+    EnvironmentVar | CredentialEnvironmentVar | ApiKeyEnvironmentVar, WrapValidator(_one_kind)
+]
+"""One environment variable, of the kind its ``source`` says."""
+
+
+class UnresolvedVariableError(ValueError):
+    """A variable's value is a reference that only the server can resolve (at each start)."""
 
 
 class Probe(RequestModel):
@@ -96,7 +194,7 @@ class Container(RequestModel):
     primary: StrictBool = False
     port: StrictInt | None = Field(default=None, ge=MIN_CONTAINER_PORT, le=MAX_PORT)
     entrypoint: list[Text] | None = None
-    environment_vars: list[EnvironmentVar] = Field(default_factory=list)
+    environment_vars: list[AnyEnvironmentVar] = Field(default_factory=list)
     readiness_probe: Probe | None = None
     liveness_probe: Probe | None = None
     startup_probe: Probe | None = None
@@ -104,17 +202,25 @@ class Container(RequestModel):
 
     @field_validator("environment_vars")
     @classmethod
-    def _env_names_unique(cls, value: list[EnvironmentVar]) -> list[EnvironmentVar]:
+    def _env_names_unique(cls, value: list[AnyEnvironmentVar]) -> list[AnyEnvironmentVar]:
         seen: set[str] = set()
         for var in value:
-            if var.name in seen:
-                raise ValueError(f"environment variable {var.name!r} is defined twice")
-            seen.add(var.name)
+            if var.env_name in seen:
+                raise ValueError(f"environment variable {var.env_name!r} is defined twice")
+            seen.add(var.env_name)
         return value
 
     def env(self) -> dict[str, str]:
-        """The environment variables as a dict."""
-        return {var.name: var.value for var in self.environment_vars}
+        """The environment variables as a dict; :class:`UnresolvedVariableError` if one is a
+        reference (a credential, the API key), which the server resolves at each start."""
+        env = {}
+        for var in self.environment_vars:
+            if not isinstance(var, EnvironmentVar):
+                raise UnresolvedVariableError(
+                    f"environment variable {var.env_name!r} is a {var.source} reference"
+                )
+            env[var.name] = var.value
+        return env
 
 
 class ContainerGroup(RequestModel):

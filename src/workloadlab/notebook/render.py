@@ -12,7 +12,14 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from workloadlab.models import Artifact, Deployment, Event, Workload, WorkloadStatus
+from workloadlab.models import (
+    AnyEnvironmentVar,
+    Artifact,
+    Deployment,
+    Event,
+    Workload,
+    WorkloadStatus,
+)
 from workloadlab.models.diff import FieldChange
 
 STATUS_COLOURS = {
@@ -190,9 +197,18 @@ def _artifact_pairs(a: Artifact) -> list[tuple[str, str]]:
         ("image", primary.image_uri),
         ("port", str(primary.port)),
         ("entrypoint", " ".join(primary.entrypoint or []) or "(the image's)"),
-        ("env", ", ".join(v.name for v in primary.environment_vars) or "—"),
+        ("env", ", ".join(_env_label(v) for v in primary.environment_vars) or "—"),
         ("updated", _when(a.updated_at)),
     ]
+
+
+_SOURCE_LABELS = {"dr-credential": "credential", "api-key": "API key"}
+
+
+def _env_label(variable: AnyEnvironmentVar) -> str:
+    """A variable's name, and where its value comes from when it is not in the spec."""
+    source = _SOURCE_LABELS.get(variable.source or "")
+    return f"{variable.env_name} ({source})" if source else variable.env_name
 
 
 def artifact_text(a: Artifact) -> str:
