@@ -231,3 +231,38 @@ def test_parsers() -> None:
         parse_entrypoint("python 'unclosed")
     with pytest.raises(FieldProblem, match="not a size"):
         parse_memory("12 apples")
+
+
+def test_references_are_shown_read_only_and_written_back_as_they_were() -> None:
+    """A credential's or the API key's variable shows what it refers to (never a value), its
+    value field cannot be edited, and saving the form sends the reference unchanged."""
+    reference = {
+        "source": "dr-credential",
+        "name": "GH_TOKEN",
+        "drCredentialId": "65f0c1d2e3f4a5b6c7d8e9f0",
+        "key": "apiToken",
+    }
+    loaded = artifact()
+    form = Form(loaded)
+    with_references = hello_spec(8080, "hi", env={"MODE": "test"})
+    container = with_references["spec"]["containerGroups"][0]["containers"][0]
+    container["environmentVars"] = [reference, {"source": "api-key"}, *container["environmentVars"]]
+    form.form.load(Artifact.model_validate({**with_references, "id": "a" * 24, "status": "draft"}))
+    rows = form.primary.env.rows
+    assert form.changes == 0
+    assert [(r.name.value, r.value.value, r.value.disabled) for r in rows[:2]] == [
+        ("GH_TOKEN", "credential 65f0c1d2e3f4a5b6c7d8e9f0, key apiToken", True),
+        ("", "api-key (set by the server at each start)", True),
+    ]
+    reading = form.form.read()
+    assert reading.artifact is not None
+    sent = reading.artifact.to_wire()["spec"]["containerGroups"][0]["containers"][0]
+    assert sent["environmentVars"][:2] == [reference, {"source": "api-key"}]
+    frontend_set(rows[0].name, value="GITHUB_TOKEN")
+    renamed = form.form.read().wire["spec"]["containerGroups"][0]["containers"][0]
+    assert renamed["environmentVars"][0] == {**reference, "name": "GITHUB_TOKEN"}
+    form.form.load(loaded)  # the rows are reused for plain variables: editable again
+    assert [(r.name.value, r.value.value, r.value.disabled) for r in form.primary.env.rows] == [
+        ("GREETING", "hi", False),
+        ("MODE", "test", False),
+    ]

@@ -1,4 +1,10 @@
-"""The spec form's environment variables: a row per variable, added and removed at will."""
+"""The spec form's environment variables: a row per variable, added and removed at will.
+
+A variable whose value is in the spec (``{name, value}``) is two text fields. One whose value
+is a reference (a credential's key, the API key: ``source`` is not ``string``) shows what it
+refers to, read-only, and is written back as it was, with the name of its row: the form never
+turns a reference into a value, nor shows a value the server resolves.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,24 @@ from workloadlab.notebook.panel.ui import Widget, assign, button, close_tree, hb
 Callback = Callable[[], None]
 
 
+def reference_of(variable: dict[str, Any]) -> dict[str, Any] | None:
+    """A variable's fields other than its name when its value is not in the spec (a credential
+    or the API key: ``source`` is not ``string``), else ``None``."""
+    if (variable.get("source") or "string") == "string":
+        return None
+    return {key: value for key, value in variable.items() if key != "name"}
+
+
+def describe_reference(reference: dict[str, Any]) -> str:
+    """What a reference row shows instead of a value (never the value itself)."""
+    if reference.get("source") == "dr-credential":
+        return f"credential {reference.get('drCredentialId')}, key {reference.get('key')}"
+    return f"{reference.get('source')} (set by the server at each start)"
+
+
 class EnvRow:
-    """One environment variable: name, value, remove."""
+    """One environment variable: name, value (or, read-only, the reference that gives the
+    value: a credential's key, the API key), remove."""
 
     def __init__(
         self,
@@ -21,12 +43,20 @@ class EnvRow:
         name: str = "",
         value: str = "",
         disabled: bool = False,
+        reference: dict[str, Any] | None = None,
     ) -> None:
+        self.reference = reference
+        """The variable's other fields when its value is a reference, written back as they
+        were (only the name can be edited here)."""
         self.name: Widget = text_input(
             "", "wl-env-name", on_change, value=name, placeholder="NAME", width="14em"
         )
         self.value: Widget = text_input(
-            "", "wl-env-value", on_change, value=value, placeholder="value"
+            "",
+            "wl-env-value",
+            on_change,
+            value=describe_reference(reference) if reference else value,
+            placeholder="value",
         )
         self.remove: Widget = button(
             "", "wl-env-remove", icon="times", tooltip="Remove this variable", width="2.6em"
@@ -34,18 +64,32 @@ class EnvRow:
         self.remove.on_click(lambda _: on_remove(self))
         self.message: Widget = message_widget()
         self.box: Widget = hbox([self.name, self.value, self.remove, self.message], "wl-env-row")
-        if disabled:
-            self.set_disabled(True)
+        if disabled or reference:
+            self.set_disabled(disabled)
 
     @property
     def empty(self) -> bool:
         """Whether both name and value are blank (such a row is ignored)."""
-        return not str(self.name.value).strip() and not str(self.value.value)
+        return self.reference is None and not str(self.name.value).strip() and not self.value.value
+
+    def variable(self) -> dict[str, Any]:
+        """The row as wire data: ``{name, value}``, or the reference with the row's name."""
+        name = str(self.name.value).strip()
+        if self.reference is None:
+            return {"name": name, "value": str(self.value.value)}
+        return {**self.reference, **({"name": name} if name else {})}
+
+    def load(self, variable: dict[str, Any]) -> None:
+        """Show another variable in this row."""
+        self.reference = reference_of(variable)
+        assign(self.name, value=str(variable.get("name", "")))
+        value = describe_reference(self.reference) if self.reference else variable.get("value")
+        assign(self.value, value=str(value or ""), disabled=self.reference is not None)
 
     def set_disabled(self, disabled: bool) -> None:
-        """Read-only or editable."""
+        """Read-only or editable (a reference's value is never editable here)."""
         for widget in (self.name, self.value, self.remove):
-            assign(widget, disabled=disabled)
+            assign(widget, disabled=disabled or (widget is self.value and bool(self.reference)))
 
 
 class EnvEditor:
@@ -54,10 +98,7 @@ class EnvEditor:
     def __init__(self, on_change: Callback, variables: Sequence[dict[str, Any]] = ()) -> None:
         self._on_change = on_change
         self._disabled = False
-        self.rows: list[EnvRow] = [
-            EnvRow(on_change, self._remove, str(v.get("name", "")), str(v.get("value", "")))
-            for v in variables
-        ]
+        self.rows: list[EnvRow] = [self._row(variable) for variable in variables]
         self.add: Widget = button("variable", "wl-env-add", icon="plus", tooltip="Add a variable")
         self.add.on_click(lambda _: self.add_row())
         self.message: Widget = message_widget()
@@ -67,9 +108,22 @@ class EnvEditor:
             "wl-env",
         )
 
+    def _row(self, variable: dict[str, Any]) -> EnvRow:
+        """A row made with a variable's values (no update after it is made)."""
+        return EnvRow(
+            self._on_change,
+            self._remove,
+            str(variable.get("name", "")),
+            str(variable.get("value", "")),
+            self._disabled,
+            reference_of(variable),
+        )
+
     def add_row(self, name: str = "", value: str = "", *, notify: bool = True) -> EnvRow:
         """Append a row (the Add button, or loading)."""
-        row = EnvRow(self._on_change, self._remove, name, value, self._disabled)
+        return self._append(self._row({"name": name, "value": value}), notify=notify)
+
+    def _append(self, row: EnvRow, *, notify: bool) -> EnvRow:
         self.rows.append(row)
         self.rows_box.children = tuple(r.box for r in self.rows)
         if notify:
@@ -89,22 +143,17 @@ class EnvEditor:
             close_tree(row.box)
         del self.rows[len(variables) :]
         for row, variable in zip(self.rows, variables, strict=False):
-            assign(row.name, value=str(variable.get("name", "")))
-            assign(row.value, value=str(variable.get("value", "")))
+            row.load(variable)
         for variable in variables[len(self.rows) :]:
-            self.add_row(
-                str(variable.get("name", "")), str(variable.get("value", "")), notify=False
-            )
+            self._append(self._row(variable), notify=False)
         self.rows_box.children = tuple(r.box for r in self.rows)
 
-    def read(self) -> tuple[list[dict[str, str]], list[int]]:
-        """The non-blank rows as ``{name, value}``, and the row index of each."""
+    def read(self) -> tuple[list[dict[str, Any]], list[int]]:
+        """The non-blank rows as wire data, and the row index of each."""
         variables, where = [], []
         for index, row in enumerate(self.rows):
             if not row.empty:
-                variables.append(
-                    {"name": str(row.name.value).strip(), "value": str(row.value.value)}
-                )
+                variables.append(row.variable())
                 where.append(index)
         return variables, where
 
