@@ -12,6 +12,14 @@ from workloadlab.models.base import (
     parse_response,
     utcnow,
 )
+from workloadlab.models.credentials import (
+    CreateCredential,
+    Credential,
+    CredentialType,
+    NewCredentialBody,
+    credential_keys,
+    parse_credential_body,
+)
 from workloadlab.models.resources import (
     Artifact,
     ArtifactRef,
@@ -37,6 +45,7 @@ from workloadlab.models.resources import (
     Workload,
     WorkloadStatus,
 )
+from workloadlab.models.secrets import looks_secret
 from workloadlab.models.spec import (
     AnyEnvironmentVar,
     ApiKeyEnvironmentVar,
@@ -62,16 +71,20 @@ __all__ = [
     "Condition",
     "Container",
     "ContainerGroup",
+    "CreateCredential",
     "CreateDeployment",
     "CreateWorkload",
     "Creator",
+    "Credential",
     "CredentialEnvironmentVar",
+    "CredentialType",
     "Deployment",
     "EnvironmentVar",
     "Event",
     "Importance",
     "InputArtifact",
     "LogRecord",
+    "NewCredentialBody",
     "Operation",
     "Page",
     "Probe",
@@ -86,8 +99,11 @@ __all__ = [
     "WireModel",
     "Workload",
     "WorkloadStatus",
+    "credential_keys",
     "format_timestamp",
+    "looks_secret",
     "new_id",
+    "parse_credential_body",
     "parse_request",
     "parse_response",
     "utcnow",

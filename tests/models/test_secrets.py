@@ -1,0 +1,109 @@
+"""looks_secret: which plain values the client warns about, and which it must not."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import string
+import uuid
+
+import pytest
+
+from workloadlab.models import looks_secret
+from workloadlab.models.secrets import entropy
+
+SECRETISH = [
+    ("KEY", "sk-live-TESTSECRET-0123456789abcdef", "sk-"),
+    ("OPENAI", "sk-proj-abcDEF1234567890abcdefGHIJ", "sk-"),
+    ("STRIPE", "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk-"),
+    ("AWS", "AKIAIOSFODNN7EXAMPLE", "AWS"),
+    ("GH", "ghp_" + "a1B2c3D4" * 5, "GitHub"),
+    ("GH2", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "GitHub"),
+    ("GL", "glpat-abcdefghij0123456789", "GitLab"),
+    ("HF", "hf_" + "abcdEFGH" * 4, "Hugging Face"),
+    ("GOOGLE", "AIza" + "SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", "Google"),
+    ("J", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdef", "JSON Web Token"),
+    ("PEM", "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA", "private key"),
+    ("DB", "postgres://app:hunter22@db.internal:5432/prod", "password"),
+    ("HEADER", "Bearer sk-abcdefghijklmnopqrstuvwxyz0123", "sk-"),
+    ("DB_PASSWORD", "hunter2hunter2", "name DB_PASSWORD"),
+    ("OPENAI_API_KEY", "abcdefgh1234", "name OPENAI_API_KEY"),
+    ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG", "name AWS_SECRET_ACCESS_KEY"),
+    ("SECRET_KEY", secrets.token_hex(32), "name SECRET_KEY"),
+    ("CLIENT_SECRET", "not-so-random-value", "name CLIENT_SECRET"),
+]
+
+ORDINARY = [
+    ("GREETING", "hello"),
+    ("GREETING", ""),
+    ("URL", "https://api.example.com/v1/chat/completions?stream=true"),
+    ("ENDPOINT", "https://app.datarobot.com/api/v2"),
+    ("MODEL", "meta-llama/Llama-3.1-70B-Instruct"),
+    ("MODEL", "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"),
+    ("MODEL", "mistralai/Mixtral-8x7B-Instruct-v0.1"),
+    ("MODEL", "intfloat/multilingual-e5-large-instruct"),
+    ("MODEL", "claude-3-5-sonnet-20241022"),
+    ("MODEL", "gpt-4o-mini-2024-07-18"),
+    ("IMAGE", "ghcr.io/org/hello:1.2.3"),
+    ("IMAGE", "registry.example.com/team/app@sha256:" + hashlib.sha256(b"x").hexdigest()),
+    ("RUN_ID", str(uuid.uuid4())),
+    ("GIT_SHA", hashlib.sha1(b"x").hexdigest()),
+    ("DR_ID", "65f0c1d2e3f4a5b6c7d8e9f0"),
+    ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+    ("CHECKPOINT", "/opt/models/checkpoints/run_2024_11_03/epoch_0042/model.safetensors"),
+    ("ROLE", "arn:aws:iam::123456789012:role/service-role/MyRole"),
+    ("CONFIG", '{"temperature": 0.2, "stop": ["\\n"], "max_tokens": 512}'),
+    ("SENTENCE", "The quick brown fox jumps over the lazy dog 12 times"),
+    ("MAX_TOKENS", "4096"),
+    ("TOKEN_URL", "https://auth.example.com/oauth/token"),
+    ("TOKEN_LIMIT", "100000"),
+    ("CACHE_KEY", "user-profile-cache-v2"),
+    ("PASSWORD_MIN_LENGTH", "12"),
+    ("TOKEN", "true"),
+    ("API_KEY", "changeme"),
+    ("OPENAI_API_KEY", "<your key here>"),
+    ("GH_TOKEN", "${GITHUB_TOKEN}"),
+    ("PWD", "/home/user/project"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "said"), SECRETISH)
+def test_keys_and_secret_names_are_recognised(name: str, value: str, said: str) -> None:
+    reason = looks_secret(name, value)
+    assert reason is not None
+    assert said in reason
+    assert value not in reason, "the reason never shows the value"
+
+
+@pytest.mark.parametrize(("name", "value"), ORDINARY)
+def test_ordinary_values_are_not_flagged(name: str, value: str) -> None:
+    assert looks_secret(name, value) is None
+
+
+def test_random_tokens_are_recognised_almost_always() -> None:
+    """Generated keys of 32+ characters: at least 95 % of each kind (the rest are runs cut by
+    separators or unlucky draws); 200 draws each."""
+    alphabet = string.ascii_letters + string.digits
+    kinds = {
+        "token_urlsafe(32)": lambda: secrets.token_urlsafe(32),
+        "base64 of 32 bytes": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+        "40 alphanumerics": lambda: "".join(secrets.choice(alphabet) for _ in range(40)),
+    }
+    for kind, draw in kinds.items():
+        found = sum(looks_secret("VALUE", draw()) is not None for _ in range(200))
+        assert found >= 190, f"{kind}: {found}/200"
+
+
+def test_hex_is_left_to_the_name() -> None:
+    """Digests and commit hashes are everyday values: hex alone is no reason, a secret's name
+    over it is."""
+    value = secrets.token_hex(32)
+    assert looks_secret("IMAGE_DIGEST", value) is None
+    assert looks_secret("SIGNING_KEY", value) == "the name SIGNING_KEY suggests a secret"
+
+
+def test_entropy() -> None:
+    assert entropy("") == 0.0
+    assert entropy("aaaa") == 0.0
+    assert entropy("abcd") == pytest.approx(2.0)
