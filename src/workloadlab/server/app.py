@@ -24,7 +24,14 @@ from workloadlab.server.openapi import DOCS_ASSETS, DOCS_PATH, install_openapi
 from workloadlab.server.operations import workloads as workloads_operations
 from workloadlab.server.problems import install_handlers, send_problem
 from workloadlab.server.proxy import InvokeProxy
-from workloadlab.server.routes import artifacts, deployments, invoke, logs, workloads
+from workloadlab.server.routes import (
+    artifacts,
+    credentials,
+    deployments,
+    invoke,
+    logs,
+    workloads,
+)
 from workloadlab.server.runtimes import make_runtime
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import Store
@@ -130,7 +137,7 @@ def create_app(
     )
     install_handlers(app, settings.data_dir)
     install_openapi(app)
-    for module in (workloads, artifacts, deployments, logs, invoke):
+    for module in (workloads, artifacts, deployments, logs, credentials, invoke):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, unlimited_prefix=INVOKE_PREFIX

@@ -6,5 +6,6 @@ changes what runs), the :class:`~workloadlab.server.audit.Actor`, and the reques
 (a model of :mod:`workloadlab.models`); it returns rows. It refuses with the domain errors of
 :mod:`workloadlab.server.problems` (``NotFound``, ``Conflict``, ``Forbidden``, ``Invalid``),
 which the app's one handler turns into HTTP answers. Each write and its audit event commit in
-one transaction. Modules: ``artifacts``, ``workloads``, ``deployments``, ``logs``.
+one transaction. Modules: ``artifacts``, ``workloads``, ``deployments``, ``logs``,
+``credentials``.
 """

@@ -12,6 +12,7 @@ from typing import Any
 from workloadlab.models import ArtifactStatus, InputArtifact, UpdateArtifact
 from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.server.audit import Actor, audit
+from workloadlab.server.operations import credentials
 from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
 from workloadlab.server.store import ArtifactRow, Store
 
@@ -31,9 +32,13 @@ def page(
     return store.list_artifacts(offset=offset, limit=limit, search=search, statuses=statuses)
 
 
-def create(store: Store, actor: Actor, body: InputArtifact) -> ArtifactRow:
-    """Store a new artifact (registered at once if the body says so) and audit it."""
+def create(
+    store: Store, actor: Actor, body: InputArtifact, *, at: Sequence[str | int] = ("body",)
+) -> ArtifactRow:
+    """Store a new artifact (registered at once if the body says so) and audit it; ``at``
+    is where the artifact is in the request (for the path of a broken credential reference)."""
     with store.transaction():
+        credentials.require_references(store, body.spec, (*at, "spec"))
         row = store.insert_artifact(
             name=body.name,
             description=body.description,
@@ -101,6 +106,7 @@ def replace(store: Store, actor: Actor, artifact_id: str, body: InputArtifact) -
         row = find(store, artifact_id)
         if row.status is not ArtifactStatus.DRAFT:
             raise Forbidden("Cannot update artifact: artifact is registered")
+        credentials.require_references(store, body.spec, ("body", "spec"))
         new = {"name": body.name, "description": body.description, "spec": _spec_wire(body)}
         changes = diff_artifacts(_comparable(row), new)
         if changes:

@@ -23,7 +23,7 @@ from workloadlab.models import (
     utcnow,
 )
 from workloadlab.server.audit import SYSTEM, Actor, audit
-from workloadlab.server.operations import artifacts
+from workloadlab.server.operations import artifacts, credentials
 from workloadlab.server.problems import Conflict, NotFound, Unavailable
 from workloadlab.server.store import EventRow, Store, WorkloadRow
 from workloadlab.server.supervisor import Supervisor, record_status
@@ -89,7 +89,7 @@ def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkl
     :class:`Conflict`."""
     with store.transaction():
         if body.artifact is not None:
-            artifact = artifacts.create(store, actor, body.artifact)
+            artifact = artifacts.create(store, actor, body.artifact, at=("body", "artifact"))
         else:
             assert body.artifact_id is not None
             found = store.get_artifact(body.artifact_id)
@@ -100,6 +100,7 @@ def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkl
                     f"Artifact {found.id} is a draft already used by another workload; "
                     "a draft can back one workload at a time (register it to share it)"
                 )
+            credentials.require_resolvable(store, found.id, f"Cannot run artifact {found.id}")
             artifact = found
         runtime = body.runtime.to_wire() if body.runtime is not None else None
         row = store.insert_workload(
@@ -129,6 +130,7 @@ async def start(
         raise Conflict(
             f"Workload {row.id} is {row.status}: it must be stopped before it can be started"
         )
+    credentials.require_resolvable(store, row.artifact_id, f"Cannot start workload {row.id}")
     with store.transaction():
         record_status(
             store,

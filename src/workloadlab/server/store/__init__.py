@@ -1,15 +1,17 @@
-"""The local server's SQLite store: artifacts, workloads, deployments, events and logs.
+"""The local server's SQLite store: artifacts, workloads, deployments, events, logs, credentials.
 
 The database holds the *desired* state (``workloads.desired``, ``workloads.generation``) as well
 as what was last observed, so a restarted server knows what should run. SQL lives here and only
 here: :mod:`~workloadlab.server.store.database` owns the connection and its transactions, each
 table is a mixin of it (``artifacts``, ``workloads`` with its ``logs``, ``deployments``,
-``events``), and :class:`Store` combines them, so callers say ``store.get_workload(...)``.
+``events``, ``credentials``), and :class:`Store` combines them, so callers say
+``store.get_workload(...)``.
 """
 
 from __future__ import annotations
 
 from workloadlab.server.store.artifacts import ArtifactTable
+from workloadlab.server.store.credentials import CredentialRow, CredentialTable
 from workloadlab.server.store.deployments import DeploymentTable
 from workloadlab.server.store.events import EventTable
 from workloadlab.server.store.rows import ArtifactRow, DeploymentRow, EventRow, LogLine, WorkloadRow
@@ -19,6 +21,7 @@ from workloadlab.server.store.workloads import WorkloadTable
 __all__ = [
     "SCHEMA_VERSION",
     "ArtifactRow",
+    "CredentialRow",
     "DeploymentRow",
     "EventRow",
     "LogLine",
@@ -27,5 +30,5 @@ __all__ = [
 ]
 
 
-class Store(ArtifactTable, WorkloadTable, DeploymentTable, EventTable):
+class Store(ArtifactTable, WorkloadTable, DeploymentTable, EventTable, CredentialTable):
     """All reads and writes of the local server's database."""

@@ -75,4 +75,14 @@ CREATE TABLE IF NOT EXISTS logs (
     stream TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_workload ON logs (workload_id, seq);
+CREATE TABLE IF NOT EXISTS credentials (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    credential_type TEXT NOT NULL,
+    description TEXT NOT NULL,
+    keys TEXT NOT NULL,
+    secret_values TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 """
