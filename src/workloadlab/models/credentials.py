@@ -34,6 +34,7 @@ from pydantic import (
     Field,
     SecretStr,
     TypeAdapter,
+    WithJsonSchema,
 )
 
 from workloadlab.models.base import RequestModel, Text, WireModel
@@ -139,7 +140,19 @@ class GcpCredentialBody(NewCredentialBody):
     """A Google Cloud service account key (the key file's JSON)."""
 
     credential_type: Literal["gcp"]
-    gcp_key: Annotated[Secret, BeforeValidator(_json_text)]
+    gcp_key: Annotated[
+        Secret,
+        BeforeValidator(_json_text),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "minLength": 1, "format": "password", "writeOnly": True},
+                    {"type": "object"},
+                ],
+                "description": "The key file's JSON: its text, or the object.",
+            }
+        ),
+    ]
 
 
 class AzureCredentialBody(NewCredentialBody):
