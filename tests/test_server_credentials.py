@@ -4,6 +4,8 @@ environment variables, checked, resolved into the process at each start, masked 
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -14,10 +16,15 @@ import httpx
 import pytest
 
 from harness import (
+    FAKE_TOKEN,
     LocalServer,
+    create_workload,
     free_port,
     kill_marked,
+    processes_marked,
     running_server,
+    wait_status,
+    wait_until,
 )
 
 SECRET = "sk-live-TESTSECRET-0123456789abcdef"
@@ -162,6 +169,84 @@ def test_bad_credentials_are_refused_and_nothing_is_stored(client: httpx.Client)
     assert again.status_code == 409
     assert "already exists" in again.json()["detail"]
     assert client.get("/credentials/").json()["totalCount"] == 1
+
+
+def test_a_secret_reaches_the_app_and_is_shown_nowhere(
+    server: LocalServer, client: httpx.Client
+) -> None:
+    """The app gets the credential's value and the server's token (``api-key``), prints them,
+    and no answer, event, stored log line, server log line or database column (but the
+    credential's own) holds them: the printed lines are stored masked."""
+    credential_id = new_credential(client)
+    artifact = secret_artifact(free_port(), reference(credential_id), {"source": "api-key"})
+    workload_id = create_workload(client, "secret", artifact)
+    wait_status(client, workload_id, "running")
+
+    answer = client.get(f"/endpoints/workloads/{workload_id}/").json()
+    assert answer["secretSha256"] == sha256(SECRET)
+    assert answer["tokenSha256"] == sha256(FAKE_TOKEN)
+    assert answer["endpoint"] == server.endpoint
+
+    wait_until(
+        lambda: any(m.startswith("request /: secret=") for m in messages(client, workload_id))
+    )
+    printed = messages(client, workload_id)
+    assert "secret=****" in printed
+    assert "the secret is ****, twice: ********" in printed
+    assert "token=****" in printed
+    assert "request /: secret=****" in printed
+    workload = client.get(f"/console/workloads/{workload_id}/").json()
+    assert "secret=****" in workload["statusDetails"]["logTail"]
+
+    shown = everything_shown(client, workload_id)
+    assert SECRET not in shown
+    assert FAKE_TOKEN not in shown
+    assert (
+        reference(credential_id)
+        in client.get(f"/registry/artifacts/{workload['artifactId']}").json()["spec"][
+            "containerGroups"
+        ][0]["containers"][0]["environmentVars"]
+    )
+    assert SECRET not in server.log()
+    stored = database_text(server.data_dir)
+    assert SECRET not in stored
+    assert FAKE_TOKEN not in stored
+
+
+def test_a_deleted_credential_fails_the_next_start_with_a_clear_message(
+    server: LocalServer, client: httpx.Client
+) -> None:
+    """Deleting a credential in use is allowed. The running instance keeps its value (and
+    keeps it masked); a start asked for is ``422`` naming the variable, and a restart by the
+    server (after a crash) ends ``errored`` with the same words."""
+    credential_id = new_credential(client)
+    workload_id = create_workload(
+        client, "secret", secret_artifact(free_port(), reference(credential_id))
+    )
+    wait_status(client, workload_id, "running")
+    assert client.delete(f"/credentials/{credential_id}/").status_code == 204
+
+    assert client.get(f"/endpoints/workloads/{workload_id}/").status_code == 200
+    wait_until(lambda: "request /: secret=****" in messages(client, workload_id))
+
+    # A restart by the server: the app crashes, its restart cannot resolve the reference.
+    for pid in processes_marked(server.data_dir):
+        os.kill(pid, signal.SIGKILL)
+    errored = wait_status(client, workload_id, "errored")
+    message = errored["statusDetails"]["message"]
+    assert "environment variable GH_TOKEN" in message
+    assert f"credential {credential_id} does not exist" in message
+
+    # A start asked for: refused, and nothing changes.
+    started = client.post(f"/console/workloads/{workload_id}/start")
+    assert started.status_code == 422, started.text
+    assert started.json()["detail"] == (
+        f"Cannot start workload {workload_id}: environment variable GH_TOKEN: credential"
+        f" {credential_id} does not exist (it may have been deleted)"
+    )
+    assert client.get(f"/console/workloads/{workload_id}/").json()["status"] == "errored"
+    assert SECRET not in everything_shown(client, workload_id)
+    assert SECRET not in server.log()
 
 
 def test_broken_references_are_refused_naming_the_variable(client: httpx.Client) -> None:

@@ -310,6 +310,7 @@ def serve(args: argparse.Namespace) -> int:
         token = settings.resolve_token()
         sock = _bind(settings.host, settings.port)
         host, port = sock.getsockname()[:2]
+        settings.port = port  # the one bound (--port 0 picks one): workloads' api-key endpoint
         shown_host = f"[{host}]" if ":" in host else host
         endpoint = f"http://{shown_host}:{port}/api/v2"
 

@@ -33,6 +33,7 @@ from workloadlab.server.routes import (
     workloads,
 )
 from workloadlab.server.runtimes import make_runtime
+from workloadlab.server.secrets import Secrets
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import Store
 from workloadlab.server.supervisor import Supervisor
@@ -80,6 +81,17 @@ class BearerAuthMiddleware:
         await send_problem(send, 401, detail, [(b"www-authenticate", b"Bearer")])
 
 
+def api_base_url(settings: ServerSettings) -> str:
+    """The API's base URL (``…/api/v2``) for the server's own workloads (``api-key``
+    variables): ``public_url`` if set, else the address it listens on (loopback when it listens
+    on every address)."""
+    if settings.public_url:
+        return f"{settings.public_url.rstrip('/')}{API_PREFIX}"
+    host = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}{API_PREFIX}"
+
+
 def begin_shutdown(app: object) -> None:
     """Answer the requests waiting for a change now: the server is about to stop, and it waits
     for open requests before it stops its workloads. (``app`` as :func:`create_app` made it;
@@ -107,7 +119,8 @@ def create_app(
         settings.make_data_dir_private()
         store = Store(settings.database_path)
         runtime = make_runtime(settings)
-        supervisor = Supervisor(store, runtime, settings)
+        secrets = Secrets(store, token, endpoint=partial(api_base_url, settings))
+        supervisor = Supervisor(store, runtime, settings, secrets=secrets)
         proxy = InvokeProxy(settings.invoke, supervisor.target)
         context = ServerContext(settings, store, supervisor, proxy)
         store.on_commit = context.changes.notify

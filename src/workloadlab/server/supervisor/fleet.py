@@ -12,6 +12,7 @@ from workloadlab.models import WorkloadStatus
 from workloadlab.server.logwriter import LogWriter
 from workloadlab.server.probes import Prober
 from workloadlab.server.runtimes import Instance, LogSink, Runtime
+from workloadlab.server.secrets import Secrets
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import LogLine, Store
 from workloadlab.server.supervisor.reaper import DraftReaper, Expire
@@ -27,10 +28,14 @@ ALIVE = frozenset({WorkloadStatus.INITIALIZING, WorkloadStatus.RUNNING})
 class Supervisor:
     """Owns one :class:`WorkloadSupervisor` per workload, the prober and the draft reaper."""
 
-    def __init__(self, store: Store, runtime: Runtime, settings: ServerSettings) -> None:
+    def __init__(
+        self, store: Store, runtime: Runtime, settings: ServerSettings, *, secrets: Secrets
+    ) -> None:
         self.store = store
         self.runtime = runtime
         self.settings = settings
+        self.secrets = secrets
+        """Resolves references at each start, masks the values in logs and messages."""
         self.prober = Prober()
         self.logs = LogWriter(store, settings.log_cap)
         self._workloads: dict[str, WorkloadSupervisor] = {}
@@ -44,6 +49,7 @@ class Supervisor:
         for row in rows:
             should_run = row.desired is WorkloadStatus.RUNNING
             if row.runtime_state and should_run and row.status is not WorkloadStatus.ERRORED:
+                self.secrets.learn(row.id, row.artifact_id)  # before its first lines come
                 instance = await self.runtime.adopt(row.id, row.runtime_state, self.sink(row.id))
                 if instance is not None:
                     adopted[row.id] = instance
@@ -111,6 +117,7 @@ class Supervisor:
             await supervisor.retire()
         self.logs.discard(workload_id)
         self.runtime.forget(workload_id)
+        self.secrets.forget(workload_id)
 
     async def shutdown(self) -> None:
         """Stop every instance within the grace period; the desired state stays as it is."""
@@ -134,6 +141,6 @@ class Supervisor:
             supervisor = self._workloads.get(workload_id)
             if supervisor is not None and supervisor.retired:
                 return
-            self.logs.add(workload_id, lines, state)
+            self.logs.add(workload_id, self.secrets.mask_lines(workload_id, lines), state)
 
         return store_lines

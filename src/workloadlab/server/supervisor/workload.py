@@ -132,6 +132,7 @@ class WorkloadSupervisor:
             return False
         spec = ArtifactSpec.model_validate(artifact.spec)
         try:
+            spec = self.parent.secrets.resolve(self.id, spec)  # in memory only, at each start
             instance = await self.parent.runtime.start(self.id, spec, self.parent.sink(self.id))
         except StartFailed as exc:
             self._set_status(row, WorkloadStatus.ERRORED, message=str(exc), conditions=[])
@@ -271,7 +272,10 @@ class WorkloadSupervisor:
             )
 
     def _set_status(self, row: WorkloadRow, status: WorkloadStatus, **details: Any) -> None:
-        """Store a status, after the log lines that came before it (one commit)."""
+        """Store a status, after the log lines that came before it (one commit); secret values
+        in its message are masked."""
+        if details.get("message"):
+            details["message"] = self.parent.secrets.mask(self.id, details["message"])
         with self.store.transaction():
             self.parent.logs.flush(self.id)
             record_status(self.store, row, status, **details)
