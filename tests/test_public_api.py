@@ -36,3 +36,16 @@ def test_top_level_names_are_pinned_and_resolve() -> None:
         assert getattr(workloadlab, name) is not None
     assert issubclass(workloadlab.NotFoundError, workloadlab.APIStatusError)
     assert issubclass(workloadlab.APIStatusError, workloadlab.WorkloadlabError)
+
+
+def test_client_resources_are_pinned() -> None:
+    """``client.<resource>`` for each API collection, each exported with the others."""
+    from workloadlab.client import AsyncClient, resources
+
+    assert sorted(resources.__all__) == ["Artifacts", "Credentials", "Deployments", "Workloads"]
+    assert AsyncClient.__annotations__ == {
+        "workloads": "Workloads",
+        "artifacts": "Artifacts",
+        "deployments": "Deployments",
+        "credentials": "Credentials",
+    }

@@ -1,8 +1,8 @@
 """The async client of the Workload API (``workload-api.md``).
 
-``async with AsyncClient() as client:`` then ``client.workloads``, ``client.artifacts`` and
-``client.deployments``; every method returns models from :mod:`workloadlab.models` and raises
-exceptions from :mod:`workloadlab.errors`.
+``async with AsyncClient() as client:`` then ``client.workloads``, ``client.artifacts``,
+``client.deployments`` and ``client.credentials``; every method returns models from
+:mod:`workloadlab.models` and raises exceptions from :mod:`workloadlab.errors`.
 """
 
 from workloadlab.client._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncClient

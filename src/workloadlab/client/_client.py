@@ -15,6 +15,7 @@ from workloadlab.client.config import resolve_config
 from workloadlab.client.local import ensure_server
 from workloadlab.client.paths import V2_41, ApiPaths
 from workloadlab.client.resources.artifacts import Artifacts
+from workloadlab.client.resources.credentials import Credentials
 from workloadlab.client.resources.deployments import Deployments
 from workloadlab.client.resources.workloads import Workloads
 from workloadlab.client.waiting import Polling
@@ -29,7 +30,8 @@ USER_AGENT = f"workloadlab/{__version__} httpx/{httpx.__version__}"
 
 
 class AsyncClient:
-    """An async client of the Workload API: ``client.workloads``, ``.artifacts``, ``.deployments``.
+    """An async client of the Workload API: ``client.workloads``, ``.artifacts``, ``.deployments``
+    and ``.credentials``.
 
     ``endpoint`` and ``token`` default to ``DATAROBOT_ENDPOINT``/``DATAROBOT_API_TOKEN``, then
     drconfig.yaml, then a running local server (see :mod:`workloadlab.client.config`).
@@ -41,6 +43,7 @@ class AsyncClient:
     workloads: Workloads
     artifacts: Artifacts
     deployments: Deployments
+    credentials: Credentials
 
     def __init__(
         self,
@@ -74,6 +77,7 @@ class AsyncClient:
         self.workloads = Workloads(self._requester, paths, polling or Polling())
         self.artifacts = Artifacts(self._requester, paths)
         self.deployments = Deployments(self._requester, paths)
+        self.credentials = Credentials(self._requester, paths)
 
     @classmethod
     def local(

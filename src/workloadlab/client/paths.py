@@ -28,6 +28,8 @@ class ApiPaths:
     deployment: str = "console/deployments/{id}/"
     deployment_events: str = "console/deployments/{id}/events"
     deployment_invoke: str = "endpoints/deployments/{id}/"
+    credentials: str = "credentials/"
+    credential: str = "credentials/{id}/"
 
     @staticmethod
     def fill(template: str, id: str) -> str:

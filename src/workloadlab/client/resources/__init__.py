@@ -1,7 +1,8 @@
 """The resources of :class:`~workloadlab.client.AsyncClient`: one module per API collection."""
 
 from workloadlab.client.resources.artifacts import Artifacts
+from workloadlab.client.resources.credentials import Credentials
 from workloadlab.client.resources.deployments import Deployments
 from workloadlab.client.resources.workloads import Workloads
 
-__all__ = ["Artifacts", "Deployments", "Workloads"]
+__all__ = ["Artifacts", "Credentials", "Deployments", "Workloads"]
