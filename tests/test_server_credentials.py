@@ -307,3 +307,31 @@ def test_a_reference_round_trips_through_get_and_put(client: httpx.Client) -> No
     assert replaced.json()["spec"] == artifact["spec"]
     variables = replaced.json()["spec"]["containerGroups"][0]["containers"][0]["environmentVars"]
     assert variables == body["spec"]["containerGroups"][0]["containers"][0]["environmentVars"]
+
+
+def test_an_instance_adopted_after_a_server_crash_stays_masked(tmp_path: Path) -> None:
+    """A ``kill -9`` of the server leaves the app running; the next server adopts it and
+    masks what it prints with the values its references resolve to."""
+    data_dir = tmp_path / "data"
+    server = LocalServer(data_dir).start()
+    try:
+        with server.client() as client:
+            workload_id = create_workload(
+                client, "secret", secret_artifact(free_port(), reference(new_credential(client)))
+            )
+            wait_status(client, workload_id, "running")
+            pids = processes_marked(data_dir)
+        server.kill()
+        server = LocalServer(data_dir).start()
+        with server.client() as client:
+            assert processes_marked(data_dir) == pids, "adopted, not restarted"
+            before = messages(client, workload_id).count("request /: secret=****")
+            assert client.get(f"/endpoints/workloads/{workload_id}/").status_code == 200
+            wait_until(
+                lambda: messages(client, workload_id).count("request /: secret=****") > before
+            )
+            assert SECRET not in everything_shown(client, workload_id)
+        assert SECRET not in server.log()
+    finally:
+        server.stop()
+        kill_marked(data_dir)
