@@ -78,6 +78,7 @@ bench: setup
 	$(BIN)/python benchmarks/load_ext.py
 	$(BIN)/python benchmarks/panel.py
 	$(BIN)/python benchmarks/logflood.py
+	$(BIN)/python benchmarks/masking.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
