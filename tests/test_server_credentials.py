@@ -4,6 +4,7 @@ environment variables, checked, resolved into the process at each start, masked 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -140,6 +141,33 @@ def test_credentials_are_stored_and_listed_without_values(
     assert client.delete(f"/credentials/{body['id']}/").status_code == 404
     assert SECRET not in database_text(server.data_dir), "the audit trail holds no value"
     assert SECRET not in server.log()
+    assert credential_events(server.data_dir) == [
+        (
+            "credential.created",
+            body["id"],
+            {"name": "db", "credentialType": "basic", "keys": ["password", "user"]},
+        ),
+        (
+            "credential.created",
+            other,
+            {"name": "gh", "credentialType": "api_token", "keys": ["apiToken"]},
+        ),
+        (
+            "credential.deleted",
+            body["id"],
+            {"name": "db", "credentialType": "basic", "referencedBy": []},
+        ),
+    ]
+
+
+def credential_events(data_dir: Path) -> list[tuple[str, str, dict[str, Any]]]:
+    """The audit trail's credential events, oldest first."""
+    with sqlite3.connect(f"file:{data_dir / 'workloadlab.sqlite3'}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT event_type, entity_id, details FROM events"
+            " WHERE entity_type = 'credential' ORDER BY seq"
+        ).fetchall()
+    return [(kind, entity, json.loads(details)) for kind, entity, details in rows]
 
 
 def test_bad_credentials_are_refused_and_nothing_is_stored(client: httpx.Client) -> None:
@@ -225,6 +253,8 @@ def test_a_deleted_credential_fails_the_next_start_with_a_clear_message(
     )
     wait_status(client, workload_id, "running")
     assert client.delete(f"/credentials/{credential_id}/").status_code == 204
+    artifact_id = client.get(f"/console/workloads/{workload_id}/").json()["artifactId"]
+    assert credential_events(server.data_dir)[-1][2]["referencedBy"] == [artifact_id]
 
     assert client.get(f"/endpoints/workloads/{workload_id}/").status_code == 200
     wait_until(lambda: "request /: secret=****" in messages(client, workload_id))
