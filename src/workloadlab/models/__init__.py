@@ -20,6 +20,7 @@ from workloadlab.models.credentials import (
     credential_keys,
     parse_credential_body,
 )
+from workloadlab.models.digest import spec_digest
 from workloadlab.models.resources import (
     Artifact,
     ArtifactRef,
@@ -38,6 +39,7 @@ from workloadlab.models.resources import (
     Operation,
     Page,
     ResourceBundle,
+    RunningArtifact,
     Runtime,
     StatusDetails,
     UpdateArtifact,
@@ -91,6 +93,7 @@ __all__ = [
     "RequestModel",
     "ResourceBundle",
     "ResourceRequest",
+    "RunningArtifact",
     "Runtime",
     "StatusDetails",
     "UnresolvedVariableError",
@@ -106,5 +109,6 @@ __all__ = [
     "parse_credential_body",
     "parse_request",
     "parse_response",
+    "spec_digest",
     "utcnow",
 ]

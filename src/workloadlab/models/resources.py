@@ -3,7 +3,8 @@
 Request bodies (``Create*``, ``Update*``, :class:`InputArtifact`) are strict; responses are
 tolerant and keep only what this package uses, so a DataRobot response with more fields parses.
 Fields that only workloadlab's local server sends (``expiresAt``, ``restartCount``,
-``statusDetails.message``) are optional: a client must not need them.
+``statusDetails.message``, ``runningArtifact``, an artifact's ``specDigest``) are optional: a
+client must not need them.
 
 Numbers have both bounds: ``replicaCount`` 1 … 1000; autoscaling ``target`` > 0 … 10000,
 ``minCount`` 0 … 1000, ``maxCount`` 1 … 1000, ``priority`` 0 … 1000; in responses ``version``
@@ -247,6 +248,11 @@ class Artifact(WireModel):
     creator: Creator | None = None
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    spec_digest: str | None = Field(
+        default=None,
+        description="Local-server extension: `sha256:` and the SHA-256 of the canonical JSON of"
+        " `spec` (keys sorted, no whitespace, UTF-8).",
+    )
 
     @property
     def is_registered(self) -> bool:
@@ -280,6 +286,23 @@ class StatusDetails(WireModel):
     exit_code: int | None = Field(default=None, ge=-255, le=255)
 
 
+class RunningArtifact(WireModel):
+    """Which artifact spec a workload's running instance runs (a local-server extension)."""
+
+    id: str = Field(description="The artifact's id.")
+    version: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_INT32,
+        description="The registered version whose spec it runs; null for a draft's spec.",
+    )
+    spec_digest: str = Field(
+        description="`sha256:` and the SHA-256 of the canonical JSON of the spec it was started"
+        " with (keys sorted, no whitespace, UTF-8): compare with the artifact's `specDigest`."
+    )
+    started_at: dt.datetime | None = Field(default=None, description="When it was started.")
+
+
 class Workload(WireModel):
     """A workload: containers running an artifact."""
 
@@ -298,6 +321,11 @@ class Workload(WireModel):
     updated_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
     restart_count: int | None = Field(default=None, ge=0, le=MAX_INT32)
+    running_artifact: RunningArtifact | None = Field(
+        default=None,
+        description="Local-server extension: which artifact spec its running instance runs;"
+        " null while no instance runs.",
+    )
 
 
 class Deployment(WireModel):

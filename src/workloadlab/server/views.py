@@ -14,12 +14,13 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from workloadlab.models import ArtifactStatus, WorkloadStatus
+from workloadlab.models import ArtifactStatus, WorkloadStatus, spec_digest
 from workloadlab.server.store import (
     ArtifactRow,
     DeploymentRow,
     EventRow,
     LogLine,
+    RunningArtifactRow,
     Store,
     WorkloadRow,
 )
@@ -41,6 +42,19 @@ def artifact_json(row: ArtifactRow) -> dict[str, Any]:
         "creator": row.creator,
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
+        "specDigest": spec_digest(row.spec),
+    }
+
+
+def running_artifact_json(running: RunningArtifactRow | None) -> dict[str, Any] | None:
+    """What a workload's instance runs, as the API returns it (``None``: nothing runs)."""
+    if running is None:
+        return None
+    return {
+        "id": running.artifact_id,
+        "version": running.version,
+        "specDigest": running.spec_digest,
+        "startedAt": running.started_at,
     }
 
 
@@ -79,6 +93,7 @@ def workload_json(
         "creator": row.creator,
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
+        "runningArtifact": running_artifact_json(store.running_artifact(row.id)),
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from workloadlab.models import ArtifactStatus, InputArtifact, UpdateArtifact
+from workloadlab.models import ArtifactStatus, InputArtifact, UpdateArtifact, spec_digest
 from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.operations import credentials
@@ -58,6 +58,9 @@ def register(store: Store, actor: Actor, row: ArtifactRow) -> ArtifactRow:
     with store.transaction():
         store.register_artifact(row.id)
         registered = find(store, row.id)
+        assert registered.version is not None
+        # Instances that run its spec, now frozen, run this version.
+        store.running_registered(row.id, spec_digest(registered.spec), registered.version)
         audit(
             store,
             actor,

@@ -210,5 +210,6 @@ async def _remove(
     # start (404), and the workload's task, retired next, cannot be replaced by a new one.
     with store.transaction():
         store.delete_workload(row.id)
+        store.forget_running_artifact(row.id)
         audit(store, actor, event_type, row.id, artifact_id=row.artifact_id, details=details)
     await supervisor.remove(row.id)

@@ -4,8 +4,8 @@ The database holds the *desired* state (``workloads.desired``, ``workloads.gener
 as what was last observed, so a restarted server knows what should run. SQL lives here and only
 here: :mod:`~workloadlab.server.store.database` owns the connection and its transactions, each
 table is a mixin of it (``artifacts``, ``workloads`` with its ``logs``, ``deployments``,
-``events``, ``credentials``), and :class:`Store` combines them, so callers say
-``store.get_workload(...)``.
+``events``, ``credentials``, ``running`` artifacts), and :class:`Store` combines them, so
+callers say ``store.get_workload(...)``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,15 @@ from workloadlab.server.store.artifacts import ArtifactTable
 from workloadlab.server.store.credentials import CredentialRow, CredentialTable
 from workloadlab.server.store.deployments import DeploymentTable
 from workloadlab.server.store.events import EventTable
-from workloadlab.server.store.rows import ArtifactRow, DeploymentRow, EventRow, LogLine, WorkloadRow
+from workloadlab.server.store.rows import (
+    ArtifactRow,
+    DeploymentRow,
+    EventRow,
+    LogLine,
+    RunningArtifactRow,
+    WorkloadRow,
+)
+from workloadlab.server.store.running import RunningArtifactTable
 from workloadlab.server.store.schema import SCHEMA_VERSION
 from workloadlab.server.store.workloads import WorkloadTable
 
@@ -25,10 +33,18 @@ __all__ = [
     "DeploymentRow",
     "EventRow",
     "LogLine",
+    "RunningArtifactRow",
     "Store",
     "WorkloadRow",
 ]
 
 
-class Store(ArtifactTable, WorkloadTable, DeploymentTable, EventTable, CredentialTable):
+class Store(
+    ArtifactTable,
+    WorkloadTable,
+    DeploymentTable,
+    EventTable,
+    CredentialTable,
+    RunningArtifactTable,
+):
     """All reads and writes of the local server's database."""

@@ -109,6 +109,18 @@ class DeploymentRow:
 
 
 @dataclass
+class RunningArtifactRow:
+    """Which artifact spec a workload's instance was started with, and when."""
+
+    workload_id: str
+    artifact_id: str
+    version: int | None
+    """The registered version whose spec it runs; ``None`` for a draft's spec."""
+    spec_digest: str
+    started_at: str
+
+
+@dataclass
 class EventRow:
     """One audit-trail entry."""
 

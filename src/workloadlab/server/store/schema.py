@@ -65,6 +65,13 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_workload ON events (workload_id, seq);
 CREATE INDEX IF NOT EXISTS events_artifact ON events (artifact_id, seq);
 CREATE INDEX IF NOT EXISTS events_deployment ON events (deployment_id, seq);
+CREATE TABLE IF NOT EXISTS running_artifacts (
+    workload_id TEXT PRIMARY KEY,
+    artifact_id TEXT NOT NULL,
+    version INTEGER,
+    spec_digest TEXT NOT NULL,
+    started_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS logs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     workload_id TEXT NOT NULL,

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from workloadlab.models import ArtifactSpec, WorkloadStatus, format_timestamp, utcnow
+from workloadlab.models import ArtifactSpec, WorkloadStatus, format_timestamp, spec_digest, utcnow
 from workloadlab.server.runtimes import Instance, StartFailed
 from workloadlab.server.storage import storage_trouble
 from workloadlab.server.store import WorkloadRow
@@ -144,6 +144,9 @@ class WorkloadSupervisor:
         if current is None or self.retired:
             return False  # deleted while it started: the loop stops it at once
         name = spec.primary.name or "primary"
+        # What it runs: shown once the status below stores the instance's state with it.
+        digest = spec_digest(artifact.spec)
+        self.store.record_running_artifact(self.id, artifact.id, artifact.version, digest)
         self._set_status(  # with the instance's state: a crash now must not orphan it
             current,
             WorkloadStatus.INITIALIZING,
