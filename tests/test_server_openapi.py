@@ -116,6 +116,8 @@ def test_every_operation_documents_the_errors_it_can_answer(document: dict[str, 
         ("post", "/api/v2/console/workloads/{workload_id}/stop", {"200", "202"}),
         ("get", "/api/v2/console/workloads/{workload_id}", {"200", "304"}),
         ("post", "/api/v2/console/deployments", {"201", "404", "422"}),
+        ("get", "/api/v2/console/events", {"200", "422"}),
+        ("get", "/api/v2/registry/artifacts/{artifact_id}/events", {"200", "404"}),
     ],
 )
 def test_routes_document_the_answers_they_give_themselves(
@@ -162,3 +164,16 @@ def test_405_lists_every_method_the_path_allows(
     assert answer.status_code == 405
     assert {m.strip() for m in answer.headers["allow"].split(",")} == allowed
     assert answer.json()["detail"] == "Method Not Allowed"
+
+
+def test_created_resources_link_to_their_trails(document: dict[str, Any]) -> None:
+    for path, own in (
+        ("/api/v2/console/workloads", "workload_events"),
+        ("/api/v2/registry/artifacts", "artifact_events"),
+        ("/api/v2/console/deployments", "deployment_events"),
+    ):
+        links = document["paths"][path]["post"]["responses"]["201"]["links"]
+        assert links[own]["parameters"] == {
+            path.rsplit("/", 1)[1][:-1] + "_id": "$response.body#/id"
+        }
+        assert links["list_events"]["parameters"] == {"query.entityId": "$response.body#/id"}

@@ -88,6 +88,14 @@ class Importance(StrEnum):
     CRITICAL = "critical"
 
 
+class EntityType(StrEnum):
+    """What an audit-trail event is about (its ``entityType``)."""
+
+    WORKLOAD = "workload"
+    ARTIFACT = "artifact"
+    DEPLOYMENT = "deployment"
+
+
 # ---------------------------------------------------------------------------------------------
 # Requests
 

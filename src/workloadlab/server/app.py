@@ -28,6 +28,7 @@ from workloadlab.server.routes import (
     artifacts,
     credentials,
     deployments,
+    events,
     invoke,
     logs,
     workloads,
@@ -150,7 +151,7 @@ def create_app(
     )
     install_handlers(app, settings.data_dir)
     install_openapi(app)
-    for module in (workloads, artifacts, deployments, logs, credentials, invoke):
+    for module in (workloads, artifacts, deployments, events, logs, credentials, invoke):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, unlimited_prefix=INVOKE_PREFIX

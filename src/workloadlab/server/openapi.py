@@ -12,7 +12,8 @@ the server's machinery answers on every route, so that no route has to repeat it
 - unique operation ids (a route with several methods, like the invoke proxy's, gets one per
   method);
 - links from each ``POST`` that creates a resource (``/console/workloads``...) to every
-  operation that takes its id (``workload_id``), for clients and stateful testing.
+  operation that takes its id (``workload_id``, or ``entityId`` for the events of any
+  entity), for clients and stateful testing.
 
 The other codes a route answers (``403``, ``409``, ``404`` for an id in the body...) are
 declared on the route
@@ -45,6 +46,8 @@ WRITES = frozenset({"post", "put", "patch", "delete"})
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 ERROR_REF = "#/components/schemas/ErrorBody"
 PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
+ENTITY_PARAMETER = "entityId"
+"""The query parameter that names any entity (``GET /console/events/?entityId=``)."""
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
@@ -112,23 +115,33 @@ def complete(document: dict[str, Any]) -> None:
 
 def _link_created_resources(document: dict[str, Any]) -> None:
     """Link ``POST /x/things`` (``201``) to every operation whose one path parameter is
-    ``thing_id``, taken from the created resource's ``id``."""
+    ``thing_id``, and to every operation with an ``entityId`` query parameter (the audit
+    trail of any entity), taken from the created resource's ``id``."""
     takers: dict[str, list[str]] = {}
+    trails: list[str] = []
     for path, item in document["paths"].items():
         parameters = PATH_PARAMETER.findall(path)
-        if len(parameters) == 1 and not path.startswith(INVOKE_PATHS):
-            for method, operation in item.items():
-                if method in METHODS:
-                    takers.setdefault(parameters[0], []).append(operation["operationId"])
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            if len(parameters) == 1 and not path.startswith(INVOKE_PATHS):
+                takers.setdefault(parameters[0], []).append(operation["operationId"])
+            queries = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+            if ENTITY_PARAMETER in queries:
+                trails.append(operation["operationId"])
     for path, item in document["paths"].items():
         created = item.get("post", {}).get("responses", {}).get("201")
         if created is None or "{" in path:
             continue
         parameter = f"{path.rsplit('/', 1)[-1].removesuffix('s')}_id"
-        created["links"] = {
+        links = {
             target: {"operationId": target, "parameters": {parameter: "$response.body#/id"}}
             for target in takers.get(parameter, [])
         }
+        for target in trails:
+            query = {f"query.{ENTITY_PARAMETER}": "$response.body#/id"}
+            links[target] = {"operationId": target, "parameters": query}
+        created["links"] = links
 
 
 def _complete_operation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from workloadlab.models import ArtifactStatus, CreateDeployment, UpdateDeployment
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.problems import Invalid, NotFound
-from workloadlab.server.store import DeploymentRow, EventRow, Store
+from workloadlab.server.store import DeploymentRow, Store
 
 
 def find(store: Store, deployment_id: str) -> DeploymentRow:
@@ -22,20 +22,6 @@ def page(
     """A page of deployments, newest first, filtered by name and workload, and the total."""
     return store.list_deployments(
         offset=offset, limit=limit, search=search, workload_id=workload_id
-    )
-
-
-def events(
-    store: Store, deployment_id: str, *, offset: int, limit: int
-) -> tuple[list[EventRow], int]:
-    """A page of the deployment's audit trail: its own events and its workload's since it was
-    created, newest first."""
-    row = find(store, deployment_id)
-    return store.list_events(
-        where="deployment_id = ? OR (workload_id = ? AND timestamp >= ?)",
-        params=[row.id, row.workload_id, row.created_at],
-        offset=offset,
-        limit=limit,
     )
 
 

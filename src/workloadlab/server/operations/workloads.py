@@ -1,4 +1,4 @@
-"""Workloads: create, start, stop, delete (and expiry of drafts), and the audit trail.
+"""Workloads: create, start, stop, delete (and expiry of drafts).
 
 These write the desired state and *kick* the workload's supervisor task, which makes it so
 (:mod:`workloadlab.server.supervisor`). A workload is removed in one place,
@@ -25,7 +25,7 @@ from workloadlab.models import (
 from workloadlab.server.audit import SYSTEM, Actor, audit
 from workloadlab.server.operations import artifacts, credentials
 from workloadlab.server.problems import Conflict, NotFound, Unavailable
-from workloadlab.server.store import EventRow, Store, WorkloadRow
+from workloadlab.server.store import Store, WorkloadRow
 from workloadlab.server.supervisor import Supervisor, record_status
 
 RESTING = frozenset({WorkloadStatus.STOPPED, WorkloadStatus.ERRORED})
@@ -67,19 +67,6 @@ def page(
 ) -> tuple[list[WorkloadRow], int]:
     """A page of workloads, newest first, filtered by name and status, and the total count."""
     return store.list_workloads(offset=offset, limit=limit, search=search, statuses=statuses)
-
-
-def events(
-    store: Store, workload_id: str, *, offset: int, limit: int
-) -> tuple[list[EventRow], int]:
-    """A page of the workload's lifecycle and audit trail (its artifact's too), newest first."""
-    row = find(store, workload_id)
-    return store.list_events(
-        where="workload_id = ? OR artifact_id = ?",
-        params=[row.id, row.artifact_id],
-        offset=offset,
-        limit=limit,
-    )
 
 
 def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkload) -> WorkloadRow:

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from workloadlab.models import Artifact, InputArtifact, Page, UpdateArtifact
+from workloadlab.models import Artifact, EntityType, Event, InputArtifact, Page, UpdateArtifact
 from workloadlab.server.context import Context, Limit, Offset
 from workloadlab.server.operations import artifacts
 from workloadlab.server.problems import answers
+from workloadlab.server.routes.events import trail_answer
 from workloadlab.server.routing import api_router
 from workloadlab.server.views import artifact_json, paged
 
@@ -67,3 +68,18 @@ async def delete_artifact(artifact_id: str, context: Context) -> Response:
     """Remove a draft artifact that no workload uses."""
     artifacts.delete(context.store, context.actor, artifact_id)
     return Response(status_code=204)
+
+
+@router.get("/{artifact_id}/events", response_model=Page[Event])
+async def artifact_events(
+    artifact_id: str,
+    request: Request,
+    context: Context,
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> Response:
+    """The artifact's audit trail (and the workloads' and deployments' that used it), newest
+    first; still there once it is deleted (a local-server extension)."""
+    return trail_answer(
+        request, context, EntityType.ARTIFACT, artifact_id, offset=offset, limit=limit
+    )

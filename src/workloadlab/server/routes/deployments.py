@@ -7,13 +7,21 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from workloadlab.models import CreateDeployment, Deployment, Event, Page, UpdateDeployment
+from workloadlab.models import (
+    CreateDeployment,
+    Deployment,
+    EntityType,
+    Event,
+    Page,
+    UpdateDeployment,
+)
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
 from workloadlab.server.operations import deployments
 from workloadlab.server.problems import answers
+from workloadlab.server.routes.events import trail_answer
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import DeploymentRow
-from workloadlab.server.views import deployment_json, event_json, paged
+from workloadlab.server.views import deployment_json, paged
 
 router = api_router("/console/deployments", "deployments")
 
@@ -84,6 +92,8 @@ async def deployment_events(
     offset: Offset = 0,
     limit: Limit = 100,
 ) -> Response:
-    """The deployment's audit trail: its own events and its workload's since it was created."""
-    events, total = deployments.events(context.store, deployment_id, offset=offset, limit=limit)
-    return paged(request, [event_json(e) for e in events], total=total, offset=offset, limit=limit)
+    """The deployment's audit trail: its own events and its workload's since it was created;
+    still there once it is deleted, ending with its delete (a local-server extension)."""
+    return trail_answer(
+        request, context, EntityType.DEPLOYMENT, deployment_id, offset=offset, limit=limit
+    )

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from workloadlab.models import CreateWorkload, Event, Operation, Page, Workload
+from workloadlab.models import CreateWorkload, EntityType, Event, Operation, Page, Workload
 from workloadlab.server.changes import Rendered, matches, preferred_wait, wait_for_change
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
 from workloadlab.server.operations import workloads
 from workloadlab.server.operations.workloads import Progress
 from workloadlab.server.problems import DESCRIPTIONS, NotFound, answers
+from workloadlab.server.routes.events import trail_answer
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import WorkloadRow
-from workloadlab.server.views import API_PREFIX, event_json, paged
+from workloadlab.server.views import API_PREFIX, paged
 
 router = api_router("/console/workloads", "workloads")
 
@@ -170,7 +171,8 @@ async def workload_events(
     offset: Offset = 0,
     limit: Limit = 100,
 ) -> Response:
-    """The workload's lifecycle and audit trail (its artifact's too), newest first."""
-    events, total = workloads.events(context.store, workload_id, offset=offset, limit=limit)
-    data: list[dict[str, Any]] = [event_json(e) for e in events]
-    return paged(request, data, total=total, offset=offset, limit=limit)
+    """The workload's lifecycle and audit trail (its artifact's too), newest first; still
+    there once it is deleted, ending with its delete (a local-server extension)."""
+    return trail_answer(
+        request, context, EntityType.WORKLOAD, workload_id, offset=offset, limit=limit
+    )

@@ -4,8 +4,8 @@ The database holds the *desired* state (``workloads.desired``, ``workloads.gener
 as what was last observed, so a restarted server knows what should run. SQL lives here and only
 here: :mod:`~workloadlab.server.store.database` owns the connection and its transactions, each
 table is a mixin of it (``artifacts``, ``workloads`` with its ``logs``, ``deployments``,
-``events``, ``credentials``, ``running`` artifacts), and :class:`Store` combines them, so
-callers say ``store.get_workload(...)``.
+``events`` with the ``trails`` read from them, ``credentials``, ``running`` artifacts), and
+:class:`Store` combines them, so callers say ``store.get_workload(...)``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from workloadlab.server.store.rows import (
 )
 from workloadlab.server.store.running import RunningArtifactTable
 from workloadlab.server.store.schema import SCHEMA_VERSION
+from workloadlab.server.store.trails import TrailQueries
 from workloadlab.server.store.workloads import WorkloadTable
 
 __all__ = [
@@ -43,6 +44,7 @@ class Store(
     ArtifactTable,
     WorkloadTable,
     DeploymentTable,
+    TrailQueries,
     EventTable,
     CredentialTable,
     RunningArtifactTable,

@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_workload ON events (workload_id, seq);
 CREATE INDEX IF NOT EXISTS events_artifact ON events (artifact_id, seq);
 CREATE INDEX IF NOT EXISTS events_deployment ON events (deployment_id, seq);
+CREATE INDEX IF NOT EXISTS events_entity ON events (entity_id, seq);
 CREATE TABLE IF NOT EXISTS running_artifacts (
     workload_id TEXT PRIMARY KEY,
     artifact_id TEXT NOT NULL,
