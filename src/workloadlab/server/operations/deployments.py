@@ -1,9 +1,13 @@
-"""Deployments: governed production deployments of workloads whose artifact is registered."""
+"""Deployments: governed production deployments of workloads whose artifact is registered
+(the rules of :mod:`~workloadlab.server.operations.governance`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from workloadlab.models import ArtifactStatus, CreateDeployment, UpdateDeployment
 from workloadlab.server.audit import Actor, audit
+from workloadlab.server.operations import governance
 from workloadlab.server.problems import Invalid, NotFound
 from workloadlab.server.store import DeploymentRow, Store
 
@@ -26,7 +30,8 @@ def page(
 
 
 def create(store: Store, actor: Actor, body: CreateDeployment) -> DeploymentRow:
-    """Deploy a workload whose artifact is registered (a draft's is :class:`Invalid`)."""
+    """Deploy a workload whose artifact is registered (a draft's is :class:`Invalid`), that
+    runs its registered spec and backs no other deployment (else :class:`Conflict`)."""
     with store.transaction():
         workload = store.get_workload(body.workload_id)
         if workload is None:
@@ -38,6 +43,7 @@ def create(store: Store, actor: Actor, body: CreateDeployment) -> DeploymentRow:
                 "register it first (PATCH /registry/artifacts/{id} "
                 'with {"status": "registered"})'
             )
+        governance.check_deployable(store, workload, artifact)
         row = store.insert_deployment(
             name=body.name,
             description=body.description,
@@ -81,7 +87,13 @@ def update(store: Store, actor: Actor, deployment_id: str, body: UpdateDeploymen
 def delete(store: Store, actor: Actor, deployment_id: str) -> None:
     """Remove a deployment; the workload stays."""
     with store.transaction():
-        row = find(store, deployment_id)
+        remove(store, actor, find(store, deployment_id))
+
+
+def remove(store: Store, actor: Actor, row: DeploymentRow, **details: Any) -> None:
+    """Delete a deployment's row and audit it, with ``details`` (a force-deleted workload's
+    deployments go with it)."""
+    with store.transaction():
         store.delete_deployment(row.id)
         audit(
             store,
@@ -89,5 +101,5 @@ def delete(store: Store, actor: Actor, deployment_id: str) -> None:
             "deployment.deleted",
             row.id,
             workload_id=row.workload_id,
-            details={"name": row.name},
+            details={"name": row.name, **details},
         )

@@ -23,9 +23,10 @@ from workloadlab.models import (
     utcnow,
 )
 from workloadlab.server.audit import SYSTEM, Actor, audit
-from workloadlab.server.operations import artifacts, credentials
+from workloadlab.server.operations import artifacts, credentials, governance
+from workloadlab.server.operations import deployments as deployments_operations
 from workloadlab.server.problems import Conflict, NotFound, Unavailable
-from workloadlab.server.store import Store, WorkloadRow
+from workloadlab.server.store import DeploymentRow, Store, WorkloadRow
 from workloadlab.server.supervisor import Supervisor, record_status
 
 RESTING = frozenset({WorkloadStatus.STOPPED, WorkloadStatus.ERRORED})
@@ -106,10 +107,11 @@ def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkl
 
 
 async def start(
-    store: Store, supervisor: Supervisor, actor: Actor, workload_id: str
+    store: Store, supervisor: Supervisor, actor: Actor, workload_id: str, *, force: bool = False
 ) -> tuple[WorkloadRow, Progress]:
     """Start a stopped or errored workload with its artifact's current spec (a new
-    generation; its draft TTL starts again). One that is stopping is a :class:`Conflict`."""
+    generation; its draft TTL starts again). One that is stopping, or (unless ``force``) one
+    that backs a deployment, is a :class:`Conflict`."""
     row = find(store, workload_id)
     if row.desired is WorkloadStatus.RUNNING and row.status not in RESTING:
         return row, Progress.ALREADY
@@ -117,6 +119,7 @@ async def start(
         raise Conflict(
             f"Workload {row.id} is {row.status}: it must be stopped before it can be started"
         )
+    deployments = governance.protect(store, row, "start", force=force)
     credentials.require_resolvable(store, row.artifact_id, f"Cannot start workload {row.id}")
     with store.transaction():
         record_status(
@@ -131,7 +134,7 @@ async def start(
             started_at=format_timestamp(utcnow()),
             restart_count=0,
         )
-        audit(store, actor, "workload.started", row.id)
+        audit(store, actor, "workload.started", row.id, **governance.forced(deployments))
     supervisor.kick(row.id)
     # Let the workload's task, woken by the kick, spawn it before the answer is written: the
     # app's own start-up, the longest part of any start, then begins ~1 ms earlier.
@@ -140,9 +143,16 @@ async def start(
 
 
 async def stop(
-    store: Store, supervisor: Supervisor, actor: Actor, workload_id: str, *, wait: float
+    store: Store,
+    supervisor: Supervisor,
+    actor: Actor,
+    workload_id: str,
+    *,
+    wait: float,
+    force: bool = False,
 ) -> tuple[WorkloadRow, Progress]:
     """Stop a workload (SIGTERM, grace period, SIGKILL): its desired state becomes stopped.
+    One that backs a deployment is a :class:`Conflict` unless ``force``.
 
     Returns once it is stopped (``DONE``), or after ``wait`` seconds if stopping takes longer
     (``REQUESTED``: it goes on)."""
@@ -150,12 +160,13 @@ async def stop(
     if row.status is WorkloadStatus.STOPPED:
         return row, Progress.ALREADY
     if row.desired is not WorkloadStatus.STOPPED:
+        deployments = governance.protect(store, row, "stop", force=force)
         supervisor.terminate(row.id)  # its shutdown overlaps the commit's fsync
         with store.transaction():
             record_status(
                 store, row, WorkloadStatus.STOPPING, actor=actor, desired=WorkloadStatus.STOPPED
             )
-            audit(store, actor, "workload.stopped", row.id)
+            audit(store, actor, "workload.stopped", row.id, **governance.forced(deployments))
         supervisor.kick(row.id)
     try:
         async with asyncio.timeout(wait):
@@ -165,17 +176,17 @@ async def stop(
     return row, Progress.DONE
 
 
-async def delete(store: Store, supervisor: Supervisor, actor: Actor, workload_id: str) -> None:
-    """Stop and remove a workload; its artifact and the audit trail stay. One that has
-    deployments is a :class:`Conflict`."""
+async def delete(
+    store: Store, supervisor: Supervisor, actor: Actor, workload_id: str, *, force: bool = False
+) -> None:
+    """Stop and remove a workload; its artifact and the audit trail stay. One that backs a
+    deployment is a :class:`Conflict`, unless ``force``: then its deployments are deleted
+    with it (each trail says so)."""
     row = find(store, workload_id)
-    deployments, count = store.list_deployments(offset=0, limit=1, search=None, workload_id=row.id)
-    if count:
-        raise Conflict(
-            f"Workload {row.id} has {count} deployment(s) (e.g. {deployments[0].id}); "
-            "delete them first"
-        )
-    await _remove(store, supervisor, row, actor, "workload.deleted", {"name": row.name})
+    deployments = governance.protect(store, row, "delete (with its deployment)", force=force)
+    await _remove(
+        store, supervisor, row, actor, "workload.deleted", {"name": row.name}, deployments
+    )
 
 
 async def expire(store: Store, supervisor: Supervisor, row: WorkloadRow) -> None:
@@ -191,12 +202,20 @@ async def _remove(
     actor: Actor,
     event_type: str,
     details: dict[str, Any],
+    deployments: Sequence[DeploymentRow] = (),
 ) -> None:
-    """Delete the row and audit it (one commit), then retire its task and instance."""
+    """Delete the row (and the ``deployments`` it was forced past) and audit it (one commit),
+    then retire its task and instance."""
     # The row goes first: a start that comes while the instance stops then finds nothing to
     # start (404), and the workload's task, retired next, cannot be replaced by a new one.
+    # Each deployment's trail ends with its own delete; the workload's shows both.
+    forced = governance.forced(deployments).get("details", {})
     with store.transaction():
+        for deployment in deployments:
+            reason = "its workload was deleted"
+            deployments_operations.remove(store, actor, deployment, forced=True, reason=reason)
         store.delete_workload(row.id)
         store.forget_running_artifact(row.id)
+        details = {**details, **forced}
         audit(store, actor, event_type, row.id, artifact_id=row.artifact_id, details=details)
     await supervisor.remove(row.id)

@@ -19,6 +19,7 @@ from workloadlab.server.context import Context, Limit, Offset, ServerContext, ba
 from workloadlab.server.operations import deployments
 from workloadlab.server.problems import answers
 from workloadlab.server.routes.events import trail_answer
+from workloadlab.server.routes.governance import DEPLOY_CONFLICT, guarded
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import DeploymentRow
 from workloadlab.server.views import deployment_json, paged
@@ -31,9 +32,15 @@ def find_deployment(context: ServerContext, deployment_id: str) -> DeploymentRow
     return deployments.find(context.store, deployment_id)
 
 
-@router.post("", status_code=201, response_model=Deployment, responses=answers(404))
+@router.post(
+    "",
+    status_code=201,
+    response_model=Deployment,
+    responses={**answers(404), **guarded(DEPLOY_CONFLICT)},
+)
 async def create_deployment(body: CreateDeployment, request: Request, context: Context) -> Response:
-    """Deploy a workload whose artifact is registered."""
+    """Deploy a workload whose artifact is registered, that runs and runs its registered spec,
+    and that backs no other deployment."""
     row = deployments.create(context.store, context.actor, body)
     return JSONResponse(deployment_json(row, context.store, base_url(request)), status_code=201)
 

@@ -14,6 +14,13 @@ from workloadlab.server.operations import workloads
 from workloadlab.server.operations.workloads import Progress
 from workloadlab.server.problems import DESCRIPTIONS, NotFound, answers
 from workloadlab.server.routes.events import trail_answer
+from workloadlab.server.routes.governance import (
+    DELETE_CONFLICT,
+    START_CONFLICT,
+    STOP_CONFLICT,
+    Force,
+    guarded,
+)
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import WorkloadRow
 from workloadlab.server.views import API_PREFIX, paged
@@ -114,10 +121,13 @@ async def get_workload(workload_id: str, request: Request, context: Context) -> 
     return Response(status_code=304, headers=headers)
 
 
-@router.delete("/{workload_id}", status_code=204, responses=answers(409))
-async def delete_workload(workload_id: str, context: Context) -> Response:
-    """Stop and remove a workload; its artifact and the audit trail stay."""
-    await workloads.delete(context.store, context.supervisor, context.actor, workload_id)
+@router.delete("/{workload_id}", status_code=204, responses=guarded(DELETE_CONFLICT))
+async def delete_workload(workload_id: str, context: Context, force: Force = False) -> Response:
+    """Stop and remove a workload; its artifact and the audit trail stay. One that backs a
+    deployment only with ``force=true``, which deletes its deployment too."""
+    await workloads.delete(
+        context.store, context.supervisor, context.actor, workload_id, force=force
+    )
     return Response(status_code=204)
 
 
@@ -125,12 +135,15 @@ async def delete_workload(workload_id: str, context: Context) -> Response:
     "/{workload_id}/start",
     response_model=Operation,
     status_code=202,
-    responses={200: {"model": Operation, "description": ALREADY}, **answers(409)},
+    responses={200: {"model": Operation, "description": ALREADY}, **guarded(START_CONFLICT)},
 )
-async def start_workload(workload_id: str, request: Request, context: Context) -> Response:
-    """Start a stopped or errored workload with its artifact's current spec."""
+async def start_workload(
+    workload_id: str, request: Request, context: Context, force: Force = False
+) -> Response:
+    """Start a stopped or errored workload with its artifact's current spec (one that backs a
+    deployment only with ``force=true``)."""
     row, progress = await workloads.start(
-        context.store, context.supervisor, context.actor, workload_id
+        context.store, context.supervisor, context.actor, workload_id, force=force
     )
     if progress is Progress.ALREADY:
         return _operation(request, row, "Workload is already running or starting.", 200)
@@ -141,10 +154,13 @@ async def start_workload(workload_id: str, request: Request, context: Context) -
     "/{workload_id}/stop",
     response_model=Operation,
     status_code=202,
-    responses={200: {"model": Operation, "description": ALREADY}},
+    responses={200: {"model": Operation, "description": ALREADY}, **guarded(STOP_CONFLICT)},
 )
-async def stop_workload(workload_id: str, request: Request, context: Context) -> Response:
+async def stop_workload(
+    workload_id: str, request: Request, context: Context, force: Force = False
+) -> Response:
     """Stop a workload (SIGTERM, grace period, SIGKILL); its desired state becomes stopped.
+    One that backs a deployment only with ``force=true``.
 
     Answers once it is stopped, or after ``stop_answer_wait`` if stopping takes longer (it goes
     on; ``trackVia`` shows when it is done): ``202`` either way, as the contract says.
@@ -155,6 +171,7 @@ async def stop_workload(workload_id: str, request: Request, context: Context) ->
         context.actor,
         workload_id,
         wait=context.settings.timings.stop_answer_wait,
+        force=force,
     )
     if progress is Progress.ALREADY:
         return _operation(request, row, "Workload is already stopped.", 200)

@@ -56,6 +56,14 @@ class DeploymentTable(Database):
         rows, total = self._page("deployments", where, params, offset, limit)
         return [DeploymentRow.from_sql(r) for r in rows], total
 
+    def deployments_of(self, workload_id: str) -> list[DeploymentRow]:
+        """Every deployment of a workload, oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM deployments WHERE workload_id = ? ORDER BY created_at, id",
+            (workload_id,),
+        ).fetchall()
+        return [DeploymentRow.from_sql(r) for r in rows]
+
     def update_deployment(self, deployment_id: str, **values: Any) -> None:
         """Change some columns of a deployment (``updated_at`` is set)."""
         self._update("deployments", deployment_id, {**values, "updated_at": now()})
