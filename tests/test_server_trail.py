@@ -140,3 +140,20 @@ def test_the_events_list_filters_by_entity(api: httpx.Client) -> None:
     assert empty.json()["totalCount"] == 0
     assert api.get("/console/events/", params={"limit": 101}).status_code == 422
     api.delete(f"/console/workloads/{workload_id}/")
+
+
+def test_a_deleted_credentials_trail_is_listed_too(api: httpx.Client) -> None:
+    created = api.post(
+        "/credentials/",
+        json={"name": "trail-token", "credentialType": "api_token", "apiToken": "s3cr3t-value"},
+    )
+    assert created.status_code == 201, created.text
+    credential_id = created.json()["id"]
+    assert api.delete(f"/credentials/{credential_id}/").status_code == 204
+    events = trail(api, "/console/events/", entityId=credential_id, entityType="credential")
+    assert [e["eventType"] for e in events] == ["credential.deleted", "credential.created"]
+    assert trail(api, "/console/events/", entityId=credential_id) == events
+    assert {e["entityType"] for e in trail(api, "/console/events/", entityType="credential")} == {
+        "credential"
+    }
+    assert "s3cr3t-value" not in api.get("/console/events/").text

@@ -94,6 +94,7 @@ class EntityType(StrEnum):
     WORKLOAD = "workload"
     ARTIFACT = "artifact"
     DEPLOYMENT = "deployment"
+    CREDENTIAL = "credential"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The audit trail of one workload, artifact or deployment, which outlives its entity.
+"""The audit trail of one workload, artifact, deployment or credential, which outlives its entity.
 
 What makes up a trail is the store's business (:mod:`workloadlab.server.store.trails`); here:
 a trail is ``404`` only when its entity neither exists nor ever had an event, so the trail of a
@@ -15,6 +15,7 @@ NOUNS = {
     EntityType.WORKLOAD: "Workload",
     EntityType.ARTIFACT: "Artifact",
     EntityType.DEPLOYMENT: "Deployment",
+    EntityType.CREDENTIAL: "Credential",
 }
 
 
@@ -52,4 +53,6 @@ def _exists(store: Store, entity_type: EntityType, entity_id: str) -> bool:
         return store.get_workload(entity_id) is not None
     if entity_type is EntityType.DEPLOYMENT:
         return store.get_deployment(entity_id) is not None
+    if entity_type is EntityType.CREDENTIAL:
+        return store.get_credential(entity_id) is not None
     return store.get_artifact(entity_id) is not None

@@ -42,8 +42,8 @@ async def list_events(
         str | None,
         Query(
             alias="entityId",
-            description="The trail of this workload, artifact or deployment, deleted or not"
-            " (what `/console/workloads/{id}/events` and the like answer).",
+            description="The trail of this workload, artifact, deployment or credential, deleted"
+            " or not (what `/console/workloads/{id}/events` and the like answer).",
         ),
     ] = None,
     entity_type: Annotated[

@@ -1,4 +1,4 @@
-"""Trails: which events make up the history of one workload, artifact or deployment.
+"""Trails: which events make up the history of one workload, artifact, deployment or credential.
 
 Events are never deleted and are tagged with every entity they concern, so a trail is read
 from the events alone, the same way whether its entity still exists or was deleted:
@@ -9,6 +9,8 @@ from the events alone, the same way whether its entity still exists or was delet
   end;
 - an **artifact**'s: the events tagged with it (its own, and the workloads' and deployments'
   that used it).
+- a **credential**'s: its own events (no other event names it: an artifact refers to it only
+  in its spec).
 
 An entity's *end* is its delete (or the draft TTL's expiry): what happens afterwards to the
 artifact a deleted workload ran, or to the workload a deleted deployment ran on, belongs to
@@ -27,6 +29,7 @@ ENDINGS: dict[EntityType, tuple[str, ...]] = {
     EntityType.WORKLOAD: ("workload.deleted", "workload.expired"),
     EntityType.DEPLOYMENT: ("deployment.deleted",),
     EntityType.ARTIFACT: ("artifact.deleted",),
+    EntityType.CREDENTIAL: ("credential.deleted",),
 }
 """The event types that end an entity's trail."""
 NO_END = 2**63 - 1
@@ -94,4 +97,6 @@ class TrailQueries(EventTable):
                 f" AND seq >= ({begin}) AND seq <= ?)"
             )
             return where, [entity_id, entity_id, entity_type, entity_id, entity_type, end]
-        return "artifact_id = ?", [entity_id]
+        if entity_type is EntityType.ARTIFACT:
+            return "artifact_id = ?", [entity_id]
+        return "entity_id = ? AND entity_type = ?", [entity_id, entity_type]
