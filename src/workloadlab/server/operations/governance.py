@@ -52,15 +52,16 @@ def check_deployable(store: Store, workload: WorkloadRow, artifact: ArtifactRow)
 
 
 def protect(
-    store: Store, workload: WorkloadRow, action: str, *, force: bool
+    store: Store, workload: WorkloadRow, forcing: str, *, force: bool
 ) -> list[DeploymentRow]:
-    """The deployments ``workload`` backs, which ``action`` (``stop``...) would affect: a
-    :class:`Conflict` naming them unless ``force``."""
+    """The deployments ``workload`` backs, which an action would affect: a :class:`Conflict`
+    naming them, and what ``force=true`` would do (``forcing``: "stop it anyway"), unless
+    ``force``."""
     deployments = store.deployments_of(workload.id)
     if deployments and not force:
         raise Conflict(
             f"Workload {workload.id} backs deployment {_names(deployments)}: pass force=true"
-            f" to {action} it anyway"
+            f" to {forcing}"
         )
     return deployments
 

@@ -119,7 +119,7 @@ async def start(
         raise Conflict(
             f"Workload {row.id} is {row.status}: it must be stopped before it can be started"
         )
-    deployments = governance.protect(store, row, "start", force=force)
+    deployments = governance.protect(store, row, "start it anyway", force=force)
     credentials.require_resolvable(store, row.artifact_id, f"Cannot start workload {row.id}")
     with store.transaction():
         record_status(
@@ -160,7 +160,7 @@ async def stop(
     if row.status is WorkloadStatus.STOPPED:
         return row, Progress.ALREADY
     if row.desired is not WorkloadStatus.STOPPED:
-        deployments = governance.protect(store, row, "stop", force=force)
+        deployments = governance.protect(store, row, "stop it anyway", force=force)
         supervisor.terminate(row.id)  # its shutdown overlaps the commit's fsync
         with store.transaction():
             record_status(
@@ -183,7 +183,9 @@ async def delete(
     deployment is a :class:`Conflict`, unless ``force``: then its deployments are deleted
     with it (each trail says so)."""
     row = find(store, workload_id)
-    deployments = governance.protect(store, row, "delete (with its deployment)", force=force)
+    deployments = governance.protect(
+        store, row, "delete it together with its deployment", force=force
+    )
     await _remove(
         store, supervisor, row, actor, "workload.deleted", {"name": row.name}, deployments
     )
