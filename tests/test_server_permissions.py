@@ -83,3 +83,22 @@ def test_a_data_dir_an_older_version_left_readable_is_made_private_at_start(
         assert modes["logs"] == 0o700
         assert {name: oct(mode) for name, mode in modes.items() if mode & 0o077} == {}
         assert api.get("/console/workloads/").status_code == 200
+
+
+def test_a_restart_makes_a_workloads_log_files_private_again(data_dir: Path) -> None:
+    """Log files reopened by a start (emptied) are ``0600`` even if something widened them."""
+    with running_server(data_dir) as server, server.client() as api:
+        workload_id = create_workload(api, "reopened", hello_spec(free_port()))
+        wait_status(api, workload_id, "running")
+        assert api.post(f"/console/workloads/{workload_id}/stop").status_code == 202
+        wait_status(api, workload_id, "stopped")
+        logs = sorted((data_dir / "logs").glob(f"{workload_id}.*"))
+        assert logs, "the workload wrote no log files"
+        for path in logs:
+            path.chmod(0o644)
+        assert api.post(f"/console/workloads/{workload_id}/start").status_code == 202
+        wait_status(api, workload_id, "running")
+        assert {path.name: oct(stat.S_IMODE(path.stat().st_mode)) for path in logs} == {
+            path.name: "0o600" for path in logs
+        }
+        assert api.post(f"/console/workloads/{workload_id}/stop").status_code == 202

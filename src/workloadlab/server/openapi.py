@@ -152,11 +152,11 @@ def _complete_operation(
     operation["security"] = [{SECURITY_SCHEME: []}]
     responses: dict[str, Any] = operation.setdefault("responses", {})
     codes = [401, 503]
-    if operation.get("parameters") or "requestBody" in operation:
-        codes.append(422)
     if "{" in path:  # every path parameter is an id
         codes.append(404)
-    if not path.startswith(INVOKE_PATHS):
+    if not path.startswith(INVOKE_PATHS):  # the proxy validates nothing: it forwards
+        if operation.get("parameters") or "requestBody" in operation:
+            codes.append(422)
         if "requestBody" in operation:
             codes.append(413)
         if method in WRITES:
@@ -168,7 +168,7 @@ def _complete_operation(
             response["content"] = {"application/json": {"schema": {"$ref": ERROR_REF}}}
     responses["503"]["headers"] = {
         "Retry-After": {
-            "description": "Seconds to wait before sending the request again (locked database).",
+            "description": "Seconds to wait before sending the request again.",
             "required": False,
             "schema": {"type": "integer", "minimum": 1, "maximum": 60},
         }

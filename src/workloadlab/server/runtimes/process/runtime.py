@@ -32,6 +32,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workloadlab.connection import make_private_dir, open_private
 from workloadlab.models import ArtifactSpec
 from workloadlab.server.runtimes.base import (
     STREAMS,
@@ -101,8 +102,8 @@ def _check_port_free(port: int) -> None:
 
 
 def _open_log(path: Path) -> int:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-    return os.open(path, flags, 0o600)
+    """A workload's log file, emptied, ``0600`` (also one an older version left readable)."""
+    return open_private(path, os.O_WRONLY | os.O_TRUNC | os.O_APPEND)
 
 
 def _inheritable_fds() -> list[int]:
@@ -206,7 +207,7 @@ class ProcessRuntime:
         env = self.environment(workload_id, primary.env(), port)
         executable = _find_executable(argv[0], env)
         _check_port_free(port)
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.logs_dir)
         stdout_path, stderr_path = log_paths(self.logs_dir, workload_id)
         stdout = _open_log(stdout_path)
         try:
