@@ -13,17 +13,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
-import yaml
 
 from workloadlab.connection import CONNECTION_FILE, default_data_dir, read_connection
+from workloadlab.drconfig import CONFIG_FILE_ENV, default_config_file, read_drconfig
 from workloadlab.errors import ConfigError
 
 ENDPOINT_ENV = "DATAROBOT_ENDPOINT"
 TOKEN_ENV = "DATAROBOT_API_TOKEN"
-CONFIG_FILE_ENV = "DATAROBOT_CONFIG_FILE"
 API_PATH = "/api/v2"
 
 
@@ -38,15 +36,6 @@ class ClientConfig:
 
     def __repr__(self) -> str:
         return f"ClientConfig(endpoint={self.endpoint!r}, token=***, source={self.source!r})"
-
-
-def default_config_file(env: Mapping[str, str] | None = None) -> Path:
-    """``$DATAROBOT_CONFIG_FILE``, else ``~/.config/datarobot/drconfig.yaml``."""
-    env = os.environ if env is None else env
-    configured = env.get(CONFIG_FILE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".config" / "datarobot" / "drconfig.yaml"
 
 
 def normalize_endpoint(endpoint: str, *, source: str = "the endpoint") -> str:
@@ -65,23 +54,6 @@ def normalize_endpoint(endpoint: str, *, source: str = "the endpoint") -> str:
     if not path.endswith(API_PATH):
         path += API_PATH
     return str(url.copy_with(path=path, query=None, fragment=None))
-
-
-def read_drconfig(path: Path) -> dict[str, str]:
-    """The ``endpoint`` and ``token`` of a drconfig.yaml (missing keys are left out)."""
-    try:
-        raw: Any = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"cannot read the DataRobot config file {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"the DataRobot config file {path} is not valid YAML: {exc}") from None
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise ConfigError(
-            f"the DataRobot config file {path} should be a mapping with endpoint and token"
-        )
-    return {key: str(raw[key]) for key in ("endpoint", "token") if raw.get(key)}
 
 
 def resolve_config(

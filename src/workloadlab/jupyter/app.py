@@ -1,4 +1,9 @@
-"""``WorkloadLab``: the server extension app that owns the local server's process."""
+"""``WorkloadLab``: the server extension app that owns the local server's process.
+
+It reaches the server only as a subprocess (``python -m workloadlab serve``) and reads only the
+neutral modules below the client and the server (the connection file, drconfig.yaml): it imports
+neither layer, so JupyterLab's start loads neither httpx nor FastAPI for it.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from workloadlab.connection import (
     open_private,
     read_connection,
 )
+from workloadlab.drconfig import default_config_file, read_drconfig
+from workloadlab.errors import ConfigError
 
 STOP_SECONDS = 40.0
 """How long JupyterLab's shutdown waits for the server to stop its workloads."""
@@ -30,9 +37,6 @@ def datarobot_configured() -> bool:
     """Whether the user pointed workloadlab at DataRobot (env or drconfig.yaml)."""
     if os.environ.get("DATAROBOT_ENDPOINT"):
         return True
-    from workloadlab.client.config import default_config_file, read_drconfig
-    from workloadlab.errors import ConfigError
-
     path = default_config_file()
     if not path.is_file():
         return False
