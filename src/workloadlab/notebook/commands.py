@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -33,10 +32,9 @@ from workloadlab.models import (
 from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.notebook import render
 from workloadlab.notebook.progress import Progress, seconds
+from workloadlab.notebook.refs import WorkloadRefError, resolve_workload
 from workloadlab.notebook.session import Session
 from workloadlab.notebook.specs import load_source, to_input_artifact, to_yaml
-
-ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 
 
 class CommandError(Exception):
@@ -84,28 +82,10 @@ class Context:
 
     def resolve(self, ref: str | None) -> str:
         """A workload id from an id, a name, or (``None``) the current workload."""
-        if ref is None:
-            current = self.session.current_workload_id
-            if current is None:
-                raise CommandError(
-                    "no current workload: create one with `%workload create SPEC` "
-                    "or pick one with `%workload use ID|NAME`"
-                )
-            return current
-        if ID_PATTERN.match(ref):
-            return ref
-
-        async def by_name() -> list[Workload]:
-            return [w async for w in self.client.workloads.list(search=ref) if w.name == ref]
-
-        found = self.run(by_name())
-        if not found:
-            raise CommandError(f"unknown workload {ref!r} (no workload has that id or name)")
-        if len(found) > 1:
-            ids = ", ".join(w.id for w in found)
-            raise CommandError(f"{len(found)} workloads are named {ref!r} ({ids}): use an id")
-        workload_id: str = found[0].id
-        return workload_id
+        try:
+            return resolve_workload(self.session, ref)
+        except WorkloadRefError as exc:
+            raise CommandError(str(exc)) from None
 
     def wait_for(
         self, workload: Workload, wanted: WorkloadStatus, action: str, start: Any = None

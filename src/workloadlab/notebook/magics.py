@@ -23,40 +23,6 @@ if TYPE_CHECKING:
     from workloadlab.notebook.commands import Context, Subcommand
     from workloadlab.notebook.session import Session
 
-MAX_MESSAGE = 400
-
-
-def one_line(exc: BaseException) -> str:
-    """An error as one readable line: what failed, and which field or why."""
-    from pydantic import ValidationError
-
-    from workloadlab.errors import APIStatusError, WorkloadErroredError
-    from workloadlab.notebook.specs import describe_validation
-
-    if isinstance(exc, APIStatusError):
-        if exc.field_errors:
-            first = exc.field_errors[0]
-            where = (first.field or "").removeprefix("body.")
-            more = f" (and {len(exc.field_errors) - 1} more)" if len(exc.field_errors) > 1 else ""
-            text = f"field `{where}`: {first.message}{more}" if where else first.message + more
-        else:
-            text = exc.detail or exc.reason
-        text = f"{text} ({exc.status_code} from {exc.method} {_path_of(exc.url)})"
-    elif isinstance(exc, WorkloadErroredError):
-        text = str(exc).splitlines()[0]
-        if exc.log_tail:
-            text += f" — last log line: {exc.log_tail[-1]}"
-    elif isinstance(exc, ValidationError):
-        text = describe_validation(exc)
-    else:
-        text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
-
-
-def _path_of(url: str) -> str:
-    marker = "/api/v2"
-    return url.split(marker, 1)[1] if marker in url else url
-
 
 @magics_class
 class WorkloadMagics(Magics):
@@ -161,6 +127,7 @@ def _guarded(action: Callable[[], Any]) -> Any:
 
     from workloadlab.errors import WorkloadlabError
     from workloadlab.notebook.commands import CommandError, HelpShown
+    from workloadlab.notebook.describe import one_line
     from workloadlab.notebook.specs import SpecError
 
     try:
@@ -180,4 +147,4 @@ def _confirm(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-__all__ = ["WorkloadMagics", "one_line"]
+__all__ = ["WorkloadMagics"]

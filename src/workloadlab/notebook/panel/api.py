@@ -16,6 +16,7 @@ from workloadlab.client import AsyncClient
 from workloadlab.models import Artifact, Deployment, Workload
 from workloadlab.notebook.panel.actions import latest_deployment
 from workloadlab.notebook.panel.widget import WorkloadPanel
+from workloadlab.notebook.refs import resolve_workload
 from workloadlab.notebook.session import Session, get_session
 
 _panels: dict[tuple[Session, str], WorkloadPanel] = {}
@@ -59,14 +60,8 @@ def panel(workload_id: str | None = None, *, sidebar: bool = False) -> WorkloadP
     Restart, Save & Restart and Lock & Deploy act on the server. ``sidebar=True`` shows it in
     JupyterLab's right sidebar.
     """
-    from workloadlab.notebook.commands import CommandError, Context
-
     session = get_session()
-    context = Context(session=session, namespace={}, timeout=600.0, confirm=lambda _: False)
-    try:
-        resolved = context.resolve(workload_id)
-    except CommandError as exc:
-        raise ValueError(str(exc)) from None
+    resolved = resolve_workload(session, workload_id)  # a WorkloadRefError is a ValueError
     return open_panel(session, resolved, sidebar=sidebar)
 
 

@@ -33,6 +33,7 @@ from workloadlab.client import AsyncClient, Observation, Polling
 from workloadlab.client.waiting import next_observation
 from workloadlab.errors import ConfigError, NotFoundError, WorkloadlabError
 from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload
+from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.session import Session
 
 logger = logging.getLogger(__name__)
@@ -249,7 +250,7 @@ class Watcher:
                 return
             except (WorkloadlabError, OSError) as exc:
                 failures += 1
-                self._tell_problem(_describe(exc))
+                self._tell_problem(one_line(exc))
                 await self._sleep(min(self.timing.retry_max, polling.fast * 2 ** (failures + 3)))
                 continue
             self.polls += 1
@@ -337,12 +338,6 @@ def _artifact_marker(events: Sequence[Event], workload: Workload | None) -> tupl
     (servers without events still change the summary when it is renamed or registered)."""
     newest = next((e.id for e in events if e.event_type.startswith("artifact.")), None)
     return (newest, workload.artifact if workload is not None else None)
-
-
-def _describe(exc: BaseException) -> str:
-    from workloadlab.notebook.magics import one_line
-
-    return one_line(exc)
 
 
 # -- the registry: one watcher per workload per kernel ----------------------------------------

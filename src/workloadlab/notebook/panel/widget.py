@@ -32,6 +32,7 @@ from workloadlab.models import (
     Workload,
 )
 from workloadlab.models.diff import FieldChange, diff_artifacts
+from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.panel import actions
 from workloadlab.notebook.panel.changes import changes_html
 from workloadlab.notebook.panel.deploy import DeployStep, deployment_html
@@ -64,12 +65,6 @@ CLOCK_SLOW = 15.0
 CLOCK_FAST = 1.0
 """... while an action runs or the draft TTL is less than :data:`SOON` away."""
 SOON = dt.timedelta(minutes=2)
-
-
-def _one_line(exc: BaseException) -> str:
-    from workloadlab.notebook.magics import one_line
-
-    return one_line(exc)
 
 
 def _execution_count() -> int | None:
@@ -504,7 +499,7 @@ class WorkloadPanel(FixedRepr, widgets.VBox):  # type: ignore[misc]
         except Exception as exc:
             logger.debug("panel action %s failed", label, exc_info=True)
             with self._lock:
-                self.state.message = Message("error", f"{label} failed: {_one_line(exc)}")
+                self.state.message = Message("error", f"{label} failed: {one_line(exc)}")
         finally:
             with self._lock:
                 self.state.busy = None
@@ -583,7 +578,7 @@ class WorkloadPanel(FixedRepr, widgets.VBox):  # type: ignore[misc]
                     "error",
                     f"Artifact {exc.artifact.name!r} is registered "
                     f"(version {exc.artifact.version}), but creating the deployment failed: "
-                    f"{_one_line(exc.cause)}",
+                    f"{one_line(exc.cause)}",
                 )
             return
         with self._lock:
