@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from workloadlab import __version__
+from workloadlab._version import __version__
 from workloadlab.client._http import AuthTransport, Requester
 from workloadlab.client.config import resolve_config
 from workloadlab.client.local import ensure_server

@@ -17,7 +17,7 @@ from functools import partial
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from workloadlab import __version__
+from workloadlab._version import __version__
 from workloadlab.server.context import ServerContext
 from workloadlab.server.limits import BodyLimitMiddleware
 from workloadlab.server.openapi import DOCS_ASSETS, DOCS_PATH, install_openapi
