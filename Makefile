@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test setup serve lint typecheck pytest bench clean containers browser fresh-clone-check
+.PHONY: lab test setup serve lint layers typecheck pytest bench clean containers browser fresh-clone-check
 
 ## Set up a virtualenv with workloadlab and everything its tests need.
 setup: $(STAMP)
@@ -34,11 +34,15 @@ serve: setup
 	$(BIN)/workloadlab serve
 
 ## Set up, then run every check and test.
-test: setup lint typecheck pytest fresh-clone-check
+test: setup lint layers typecheck pytest fresh-clone-check
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+
+## The import contracts of design.md's layers ([tool.importlinter] in pyproject.toml).
+layers: setup
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy
@@ -81,4 +85,4 @@ bench: setup
 	$(BIN)/python benchmarks/masking.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache
