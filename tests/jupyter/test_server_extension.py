@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from harness import LocalServer, free_port, hello_spec, processes_marked, wait_status, wait_until
-
-if TYPE_CHECKING:  # fixtures' types only: test modules do not import conftest at run time
-    from conftest import Lab, LabFactory
+from labtools import Lab, LabFactory
 
 
 def started_server(labs: LabFactory, lab: Lab, timeout: float = 30.0) -> dict[str, Any]:

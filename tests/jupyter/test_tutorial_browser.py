@@ -8,38 +8,28 @@ MutationObserver installed before Run All records every text the panel's badges 
 cards show, and the test asserts on that history once the last cell's output is there, then on
 what stays (the deploy cell's output, the panel's final ``deleted``), including the panel's
 deployment card for the deployment the magic made. Screenshots go to the test's tmp dir and
-``.scratch/screenshots/tutorial-*.png``.
+``.scratch/screenshots/tutorial-*.png``; pytest-playwright keeps one of a failure in
+``.scratch/playwright``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import nbformat
 import pytest
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
+from browsertools import Shots, open_notebook, run_all
 from harness import processes_marked, wait_until
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "panel"))
-from test_panel_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, run_all
-
-if TYPE_CHECKING:  # fixtures' types only
-    from conftest import Lab, LabFactory
+from labtools import Lab, LabFactory
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 TUTORIAL = "02-magics-and-panel.ipynb"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and os.environ.get("CI") != "true",
-    reason="needs /usr/bin/chromium (scripts/browser-setup.sh)",
-)
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 RECORDER = """() => {
   const seen = (window.__wl = {statuses: [], cards: []});
@@ -74,28 +64,6 @@ def seen(page: Page) -> dict[str, list[str]]:
     return found
 
 
-class Shots:
-    """Screenshots named ``tutorial-NN-<name>.png`` in the tmp dir and ``.scratch/screenshots``."""
-
-    def __init__(self, page: Page, directory: Path) -> None:
-        self.page = page
-        self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        for old in SHOTS.glob("tutorial-*.png"):
-            old.unlink()
-        self.taken: list[Path] = []
-
-    def __call__(self, name: str, target: Locator | None = None) -> None:
-        path = self.directory / f"tutorial-{len(self.taken) + 1:02d}-{name}.png"
-        if target is None:
-            self.page.screenshot(path=path)
-        else:
-            target.screenshot(path=path)
-        self.taken.append(path)
-        shutil.copy(path, SHOTS / path.name)
-
-
 @pytest.fixture
 def lab(start_lab: LabFactory, tmp_path: Path) -> Lab:
     """JupyterLab with the extension, serving a copy of the notebooks (autosave would rewrite
@@ -103,29 +71,6 @@ def lab(start_lab: LabFactory, tmp_path: Path) -> Lab:
     root = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     return start_lab(root=root, open_path=TUTORIAL)
-
-
-@pytest.fixture
-def page(lab: Lab) -> Iterator[Page]:
-    """Chromium (Debian's, headless) on the tutorial."""
-    if not CHROMIUM.exists():
-        pytest.fail("CI=true but /usr/bin/chromium is missing (scripts/browser-setup.sh)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport={"width": 1500, "height": 1000})
-        opened = context.new_page()
-        opened.set_default_timeout(30_000)
-        opened.goto(f"{lab.url}/lab/tree/{TUTORIAL}?token={lab.token}")
-        try:
-            yield opened
-        finally:
-            with contextlib.suppress(Exception):
-                SHOTS.mkdir(parents=True, exist_ok=True)
-                opened.screenshot(path=SHOTS / "tutorial-last-state.png")
-            context.close()
-            browser.close()
 
 
 def test_the_magics_tutorial_runs_in_jupyterlab_started_like_make_lab(
@@ -139,7 +84,8 @@ def test_the_magics_tutorial_runs_in_jupyterlab_started_like_make_lab(
     info: dict[str, Any] = wait_until(started, timeout=30, interval=0.05)
     assert lab.serve_children() == [int(info["pid"])]
 
-    shots = Shots(page, tmp_path / "screenshots")
+    open_notebook(page, lab, TUTORIAL)
+    shots = Shots(page, tmp_path / "screenshots", "tutorial-")
     expect(page.locator("#jp-main-statusbar")).to_contain_text("| Idle", timeout=60_000)
     page.evaluate(RECORDER)
     run_all(page)

@@ -1,6 +1,8 @@
-"""Fixtures of the Jupyter tests: JupyterLab started the way ``make lab`` starts it (the
-``workloadlab.jupyter`` server extension enabled in the venv's sys-prefix config), headless,
-with its own temp dirs and data dir and no DataRobot configuration."""
+"""JupyterLab for the tests, started the way ``make lab`` starts it (the ``workloadlab.jupyter``
+server extension enabled in the venv's sys-prefix config), headless, on a free port, with its own
+temp dirs (config, runtime, data, settings, workspaces, home) and data dir and no DataRobot
+configuration unless a test passes one. The ``start_lab`` fixture (``tests/conftest.py``) makes
+them and kills whatever they leave running."""
 
 from __future__ import annotations
 
@@ -11,15 +13,13 @@ import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from harness import free_port, kill_marked, wait_until
+from harness import free_port, wait_until
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
 """The venv's ``jupyter``, as ``make lab`` runs it (``$(BIN)/jupyter lab``)."""
@@ -224,17 +224,3 @@ def kill_local_servers(data_dir: Path) -> None:
     if info is not None and pid_alive(int(info["pid"])):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(int(info["pid"]), signal.SIGKILL)
-
-
-@pytest.fixture
-def start_lab(tmp_path: Path, data_dir: Path) -> Iterator[LabFactory]:
-    """Start JupyterLab (``make lab``'s way, headless) on ``data_dir``; whatever a test leaves
-    running (JupyterLab, the local server, workloads) is killed afterwards."""
-    factory = LabFactory(tmp_path, data_dir)
-    yield factory
-    for lab in factory.started:
-        with contextlib.suppress(Exception):
-            lab.stop(timeout=45)
-        lab.kill()
-    kill_local_servers(data_dir)
-    kill_marked(data_dir)
