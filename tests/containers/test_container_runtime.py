@@ -108,8 +108,8 @@ async def test_stop_is_sigterm_then_the_app_exits(runtime: ContainerRuntime) -> 
     instance = await runtime.start(WL, make_spec(), sink)
     assert (await get(instance.target + "/readyz")).status_code == 200
     began = time.monotonic()
-    ended = await instance.stop(5)
-    assert time.monotonic() - began < 2
+    ended = await instance.stop(grace := 5)
+    assert time.monotonic() - began < grace, "it exited on SIGTERM, before any SIGKILL"
     assert (ended.exit_code, ended.message) == (0, "exited (status 0)")
     assert "got SIGTERM, exiting" in sink.messages
 

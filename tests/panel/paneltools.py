@@ -3,9 +3,11 @@ a counting watch listener."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ import httpx
 from comm.base_comm import BaseComm
 
 from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload
+from workloadlab.notebook.portal import Portal
 
 from harness import wait_until
 
@@ -87,11 +90,27 @@ def frontend_set(widget: Any, **state: Any) -> None:
     widget.comm.deliver({"method": "update", "state": state, "buffer_paths": []})
 
 
-def frontend_click(button: Any) -> float:
-    """Click a button as the browser does; returns how long the handler took (seconds)."""
-    started = time.perf_counter()
+def frontend_click(button: Any) -> None:
+    """Click a button as the browser does."""
     button.comm.deliver({"method": "custom", "content": {"event": "click"}})
-    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def portal_held(portal: Portal) -> Iterator[None]:
+    """Keep the portal's thread busy for the block: nothing submitted to it runs meanwhile, and
+    whatever waits for it (``Portal.run``) waits until the block ends."""
+    held, release = threading.Event(), threading.Event()
+
+    async def hold() -> None:
+        held.set()
+        release.wait(60)  # blocks the portal's loop on purpose
+
+    portal.submit(hold())
+    assert held.wait(10), "the portal did not take the holding task"
+    try:
+        yield
+    finally:
+        release.set()
 
 
 def eventually(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
