@@ -28,6 +28,7 @@ TESTS = Path(__file__).resolve().parent
 
 MARKS_BY_PATH = {
     "containers/": ("container",),
+    "containers/test_container_recovery.py": ("slow",),
     "jupyter/": ("notebook", "slow"),
     "notebooks/": ("notebook", "slow"),
 }

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from harness import (
     LocalServer,
@@ -95,6 +96,7 @@ def test_startup_probe_gates_readiness(api: httpx.Client) -> None:
     assert running["restartCount"] == 0
 
 
+@pytest.mark.slow
 def test_liveness_failure_restarts_with_backoff(api: httpx.Client) -> None:
     artifact = hello_spec(
         free_port(),

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from harness import free_port, hello_spec, running_server, wait_status
 
@@ -48,6 +49,7 @@ def test_stop_answers_once_stopped_and_a_start_right_after_works(api: httpx.Clie
     api.delete(f"/console/workloads/{workload_id}").raise_for_status()
 
 
+@pytest.mark.slow
 def test_a_slow_stop_is_answered_at_the_bound_and_finishes_later(data_dir: Path) -> None:
     wait = 0.3
     grace = 3.0

@@ -69,6 +69,7 @@ def test_shared_lifecycle(
         assert info["Config"]["Labels"][LABEL_WORKLOAD] in running
 
 
+@pytest.mark.slow
 def test_crash_loop_backs_off(api: httpx.Client) -> None:
     artifact = busybox_spec(
         free_port(),

@@ -297,6 +297,7 @@ def test_registered_artifact_edits_are_refused_in_one_line(
     assert "artifact is registered (403" in str(caught.value)
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_restart_cancels_the_wait_cleanly(
     shell: InteractiveShell, tmp_path: Path, server: LocalServer
 ) -> None:

@@ -18,6 +18,8 @@ from jupyter_client.manager import KernelManager
 from harness import LocalServer
 from paneltools import Example
 
+pytestmark = [pytest.mark.notebook, pytest.mark.slow]
+
 SLEEP = 5.0
 
 
