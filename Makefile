@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test setup serve lint layers typecheck pytest bench clean containers browser fresh-clone-check
+.PHONY: lab test setup serve checks lint layers typecheck pytest bench clean containers browser \
+	fresh-clone-check
 
 ## Set up a virtualenv with workloadlab and everything its tests need.
 setup: $(STAMP)
@@ -12,14 +13,14 @@ setup: $(STAMP)
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "workloadlab needs Python 3.11 or newer"; exit 1; }
-	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	@$(PYTHON) -m venv --without-pip $(VENV) 2>/dev/null || { \
 		echo "installing python3-venv with apt"; \
 		apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && \
-		$(PYTHON) -m venv $(VENV); }
+		$(PYTHON) -m venv --without-pip $(VENV); }
 
+## uv when it can be had (seconds), else pip (a minute): see scripts/install-deps.sh.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	scripts/install-deps.sh $(VENV) $(PYTHON) test
 	@rm -f $(VENV)/.installed-* && touch $@
 
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -33,8 +34,18 @@ lab: setup
 serve: setup
 	$(BIN)/workloadlab serve
 
-## Set up, then run every check and test.
-test: setup lint layers typecheck pytest fresh-clone-check
+## Set up, then run every check and test. pytest runs in parallel workers while lint, the layer
+## contracts, mypy and the fresh-clone check run beside it (their output follows pytest's).
+test: setup containers browser
+	@mkdir -p .scratch; \
+	$(MAKE) --no-print-directory -k checks >.scratch/checks.log 2>&1 & checks=$$!; \
+	$(MAKE) --no-print-directory pytest; tests=$$?; \
+	wait $$checks; checked=$$?; \
+	echo "== beside pytest: lint, layers, typecheck, fresh-clone-check =="; \
+	cat .scratch/checks.log; \
+	[ $$tests -eq 0 ] && [ $$checked -eq 0 ]
+
+checks: lint layers typecheck fresh-clone-check
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
@@ -59,14 +70,19 @@ containers:
 browser:
 	scripts/browser-setup.sh
 
+## Independent tests run in parallel workers; what shares a resource runs in one (xdist
+## groups, see tests/README.md). PYTEST_WORKERS=0 runs them all in this process.
+PYTEST_WORKERS ?= 3
+
 pytest: setup containers browser
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS)) --durations=20
 
 ## A clone in a temp dir, with nothing but python3, sets itself up as the README says.
 fresh-clone-check:
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
 		git clone -q "$(CURDIR)" "$$dir/workloadlab" && \
-		$(MAKE) -s -C "$$dir/workloadlab" setup PYTHON="$(PYTHON)" && \
+		{ $(MAKE) -s -C "$$dir/workloadlab" setup PYTHON="$(PYTHON)" >"$$dir/setup.log" 2>&1 || \
+			{ cat "$$dir/setup.log"; exit 1; }; } && \
 		"$$dir/workloadlab/.venv/bin/python" -c "import workloadlab.server.app, workloadlab.notebook.panel, workloadlab.jupyter" && \
 		"$$dir/workloadlab/.venv/bin/workloadlab" serve --help >/dev/null && \
 		"$$dir/workloadlab/.venv/bin/jupyter" server extension list 2>&1 | grep -q "workloadlab.jupyter.*enabled" && \
@@ -83,6 +99,7 @@ bench: setup
 	$(BIN)/python benchmarks/panel.py
 	$(BIN)/python benchmarks/logflood.py
 	$(BIN)/python benchmarks/masking.py
+	$(BIN)/python benchmarks/install.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache
