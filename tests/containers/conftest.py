@@ -41,7 +41,8 @@ def engine_host() -> Iterator[str]:
     """The engine's address, also exported as ``DOCKER_HOST`` (and the podman settings of the
     setup script) for the servers the tests start."""
     candidates = engine_candidates()
-    host = next((h for h in candidates if ping(h)), None)
+    # A generous timeout: an absent engine refuses at once, a busy machine's answers late.
+    host = next((h for h in candidates if ping(h, timeout=10)), None)
     if host is None:
         _unavailable(f"no container engine answers at {', '.join(candidates) or '(none known)'}")
     assert host is not None

@@ -17,7 +17,7 @@ from workloadlab.models import LogRecord
 from workloadlab.notebook.panel import open_panel
 from workloadlab.notebook.session import Session
 
-from harness import wait_status
+from harness import wait_status, wait_until
 from paneltools import Counter, Example, Recorder, Sent, eventually
 
 RATE = 10
@@ -42,18 +42,23 @@ def test_updates_stay_within_budget_while_a_transition_is_watched(
     flushes = panel._throttle.flushes
 
     stop_flood = threading.Event()
+    sent = itertools.count(1)
+    flooded = 0
 
     def flood() -> None:  # each request is a log line, so the workload changes all the time
+        nonlocal flooded
         with httpx.Client(headers=example.api.headers, base_url=example.api.base_url) as api:
-            for n in itertools.count():
-                if stop_flood.is_set():
-                    return
-                api.get(f"/endpoints/workloads/{example.id}/flood/{n}")
+            while not stop_flood.is_set():
+                flooded = next(sent)
+                api.get(f"/endpoints/workloads/{example.id}/flood/{flooded}")
 
     flooding = threading.Thread(target=flood)
     flooding.start()
     try:
-        time.sleep(1.5)
+        # Enough lines however fast this machine sends them, over 1.5 s at least (time passing
+        # is the point: the budget is per second), then a transition on top.
+        wait_until(lambda: flooded >= 150, timeout=60)
+        time.sleep(max(0.0, 1.5 - (time.monotonic() - started)))
         example.api.post(f"/console/workloads/{example.id}/stop")
         wait_status(example.api, example.id, "stopped")
         eventually(lambda: ">stopped</span>" in panel.status.badge.value)
