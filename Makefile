@@ -36,7 +36,7 @@ serve: setup
 
 ## Set up, then run every check and test. pytest runs in parallel workers while lint, the layer
 ## contracts, mypy and the fresh-clone check run beside it (their output follows pytest's).
-test: setup containers browser
+test: setup
 	@mkdir -p .scratch; \
 	$(MAKE) --no-print-directory -k checks >.scratch/checks.log 2>&1 & checks=$$!; \
 	$(MAKE) --no-print-directory pytest; tests=$$?; \
@@ -81,7 +81,8 @@ pytest: setup containers browser
 fresh-clone-check:
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
 		git clone -q "$(CURDIR)" "$$dir/workloadlab" && \
-		{ $(MAKE) -s -C "$$dir/workloadlab" setup PYTHON="$(PYTHON)" >"$$dir/setup.log" 2>&1 || \
+		{ UV_COMPILE_BYTECODE=0 $(MAKE) -s -C "$$dir/workloadlab" setup PYTHON="$(PYTHON)" \
+			>"$$dir/setup.log" 2>&1 || \
 			{ cat "$$dir/setup.log"; exit 1; }; } && \
 		"$$dir/workloadlab/.venv/bin/python" -c "import workloadlab.server.app, workloadlab.notebook.panel, workloadlab.jupyter" && \
 		"$$dir/workloadlab/.venv/bin/workloadlab" serve --help >/dev/null && \

@@ -24,8 +24,10 @@ fi
 
 if [ "${WORKLOADLAB_INSTALLER:-uv}" = uv ] && [ -x "$UV" ] && "$UV" --version >/dev/null 2>&1; then
     say "uv pip install -e '.[$EXTRAS]' pip"
-    # pip too: a venv without it surprises people (`.venv/bin/pip list`)
-    if "$UV" pip install --python "$VENV/bin/python" -e ".[$EXTRAS]" pip; then
+    # Compiled now, in parallel, once (as pip does): else every test worker and server compiles
+    # the same modules on first import. pip too: a venv without it surprises people.
+    if UV_COMPILE_BYTECODE=${UV_COMPILE_BYTECODE:-1} \
+        "$UV" pip install --python "$VENV/bin/python" -e ".[$EXTRAS]" pip; then
         exit 0
     fi
     say "uv failed; pip installs instead"

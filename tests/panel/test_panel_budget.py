@@ -90,7 +90,9 @@ def test_updates_stay_within_budget_while_a_transition_is_watched(
         values = [u.state.get("value") for u in updates]
         assert all(a != b for a, b in itertools.pairwise(values)), "nothing is sent twice"
     logs = recorder.updates(panel.status.logs, started)
-    assert 5 <= len(logs) < counter.log_lines / 10, "log lines are coalesced"
+    # Several lines per redraw (the flood sends lines faster than 10 a second even on a busy
+    # machine, not 100 a second as an idle one does).
+    assert 5 <= len(logs) < counter.log_lines / 2, "log lines are coalesced"
     badge = [u.state["value"] for u in recorder.updates(panel.status.badge, started)]
     assert ">running</span>" in badge[-1], "the final state is drawn"
     assert any(">stopped</span>" in value for value in badge)
