@@ -168,8 +168,13 @@ def test_logs_are_capped_per_workload_oldest_dropped(data_dir: Path) -> None:
     server = LocalServer(data_dir, ["--log-cap", "20"]).start()
     try:
         with server.client() as api:
+            # stdout and stderr are two pipes, read side by side: the stderr line comes once
+            # every stdout line is stored, so the order of the stored lines is known.
+            stdout_stored = data_dir.parent / "stdout-stored"
             script = (
-                "for i in $(seq 1 50); do echo line-$i; done; echo WARNING: done >&2; exec sleep 60"
+                "for i in $(seq 1 50); do echo line-$i; done; "
+                f"until [ -e {stdout_stored} ]; do sleep 0.01; done; "
+                "echo WARNING: done >&2; exec sleep 60"
             )
             artifact = hello_spec(free_port(), entrypoint=["sh", "-c", script], readinessProbe=None)
             workload_id = create_workload(api, "chatty", artifact)
@@ -179,6 +184,8 @@ def test_logs_are_capped_per_workload_oldest_dropped(data_dir: Path) -> None:
                 data = api.get(logs_url).json()["data"]
                 return str(data[0]["message"]) if data else ""
 
+            wait_until(lambda: newest() == "line-50")
+            stdout_stored.touch()
             wait_until(lambda: newest() == "WARNING: done")
             page = api.get(logs_url, params={"limit": 1000}).json()
             assert page["totalCount"] == 20
