@@ -1,20 +1,24 @@
 """Fixtures shared by every test (a real local server over loopback, JupyterLab, the browser),
-and how the suite is sorted for parallel runs.
+and how the suite is split between parallel workers (``pytest -n``, see ``tests/README.md``).
 
-Markers come from where a test lives (``MARKS_BY_PATH``) or from the test module; every test
-gets an xdist group (``--dist loadgroup``, see ``tests/README.md``): the tests of one module
-run on one worker, so a module's server starts once; every container test runs on one worker
-(one podman), and so does every browser test (Chromium and JupyterLab are heavy) together with
-the tutorial notebooks that use the same fixed port. Groups holding slow tests are handed out
-first, so the longest ones do not start last.
+Markers come from where a test lives (``MARKS_BY_PATH``) or from the test module. Workers get
+whole groups of tests (``xdist_group_of``): by default a module, so its module-scoped server
+starts once; the tests that share something (``SHARED``) form one group, which one worker runs
+in turn. Groups holding heavy tests are handed out first, so the longest do not start last.
+
+The groups are a function of the test's id, used by this suite's scheduler, rather than
+pytest-xdist's ``xdist_group`` marks: with pytest 9.2 those no longer reach its ``loadgroup``
+scheduler (it renames ``item._nodeid``, which pytest no longer reads), so every marked test
+would silently run anywhere. A test carrying such a mark is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -23,6 +27,10 @@ from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwrigh
 from browsertools import chromium_launch_args
 from harness import LocalServer, kill_marked, running_server
 from labtools import LabFactory, kill_local_servers
+
+if TYPE_CHECKING:
+    from xdist.remote import Producer
+    from xdist.scheduler import LoadScopeScheduling
 
 TESTS = Path(__file__).resolve().parent
 
@@ -34,8 +42,62 @@ MARKS_BY_PATH = {
 }
 """Markers of every test under a directory of ``tests/`` (or in one module)."""
 
+SHARED = [
+    # One podman service and its storage.
+    (re.compile(r"^tests/containers/"), "podman"),
+    # Chromium and JupyterLab: the heaviest tests, one at a time.
+    (re.compile(r"_browser\.py::"), "browser"),
+    # The tutorials' apps listen on fixed ports, which readers see: two runs of one must not
+    # overlap. Tutorial 02's port (18711) is also its browser test's.
+    (re.compile(r"^tests/notebooks/test_tutorials\.py::.*\[02-"), "browser"),
+    (re.compile(r"^tests/notebooks/test_tutorials\.py::.*\[03-"), "tutorial-port-18712"),
+]
+"""Tests that share a resource, by id (a pattern), and the group that runs them in turn."""
+
 HEAVY = ("browser", "container", "notebook", "slow")
 """Markers of the tests whose groups are handed to the workers first."""
+
+
+def xdist_group_of(nodeid: str) -> str:
+    """The group of the test with this id: a shared resource's, else its module."""
+    for pattern, group in SHARED:
+        if pattern.search(nodeid):
+            return group
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScopeScheduling:
+    """Workers get whole groups (``xdist_group_of``), in the order collected."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group_of(nodeid)
+
+    config.option.loadscopereorder = False  # keep the heavy groups first
+    return GroupScheduling(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Add the directory markers; put the groups of heavy tests first."""
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            raise pytest.UsageError(
+                f"{item.nodeid}: an xdist_group mark is ignored here; add the test to SHARED "
+                "in tests/conftest.py"
+            )
+        where = item.path.relative_to(TESTS).as_posix()
+        for prefix, names in MARKS_BY_PATH.items():
+            if where.startswith(prefix):
+                for name in names:
+                    item.add_marker(name)
+    heavy = {
+        xdist_group_of(item.nodeid)
+        for item in items
+        if any(item.get_closest_marker(name) for name in HEAVY)
+    }
+    items.sort(key=lambda item: xdist_group_of(item.nodeid) not in heavy)  # stable otherwise
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,39 +109,6 @@ def scratch_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))
         yield home
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Add the directory markers and the xdist groups; put the heavy groups first."""
-    for item in items:
-        where = item.path.relative_to(TESTS).as_posix()
-        for prefix, names in MARKS_BY_PATH.items():
-            if where.startswith(prefix):
-                for name in names:
-                    item.add_marker(name)
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(_group(item, where)))
-    heavy = {_group_of(item) for item in items if _is_heavy(item)}
-    items.sort(key=lambda item: _group_of(item) not in heavy)  # stable: order kept otherwise
-
-
-def _group(item: pytest.Item, where: str) -> str:
-    if item.get_closest_marker("container"):
-        return "podman"
-    if item.get_closest_marker("browser"):
-        return "browser"
-    return where  # the module: its module-scoped server starts once
-
-
-def _group_of(item: pytest.Item) -> str:
-    mark = item.get_closest_marker("xdist_group")
-    assert mark is not None
-    return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
-
-
-def _is_heavy(item: pytest.Item) -> bool:
-    return any(item.get_closest_marker(name) for name in HEAVY)
 
 
 # -- the local server ------------------------------------------------------------------------

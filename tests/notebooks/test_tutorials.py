@@ -21,21 +21,8 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SANITIZE = Path(__file__).with_name("sanitize.cfg")
-
-SHARED_PORTS = {
-    "02-magics-and-panel.ipynb": "browser",  # port 18711, as in the browser test of this tutorial
-    "03-your-own-app.ipynb": "tutorial-port-18712",
-}
-"""The xdist group of a tutorial that serves its app on a fixed port (readers see that port):
-its runs must not overlap with any other run of it, under ``pytest -n``."""
-
-NOTEBOOKS = [
-    pytest.param(path, id=path.name, marks=pytest.mark.xdist_group(SHARED_PORTS[path.name]))
-    if path.name in SHARED_PORTS
-    else pytest.param(path, id=path.name)
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
-]
 
 
 @pytest.fixture
@@ -84,7 +71,7 @@ def _nbval(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comple
     )
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_top_to_bottom(
     notebook: Path, tmp_path: Path, fresh_env: Callable[[], dict[str, str]]
 ) -> None:
@@ -95,7 +82,7 @@ def test_notebook_runs_top_to_bottom(
     assert " passed" in result.stdout
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_outputs_are_reproducible(
     notebook: Path, tmp_path: Path, fresh_env: Callable[[], dict[str, str]]
 ) -> None:
