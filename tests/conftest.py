@@ -37,6 +37,8 @@ TESTS = Path(__file__).resolve().parent
 MARKS_BY_PATH = {
     "containers/": ("container",),
     "containers/test_container_recovery.py": ("slow",),
+    "fuzz/": ("slow",),
+    "test_server_delete_races.py": ("slow",),
     "jupyter/": ("notebook", "slow"),
     "notebooks/": ("notebook", "slow"),
 }
@@ -54,7 +56,7 @@ SHARED = [
 ]
 """Tests that share a resource, by id (a pattern), and the group that runs them in turn."""
 
-HEAVY = ("browser", "container", "notebook", "slow")
+HEAVY = ("browser", "container", "fuzz", "notebook", "slow")
 """Markers of the tests whose groups are handed to the workers first."""
 
 
