@@ -100,7 +100,9 @@ def test_startup_probe_gates_readiness(api: httpx.Client) -> None:
 def test_liveness_failure_restarts_with_backoff(api: httpx.Client) -> None:
     artifact = hello_spec(
         free_port(),
-        env={"FAIL_HEALTH_AFTER": "0.3"},
+        # Healthy for 1 s after each start: time to be ready (running) first, even on a busy
+        # machine, before liveness fails and restarts it.
+        env={"FAIL_HEALTH_AFTER": "1"},
         livenessProbe={"path": "/healthz", "periodSeconds": 0.2, "failureThreshold": 2},
     )
     workload_id = create_workload(api, "unhealthy", artifact)
