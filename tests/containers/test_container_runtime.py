@@ -17,7 +17,7 @@ from workloadlab.models import ArtifactSpec
 from workloadlab.server.runtimes import StartFailed, data_dir_id, make_runtime
 from workloadlab.server.runtimes.container import runtime as container_runtime
 from workloadlab.server.runtimes.container import sandbox as container_sandbox
-from workloadlab.server.runtimes.container.engine import Engine, find_engine
+from workloadlab.server.runtimes.container.engine import Engine, find_engine, ping
 from workloadlab.server.runtimes.container.runtime import (
     LABEL_DATA_DIR,
     LABEL_ROLE,
@@ -28,6 +28,7 @@ from workloadlab.server.runtimes.container.runtime import (
 from workloadlab.server.settings import ServerSettings
 
 from containertools import containers_of, image_ref, remove_containers
+from harness import wait_until
 
 WL = "0123456789abcdef01234567"
 
@@ -223,6 +224,9 @@ def test_auto_picks_containers_when_an_engine_answers(
     engine_host: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DOCKER_HOST", engine_host)
+    # An engine that answers within auto's ping timeout: the shared podman can be busy for a
+    # moment after the other container tests (a flood of logs).
+    wait_until(lambda: ping(engine_host), timeout=30, interval=0.2)
     assert find_engine() == engine_host
     runtime = make_runtime(ServerSettings(data_dir=tmp_path / "data", runtime="auto"))
     assert isinstance(runtime, ContainerRuntime)
