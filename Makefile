@@ -70,12 +70,18 @@ containers:
 browser:
 	scripts/browser-setup.sh
 
-## Independent tests run in parallel workers; what shares a resource runs in one (xdist
-## groups, see tests/README.md). PYTEST_WORKERS=0 runs them all in this process.
+## Tests run in parallel workers, what shares a resource in one (see tests/README.md); then
+## those that load the machine or need it quiet (marked alone), one at a time.
+## PYTEST_WORKERS=0 runs them all in this process.
 PYTEST_WORKERS ?= 3
 
 pytest: setup containers browser
-	$(BIN)/pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS)) --durations=20
+ifeq ($(PYTEST_WORKERS),0)
+	$(BIN)/pytest --durations=20
+else
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not alone" --durations=20
+	$(BIN)/pytest -m alone --durations=5
+endif
 
 ## A clone in a temp dir, with nothing but python3, sets itself up as the README says.
 fresh-clone-check:
