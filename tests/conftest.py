@@ -37,7 +37,7 @@ TESTS = Path(__file__).resolve().parent
 MARKS_BY_PATH = {
     "containers/": ("container",),
     "containers/test_container_recovery.py": ("slow",),
-    "fuzz/": ("slow", "alone"),
+    "fuzz/": ("slow",),
     "test_server_log_flood.py": ("alone",),
     "containers/test_container_log_flood.py": ("alone",),
     "test_server_delete_races.py": ("slow",),
