@@ -17,6 +17,8 @@ from workloadlab.server.runtimes.process.descendants import Lineage, Orphan, Sna
 from workloadlab.server.runtimes.process.instance import ProcessInstance
 from workloadlab.server.settings import ServerSettings
 
+from harness import wait_until
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
 
 APP = str(Path(__file__).parent.parent / "escaping_app.py")
@@ -118,6 +120,9 @@ def test_a_marked_process_of_a_workload_without_instance_is_a_stray(tmp_path: Pa
     env = {"WORKLOADLAB_INSTANCE": f"0123456789ab/{WL}"}
     child = subprocess.Popen(["sleep", "60"], env=env, start_new_session=True)
     try:
+        # Until it has exec'd, the child's environment is still this process's (no marker).
+        environ = Path(f"/proc/{child.pid}/environ")
+        wait_until(lambda: env["WORKLOADLAB_INSTANCE"].encode() in environ.read_bytes())
         assert Snapshot([], "0123456789ab/", orphanage=False).owner(child.pid) == Stray(WL)
         assert Snapshot([], "ba9876543210/", orphanage=False).owner(child.pid) is None
     finally:
