@@ -37,15 +37,15 @@ DEFAULT_CAP = 32 * 1024 * 1024
 """``--log-cap-bytes``' default: a workload's raw log files together stay below it."""
 FLOOD = r"""
 import os, signal, sys, time
-seconds, pause = float(sys.argv[1]), float(sys.argv[2])
+seconds, pause, at_least = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 block = b"".join(  # 8 KiB, as a buffered stdout writes
     b"flood line %06d: lorem ipsum dolor sit amet, consectetur adipiscing elit\n" % i
     for i in range(110)
 )
 print("flood starts", flush=True)
-end = time.monotonic() + seconds
-while time.monotonic() < end:
-    os.write(1, block)
+end, written = time.monotonic() + seconds, 0
+while time.monotonic() < end or written < at_least:
+    written += os.write(1, block)
     if pause:
         time.sleep(pause)
 print("flood over", flush=True)
@@ -56,12 +56,12 @@ SKIPPED = re.compile(r"^… ([\d,]+) bytes of output skipped$")
 CLIENT_TIMEOUT = 5.0
 
 
-def flood_artifact(seconds: float, pause: float = 0.0) -> dict[str, Any]:
+def flood_artifact(seconds: float, pause: float = 0.0, at_least: int = 0) -> dict[str, Any]:
     """An app that writes stdout as fast as it can for ``seconds`` (``pause`` seconds after
-    each 8 KiB), then idles."""
+    each 8 KiB) and ``at_least`` bytes however slow the machine is, then idles."""
     return hello_spec(
         free_port(),
-        entrypoint=[sys.executable, "-c", FLOOD, str(seconds), str(pause)],
+        entrypoint=[sys.executable, "-c", FLOOD, str(seconds), str(pause), str(at_least)],
         readinessProbe=None,
     )
 
@@ -132,7 +132,10 @@ def test_the_api_answers_during_a_flood_and_the_raw_files_stay_capped(
     server: LocalServer,
 ) -> None:
     with server.client() as api:
-        workload_id = create_workload(api, "flood", flood_artifact(seconds=4, pause=0.0001))
+        # 100 MiB at least: on a busy machine 4 s of flooding wrote less than the 50 MiB that
+        # must be skipped below.
+        flood = flood_artifact(seconds=4, pause=0.0001, at_least=100 * 1024 * 1024)
+        workload_id = create_workload(api, "flood", flood)
         wait_until(lambda: raw_bytes(server.data_dir, workload_id) > 0)
         sizes: list[int] = []
         times = get_times(
@@ -140,7 +143,7 @@ def test_the_api_answers_during_a_flood_and_the_raw_files_stay_capped(
         )
         assert p99(times) < 1.0, f"GET p99 {p99(times):.3f} s during the flood ({len(times)})"
         assert max(sizes) <= DEFAULT_CAP, f"raw log files reached {max(sizes):,} bytes"
-        wait_until(lambda: "flood over" in stored_messages(api, workload_id), timeout=15)
+        wait_until(lambda: "flood over" in stored_messages(api, workload_id), timeout=60)
         assert skipped_bytes(api, workload_id) > 50 * 1024 * 1024, "most was skipped"
         assert api.get(f"/console/workloads/{workload_id}/").json()["status"] == "running"
 
