@@ -77,7 +77,7 @@ def test_keys_and_secret_names_are_recognised(name: str, value: str, said: str) 
     assert value not in reason, "the reason never shows the value"
 
 
-@pytest.mark.parametrize(("name", "value"), ORDINARY)
+@pytest.mark.parametrize(("name", "value"), ORDINARY, ids=[n for n, _ in ORDINARY])
 def test_ordinary_values_are_not_flagged(name: str, value: str) -> None:
     assert looks_secret(name, value) is None
 
