@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -64,19 +63,6 @@ async def get(url: str, within: float = 10.0) -> httpx.Response:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> ServerSettings:
-    return ServerSettings(data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-async def runtime(settings: ServerSettings) -> AsyncIterator[ProcessRuntime]:
-    runtime = ProcessRuntime(settings)
-    yield runtime
-    await runtime.sweep([])  # leave nothing of this data dir running
-    await runtime.close()
 
 
 # -- pure helpers -----------------------------------------------------------------------------

@@ -7,7 +7,8 @@ leave both: a daemon that forks twice and calls ``setsid``, a child that calls `
 1. **session or group**: a process whose session or process group is a workload's leader is
    that workload's (the kernel does not reuse an id while a session or group still uses it);
 2. **parent chain**: a process belongs to whatever its parent belongs to;
-3. **marker**: ``WORKLOADLAB_INSTANCE=<data-dir-id>/<workload-id>``, inherited by everything a
+3. **marker**: ``WORKLOADLAB_INSTANCE=<data-dir-id>/<workload-id>`` (``...@<slot>`` for an
+   instance that runs beside another of its workload: :mod:`.slots`), inherited by everything a
    workload starts and kept by a ``setsid`` daemon unless it replaces its environment; it finds
    what a crashed server left to init;
 4. **orphans of a subreaper**: when the server is a child subreaper (:mod:`.reaping`), a process
@@ -36,6 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from workloadlab.server.runtimes.process import procinfo
+from workloadlab.server.runtimes.process.slots import instance_name, split_instance_name
 
 logger = logging.getLogger("workloadlab.server")
 
@@ -58,6 +60,13 @@ class Lineage:
     """The leader's start time (``/proc`` clock ticks), to tell it from a reused pid."""
     adopted: bool = False
     """Started by an earlier server: what escaped before is not in this server's tree."""
+    slot: int = 0
+    """Which of the workload's side-by-side instances it is (:mod:`.slots`)."""
+
+    @property
+    def name(self) -> str:
+        """The instance's name in markers: the workload id, and the slot unless it is 0."""
+        return instance_name(self.workload_id, self.slot)
 
 
 @dataclass(frozen=True)
@@ -100,12 +109,12 @@ class Snapshot:
         self._orphanage = orphanage
         self._by_leader: dict[int, Lineage] = {}
         self._by_group: dict[int, Lineage] = {}
-        self._by_workload: dict[str, Lineage] = {}
+        self._by_name: dict[str, Lineage] = {}
         for lineage in lineages:
             self._by_leader[lineage.leader] = lineage
             for group in {lineage.leader, lineage.group} - {0, 1}:  # 0: kernel threads'
                 self._by_group[group] = lineage
-            self._by_workload[lineage.workload_id] = lineage
+            self._by_name[lineage.name] = lineage
         self.processes: dict[int, procinfo.ProcStat] = {}
         for pid in procinfo.pids():
             stat = procinfo.read_stat(pid)
@@ -154,8 +163,8 @@ class Snapshot:
         marker = procinfo.environ_value(pid, MARKER_ENV)
         if marker is None or not marker.startswith(self._prefix):
             return None
-        workload_id = marker[len(self._prefix) :]
-        return self._by_workload.get(workload_id) or Stray(workload_id)
+        name = marker[len(self._prefix) :]
+        return self._by_name.get(name) or Stray(split_instance_name(name)[0])
 
 
 def kill_process(stat: procinfo.ProcStat, sig: signal.Signals = signal.SIGKILL) -> None:

@@ -62,6 +62,8 @@ class ProcessInstance:
         pgid: int,
         start_time: int,
         port: int,
+        container_port: int,
+        slot: int,
         container_name: str,
         logs_dir: Path,
         offsets: dict[str, int],
@@ -76,10 +78,14 @@ class ProcessInstance:
         self.pid = pid
         self.pgid = pgid
         self.start_time = start_time
-        self.lineage = Lineage(workload_id, pid, pgid, start_time, adopted=not child)
+        self.lineage = Lineage(workload_id, pid, pgid, start_time, adopted=not child, slot=slot)
         self._family = family
         family.add(self.lineage)
         self.port = port
+        """The port the process serves (its ``$PORT``)."""
+        self.container_port = container_port
+        """The spec's ``port``: the same unless it runs beside another (:mod:`.slots`)."""
+        self.slot = slot
         self.container_name = container_name
         self._pidfd = pidfd
         self._child = child
@@ -89,6 +95,7 @@ class ProcessInstance:
         self._tailer = LogTailer(
             logs_dir,
             workload_id,
+            slot,
             offsets,
             container_name,
             on_logs,
@@ -100,16 +107,20 @@ class ProcessInstance:
         )
 
     def __repr__(self) -> str:
-        return f"ProcessInstance(workload_id={self.workload_id!r}, pid={self.pid})"
+        slot = f", slot={self.slot}" if self.slot else ""
+        return f"ProcessInstance(workload_id={self.workload_id!r}, pid={self.pid}{slot})"
 
     @property
     def state(self) -> dict[str, Any]:
-        """pid, pgid, startTime, port, offsets and containerName: enough to adopt it later."""
+        """pid, pgid, startTime, ports, slot, offsets and containerName: enough to adopt it
+        later."""
         return {
             "pid": self.pid,
             "pgid": self.pgid,
             "startTime": self.start_time,
             "port": self.port,
+            "containerPort": self.container_port,
+            "slot": self.slot,
             "offsets": self._tailer.offsets,
             "containerName": self.container_name,
             "runtime": "process",
@@ -117,12 +128,13 @@ class ProcessInstance:
 
     @property
     def target(self) -> str:
-        """The primary port on the loopback interface."""
+        """The port it serves, on the loopback interface."""
         return f"http://127.0.0.1:{self.port}"
 
     def port_for(self, container_port: int) -> int:
-        """Host processes use their ports as they are."""
-        return container_port
+        """The port it serves for the spec's ``port``; any other port as it is (a process
+        cannot be told to move a port it does not take from ``$PORT``)."""
+        return self.port if container_port == self.container_port else container_port
 
     @property
     def done(self) -> bool:

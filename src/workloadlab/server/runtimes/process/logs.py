@@ -1,7 +1,8 @@
 """The process runtime's logs: complete lines appended to a workload's two log files.
 
 **Logs in files, not pipes.** stdout and stderr are appended (``O_APPEND``) to
-``<logs_dir>/<id>.stdout`` and ``.stderr``. A process survives a ``kill -9`` of the server (no
+``<logs_dir>/<id>.stdout`` and ``.stderr`` (``<id>@<slot>.*`` for an instance that runs beside
+another of its workload: :mod:`.slots`). A process survives a ``kill -9`` of the server (no
 SIGPIPE, no full pipe), and a new server adopts it and resumes reading at the byte offsets stored
 in the instance's state. A tailer task polls the files every :data:`LOG_POLL_INTERVAL` seconds
 and hands complete lines to the supervisor's sink, within the instance's
@@ -26,6 +27,7 @@ from typing import Any
 from workloadlab.server.runtimes.base import STREAMS, WORKLOAD_ID, LogSink
 from workloadlab.server.runtimes.logs import STEP_LINES, LogBatch, LogBudget
 from workloadlab.server.runtimes.process.logfile import LogCapper, LogFile
+from workloadlab.server.runtimes.process.slots import instance_name, split_instance_name
 
 logger = logging.getLogger("workloadlab.server")
 
@@ -33,19 +35,22 @@ LOG_POLL_INTERVAL = 0.02
 """How often the files are read."""
 
 
-def log_paths(logs_dir: Path, workload_id: str) -> list[Path]:
-    """A workload's log files, one per stream (in :data:`STREAMS` order)."""
-    return [logs_dir / f"{workload_id}.{stream}" for stream in STREAMS]
+def log_paths(logs_dir: Path, workload_id: str, slot: int = 0) -> list[Path]:
+    """The log files of a workload's instance in ``slot`` (:mod:`.slots`), one per stream (in
+    :data:`STREAMS` order)."""
+    name = instance_name(workload_id, slot)
+    return [logs_dir / f"{name}.{stream}" for stream in STREAMS]
 
 
-def logged_workloads(logs_dir: Path) -> set[str]:
-    """The ids of the workloads that have log files in ``logs_dir``."""
-    found: set[str] = set()
+def logged_instances(logs_dir: Path) -> dict[str, set[int]]:
+    """The workloads that have log files in ``logs_dir``, each with the slots that have."""
+    found: dict[str, set[int]] = {}
     with contextlib.suppress(FileNotFoundError):
         for path in logs_dir.iterdir():
-            workload_id, _, stream = path.name.rpartition(".")
+            name, _, stream = path.name.rpartition(".")
+            workload_id, slot = split_instance_name(name)
             if stream in STREAMS and WORKLOAD_ID.match(workload_id):
-                found.add(workload_id)
+                found.setdefault(workload_id, set()).add(slot)
     return found
 
 
@@ -56,6 +61,7 @@ class LogTailer:
         self,
         logs_dir: Path,
         workload_id: str,
+        slot: int,
         offsets: dict[str, int],
         container_name: str,
         on_logs: LogSink,
@@ -65,7 +71,7 @@ class LogTailer:
         """``capper`` keeps the files below their cap while they are tailed."""
         self._readers = [
             LogFile(path, stream, offsets.get(stream, 0), capper.cap_bytes)
-            for stream, path in zip(STREAMS, log_paths(logs_dir, workload_id), strict=True)
+            for stream, path in zip(STREAMS, log_paths(logs_dir, workload_id, slot), strict=True)
         ]
         self._capper = capper
         for reader in self._readers:

@@ -8,7 +8,8 @@ in :mod:`~workloadlab.server.runtimes.process.descendants`, and how the orphans 
 subreaper server are reaped in :mod:`~workloadlab.server.runtimes.process.reaping`.
 
 **Marker.** Each process gets ``WORKLOADLAB_INSTANCE=<data-dir-id>/<workload-id>`` in its
-environment, and passes it on; :meth:`ProcessRuntime.sweep` kills marked processes of *this*
+environment (``...@<slot>`` beside another instance of its workload: :mod:`.slots`), and
+passes it on; :meth:`ProcessRuntime.sweep` kills marked processes of *this*
 data dir that no kept instance owns (with their descendants), and never touches another
 server's.
 
@@ -45,8 +46,9 @@ from workloadlab.server.runtimes.process import procinfo
 from workloadlab.server.runtimes.process.descendants import MARKER_ENV, Family
 from workloadlab.server.runtimes.process.instance import ProcessInstance, open_pidfd
 from workloadlab.server.runtimes.process.logfile import LogCapper
-from workloadlab.server.runtimes.process.logs import log_paths, logged_workloads
+from workloadlab.server.runtimes.process.logs import log_paths, logged_instances
 from workloadlab.server.runtimes.process.reaping import OrphanReaper, is_subreaper
+from workloadlab.server.runtimes.process.slots import free_host_port, free_slot, instance_name
 from workloadlab.server.settings import ServerSettings
 
 if TYPE_CHECKING:
@@ -165,11 +167,14 @@ class ProcessRuntime:
         self._reaper = OrphanReaper(self.family.is_leader) if self.family.orphanage else None
         self._log_capper = LogCapper(settings.log_cap_bytes)
 
-    def marker(self, workload_id: str) -> str:
-        """The ``WORKLOADLAB_INSTANCE`` value of this data dir's process for ``workload_id``."""
-        return f"{self.data_dir_id}/{workload_id}"
+    def marker(self, workload_id: str, slot: int = 0) -> str:
+        """The ``WORKLOADLAB_INSTANCE`` value of this data dir's process for ``workload_id``
+        (its instance in ``slot``: :mod:`.slots`)."""
+        return f"{self.data_dir_id}/{instance_name(workload_id, slot)}"
 
-    def environment(self, workload_id: str, spec_env: dict[str, str], port: int) -> dict[str, str]:
+    def environment(
+        self, workload_id: str, spec_env: dict[str, str], port: int, slot: int = 0
+    ) -> dict[str, str]:
         """The process's environment: a small base, the spec's variables, then ours."""
         path = os.environ.get("PATH", os.defpath)
         if sys.executable:  # `python` in an entrypoint means the server's interpreter
@@ -183,13 +188,16 @@ class ProcessRuntime:
         env.update(spec_env)
         env["PORT"] = str(port)
         env["WORKLOAD_ID"] = workload_id
-        env[MARKER_ENV] = self.marker(workload_id)
+        env[MARKER_ENV] = self.marker(workload_id, slot)
         return env
 
     async def start(
         self, workload_id: str, spec: ArtifactSpec, on_logs: LogSink
     ) -> ProcessInstance:
-        """Spawn the primary container's entrypoint; StartFailed says why it could not."""
+        """Spawn the primary container's entrypoint; StartFailed says why it could not.
+
+        While another instance of the workload is alive (a rolling change), this one gets the
+        next slot and a free host port in ``$PORT`` (:mod:`.slots`); alone, the spec's port."""
         self._start_reaping()
         if not WORKLOAD_ID.match(workload_id):
             raise ValueError(f"not a workload id: {workload_id!r}")
@@ -202,13 +210,16 @@ class ProcessRuntime:
             )
         if primary.port is None:
             raise StartFailed("the primary container has no port")
-        port = primary.port
+        beside = {i.slot for i in self._instances if i.workload_id == workload_id}
+        slot = free_slot(beside)
+        port = free_host_port() if beside else primary.port
         argv = list(primary.entrypoint)
-        env = self.environment(workload_id, primary.env(), port)
+        env = self.environment(workload_id, primary.env(), port, slot)
         executable = _find_executable(argv[0], env)
-        _check_port_free(port)
+        if not beside:
+            _check_port_free(port)
         make_private_dir(self.logs_dir)
-        stdout_path, stderr_path = log_paths(self.logs_dir, workload_id)
+        stdout_path, stderr_path = log_paths(self.logs_dir, workload_id, slot)
         stdout = _open_log(stdout_path)
         try:
             stderr = _open_log(stderr_path)
@@ -234,6 +245,8 @@ class ProcessRuntime:
             pgid=pid,
             start_time=started if started is not None else 0,
             port=port,
+            container_port=primary.port,
+            slot=slot,
             container_name=primary.name or "primary",
             logs_dir=self.logs_dir,
             offsets={stream: 0 for stream in STREAMS},
@@ -258,6 +271,8 @@ class ProcessRuntime:
             pgid = int(state.get("pgid", pid))
             started = int(state["startTime"])
             port = int(state["port"])
+            container_port = int(state.get("containerPort", port))
+            slot = int(state.get("slot", 0))
             raw_offsets = state.get("offsets") or {}
             offsets = {stream: int(raw_offsets.get(stream, 0)) for stream in STREAMS}
             container_name = str(state.get("containerName") or "primary")
@@ -283,6 +298,8 @@ class ProcessRuntime:
             pgid=pgid,
             start_time=started,
             port=port,
+            container_port=container_port,
+            slot=slot,
             container_name=container_name,
             logs_dir=self.logs_dir,
             offsets=offsets,
@@ -309,15 +326,17 @@ class ProcessRuntime:
         return removed
 
     def forget(self, workload_id: str) -> None:
-        """Remove the workload's log files."""
-        for path in log_paths(self.logs_dir, workload_id):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+        """Remove the workload's log files (of every slot)."""
+        slots = logged_instances(self.logs_dir).get(workload_id, set()) | {0}
+        for slot in slots:
+            for path in log_paths(self.logs_dir, workload_id, slot):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
 
     def forget_others(self, workload_ids: Collection[str]) -> list[str]:
         """Remove the log files of workloads not in ``workload_ids``."""
         removed = []
-        for workload_id in sorted(logged_workloads(self.logs_dir) - set(workload_ids)):
+        for workload_id in sorted(set(logged_instances(self.logs_dir)) - set(workload_ids)):
             self.forget(workload_id)
             removed.append(f"removed the log files of deleted workload {workload_id}")
         return removed
