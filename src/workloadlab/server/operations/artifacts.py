@@ -26,10 +26,23 @@ def find(store: Store, artifact_id: str) -> ArtifactRow:
 
 
 def page(
-    store: Store, *, offset: int, limit: int, search: str | None, statuses: Sequence[str] | None
+    store: Store,
+    *,
+    offset: int,
+    limit: int,
+    search: str | None,
+    statuses: Sequence[str] | None,
+    collection_id: str | None = None,
 ) -> tuple[list[ArtifactRow], int]:
-    """A page of artifacts, newest first, filtered by name and status, and the total count."""
-    return store.list_artifacts(offset=offset, limit=limit, search=search, statuses=statuses)
+    """A page of artifacts, newest first, filtered by name, status and collection (whose
+    versions come highest first), and the total count."""
+    return store.list_artifacts(
+        offset=offset,
+        limit=limit,
+        search=search,
+        statuses=statuses,
+        collection_id=collection_id,
+    )
 
 
 def create(

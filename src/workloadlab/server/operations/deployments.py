@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from workloadlab.models import ArtifactStatus, CreateDeployment, UpdateDeployment
@@ -21,11 +22,22 @@ def find(store: Store, deployment_id: str) -> DeploymentRow:
 
 
 def page(
-    store: Store, *, offset: int, limit: int, search: str | None, workload_id: str | None
+    store: Store,
+    *,
+    offset: int,
+    limit: int,
+    search: str | None,
+    workload_id: str | None,
+    artifact_ids: Sequence[str] | None = None,
 ) -> tuple[list[DeploymentRow], int]:
-    """A page of deployments, newest first, filtered by name and workload, and the total."""
+    """A page of deployments, newest first, filtered by name, workload and the artifacts they
+    run, and the total."""
     return store.list_deployments(
-        offset=offset, limit=limit, search=search, workload_id=workload_id
+        offset=offset,
+        limit=limit,
+        search=search,
+        workload_id=workload_id,
+        artifact_ids=artifact_ids,
     )
 
 

@@ -33,10 +33,23 @@ async def list_artifacts(
     limit: Limit = 100,
     search: str | None = None,
     status: Annotated[list[str] | None, Query()] = None,
+    collection_id: Annotated[
+        str | None,
+        Query(
+            alias="collectionId",
+            description="Only the versions of this artifact collection (`artifactCollectionId`),"
+            " highest version first. A local-server extension.",
+        ),
+    ] = None,
 ) -> Response:
-    """A page of artifacts, newest first, filtered by name and status."""
+    """A page of artifacts, newest first, filtered by name, status and collection."""
     rows, total = artifacts.page(
-        context.store, offset=offset, limit=limit, search=search, statuses=status
+        context.store,
+        offset=offset,
+        limit=limit,
+        search=search,
+        statuses=status,
+        collection_id=collection_id,
     )
     return paged(
         request, [artifact_json(row) for row in rows], total=total, offset=offset, limit=limit

@@ -53,10 +53,23 @@ async def list_deployments(
     limit: Limit = 100,
     search: str | None = None,
     workload_id: Annotated[str | None, Query(alias="workloadId")] = None,
+    artifact_id: Annotated[
+        list[str] | None,
+        Query(
+            alias="artifactId",
+            description="Only deployments of these artifacts (repeatable). A local-server"
+            " extension.",
+        ),
+    ] = None,
 ) -> Response:
-    """A page of deployments, newest first, filtered by name and workload."""
+    """A page of deployments, newest first, filtered by name, workload and artifact."""
     rows, total = deployments.page(
-        context.store, offset=offset, limit=limit, search=search, workload_id=workload_id
+        context.store,
+        offset=offset,
+        limit=limit,
+        search=search,
+        workload_id=workload_id,
+        artifact_ids=artifact_id,
     )
     base = base_url(request)
     return paged(

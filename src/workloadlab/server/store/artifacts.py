@@ -53,11 +53,23 @@ class ArtifactTable(Database):
         return {**dict(row), "status": ArtifactStatus(row["status"])} if row else None
 
     def list_artifacts(
-        self, *, offset: int, limit: int, search: str | None, statuses: Sequence[str] | None
+        self,
+        *,
+        offset: int,
+        limit: int,
+        search: str | None,
+        statuses: Sequence[str] | None,
+        collection_id: str | None = None,
     ) -> tuple[list[ArtifactRow], int]:
-        """A page of artifacts, newest first, and the total count."""
+        """A page of artifacts, newest first (a collection's: highest version first), and the
+        total count."""
         where, params = self._filters(search, statuses)
-        rows, total = self._page("artifacts", where, params, offset, limit)
+        order = "created_at DESC, id DESC"
+        if collection_id is not None:
+            where.append("collection_id = ?")
+            params.append(collection_id)
+            order = "version DESC, id DESC"
+        rows, total = self._page("artifacts", where, params, offset, limit, order)
         return [ArtifactRow.from_sql(r) for r in rows], total
 
     def update_artifact(self, artifact_id: str, **values: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from workloadlab.models import Importance, new_id
@@ -46,13 +47,22 @@ class DeploymentTable(Database):
         return DeploymentRow.from_sql(row) if row else None
 
     def list_deployments(
-        self, *, offset: int, limit: int, search: str | None, workload_id: str | None
+        self,
+        *,
+        offset: int,
+        limit: int,
+        search: str | None,
+        workload_id: str | None,
+        artifact_ids: Sequence[str] | None = None,
     ) -> tuple[list[DeploymentRow], int]:
         """A page of deployments, newest first, and the total count."""
         where, params = self._filters(search, None)
         if workload_id:
             where.append("workload_id = ?")
             params.append(workload_id)
+        if artifact_ids:
+            where.append(f"artifact_id IN ({', '.join('?' for _ in artifact_ids)})")
+            params.extend(artifact_ids)
         rows, total = self._page("deployments", where, params, offset, limit)
         return [DeploymentRow.from_sql(r) for r in rows], total
 
