@@ -139,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument(
         "--ttl-check-interval", type=_duration, default=None, help="draft expiry check (30s)"
     )
+    timing.add_argument(
+        "--rollout-timeout",
+        type=_duration,
+        default=None,
+        help="a deployment's move to another version is abandoned unless its new instance is"
+        " ready within this long (5m)",
+    )
     invoke = serve.add_argument_group("invoke proxy (per workload)")
     invoke.add_argument(
         "--invoke-connect-timeout",
@@ -279,6 +286,7 @@ def serve(args: argparse.Namespace) -> int:
         "backoff_reset",
         "crash_limit",
         "ttl_check_interval",
+        "rollout_timeout",
     ):
         value = getattr(args, name)
         if value is not None:

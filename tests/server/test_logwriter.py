@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from workloadlab.server.logwriter import LogWriter
+from workloadlab.models import RolloutStatus
+from workloadlab.server.logwriter import LogWriter, StateHolder
 from workloadlab.server.store import LogLine, Store
 
 
@@ -135,3 +136,38 @@ async def test_lines_go_with_a_status_write_that_fails(store: Store) -> None:
     writer.add(workload_id, lines("c", "d", "e", "f"), {})
     writer.flush()
     assert stored(store, workload_id) == ["d", "e", "f"], "and the writer goes on, capped"
+
+
+async def test_each_instance_of_a_rolling_change_keeps_its_state_where_its_holder_says(
+    store: Store,
+) -> None:
+    workload_id = workload(store)
+    rollout = store.insert_rollout(
+        workload_id=workload_id,
+        deployment_id="d",
+        from_artifact_id="a",
+        to_artifact_id="b",
+        actor_id="someone",
+    )
+    store.update_rollout(rollout.id, runtime_state={"offsets": {"stdout": 0}, "slot": 1})
+    writer = LogWriter(store, cap=100)
+    writer.add(workload_id, lines("old"), {"offsets": {"stdout": 4}})
+    writer.add(
+        workload_id, lines("new"), {"offsets": {"stdout": 9}, "slot": 1}, StateHolder.ROLLOUT
+    )
+    writer.add(workload_id, lines("leaving"), {"offsets": {"stdout": 99}}, StateHolder.NONE)
+    writer.flush(workload_id)
+
+    assert sorted(stored(store, workload_id)) == ["leaving", "new", "old"]
+    assert state(store, workload_id) == {"offsets": {"stdout": 4}}
+    kept = store.get_rollout(rollout.id)
+    assert kept is not None
+    assert kept.runtime_state == {"offsets": {"stdout": 9}, "slot": 1}
+    # Once the change is over, its new instance's state is no longer kept there.
+    store.finish_rollout(rollout.id, RolloutStatus.COMPLETED, "done")
+    writer.add(workload_id, lines("late"), {"offsets": {"stdout": 12}}, StateHolder.ROLLOUT)
+    writer.flush()
+    finished = store.get_rollout(rollout.id)
+    assert finished is not None
+    assert finished.runtime_state is None
+    assert state(store, workload_id) == {"offsets": {"stdout": 4}}

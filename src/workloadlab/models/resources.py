@@ -79,6 +79,21 @@ class ArtifactStatus(StrEnum):
     LOCKED = "locked"  # the newer API generation's word for registered
 
 
+class RolloutStatus(StrEnum):
+    """Where a deployment's move to another artifact version stands (a local-server extension,
+    ``workload-api.md`` §8): the new instance starts beside the old one and takes over once ready,
+    or the change is abandoned and the old one goes on serving."""
+
+    IN_PROGRESS = "inProgress"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the change is over (switched, or abandoned)."""
+        return self is not RolloutStatus.IN_PROGRESS
+
+
 class Importance(StrEnum):
     """How important a deployment is, for governance."""
 
@@ -215,11 +230,14 @@ class CreateDeployment(RequestModel):
 
 
 class UpdateDeployment(RequestModel):
-    """Body of ``PATCH /console/deployments/{id}/``."""
+    """Body of ``PATCH /console/deployments/{id}/``. ``artifactId`` (the local server's
+    extension) moves the deployment to another registered version of its artifact's collection,
+    as a rolling change."""
 
     name: Text | None = Field(default=None, min_length=1, max_length=5000)
     description: Text | None = None
     importance: Importance | None = None
+    artifact_id: Text | None = Field(default=None, min_length=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,6 +330,28 @@ class RunningArtifact(WireModel):
     started_at: dt.datetime | None = Field(default=None, description="When it was started.")
 
 
+class Rollout(WireModel):
+    """A deployment's move to another version of its artifact (a local-server extension):
+    from which artifact to which, how it stands, and why it was abandoned if it was."""
+
+    id: str
+    status: RolloutStatus = Field(
+        description="`inProgress` while the new instance gets ready; `completed` once the"
+        " deployment switched to it; `abandoned` if it did not (`message` says why)."
+    )
+    deployment_id: str | None = None
+    workload_id: str | None = None
+    from_artifact_id: str = Field(description="The artifact the deployment ran before.")
+    to_artifact_id: str = Field(description="The artifact it is moved to.")
+    from_version: int | None = Field(default=None, ge=0, le=MAX_INT32)
+    to_version: int | None = Field(default=None, ge=0, le=MAX_INT32)
+    message: str | None = Field(
+        default=None, description="Why it was abandoned (or how it was done); null meanwhile."
+    )
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+
 class Workload(WireModel):
     """A workload: containers running an artifact."""
 
@@ -335,6 +375,11 @@ class Workload(WireModel):
         description="Local-server extension: which artifact spec its running instance runs;"
         " null while no instance runs.",
     )
+    rollout: Rollout | None = Field(
+        default=None,
+        description="Local-server extension: its move to another artifact version under way"
+        " (`PATCH /console/deployments/{id}` with `artifactId`); null when none is.",
+    )
 
 
 class Deployment(WireModel):
@@ -352,6 +397,11 @@ class Deployment(WireModel):
     creator: Creator | None = None
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    rollout: Rollout | None = Field(
+        default=None,
+        description="Local-server extension: its latest move to another artifact version, under"
+        " way or finished; null if it never moved.",
+    )
 
 
 class Operation(WireModel):

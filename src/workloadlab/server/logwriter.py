@@ -17,11 +17,16 @@ A status change must not overtake the lines that explain it (a crash's traceback
 ``errored``), and a resume point must not be stored after its instance was forgotten: the
 supervisor calls :meth:`LogWriter.flush` for the workload inside the (durable) transaction that
 writes its status or its runtime state.
+
+During a rolling change two instances of a workload write to its log: the resume point of each
+goes where its :class:`StateHolder` says (the workload's row, the change's row, or nowhere for
+an instance on its way out), so one instance's never overwrites the other's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +40,17 @@ WRITE_WINDOW = 0.05
 """Seconds a log line may wait to be stored with others (none waits longer)."""
 FLUSH_LINES = 5000
 """This many lines waiting are stored at once, without waiting for the window's end."""
+
+
+class StateHolder(enum.Enum):
+    """Where an instance's resume point (its runtime state) is kept."""
+
+    WORKLOAD = "workload"
+    """The workload's row: the instance that serves it."""
+    ROLLOUT = "rollout"
+    """The row of the workload's change in progress: the new instance, until the switch."""
+    NONE = "none"
+    """Nowhere: an instance on its way out (the old one after a switch)."""
 
 
 @dataclass
@@ -51,13 +67,20 @@ class LogWriter:
         self.store = store
         self.cap = cap
         self.window = window
-        self._pending: dict[str, _Pending] = {}
+        self._pending: dict[tuple[str, StateHolder], _Pending] = {}
         self._count = 0
         self._timer: asyncio.TimerHandle | None = None
 
-    def add(self, workload_id: str, lines: Sequence[LogLine], state: dict[str, Any]) -> None:
-        """Store ``lines`` (and the runtime's ``state`` after reading them) soon."""
-        pending = self._pending.setdefault(workload_id, _Pending())
+    def add(
+        self,
+        workload_id: str,
+        lines: Sequence[LogLine],
+        state: dict[str, Any],
+        holder: StateHolder = StateHolder.WORKLOAD,
+    ) -> None:
+        """Store ``lines`` (and the runtime's ``state`` after reading them, where ``holder``
+        says) soon."""
+        pending = self._pending.setdefault((workload_id, holder), _Pending())
         pending.lines.extend(lines)
         pending.state = state
         self._count += len(lines)
@@ -71,10 +94,10 @@ class LogWriter:
         logged), or of one, in the caller's transaction (an error goes to the caller, and the
         lines are lost with its transaction)."""
         if workload_id is not None:
-            pending = self._pending.pop(workload_id, None)
-            if pending is not None:
-                self._count -= len(pending.lines)
-                self._write({workload_id: pending})
+            mine = {key: self._pending.pop(key) for key in self._keys(workload_id)}
+            if mine:
+                self._count -= sum(len(pending.lines) for pending in mine.values())
+                self._write(mine)
             return
         batch, self._pending, self._count = self._pending, {}, 0
         if self._timer is not None:
@@ -89,13 +112,18 @@ class LogWriter:
             lost = sum(len(p.lines) for p in batch.values())
             logger.warning("storing %d log lines failed (%s); they are lost", lost, exc)
 
-    def _write(self, batch: dict[str, _Pending]) -> None:
+    def _write(self, batch: dict[tuple[str, StateHolder], _Pending]) -> None:
         with self.store.transaction():
-            for key, pending in batch.items():
-                self.store.add_logs(key, pending.lines, self.cap, runtime_state=pending.state)
+            for (workload_id, holder), pending in batch.items():
+                state = pending.state if holder is StateHolder.WORKLOAD else None
+                self.store.add_logs(workload_id, pending.lines, self.cap, runtime_state=state)
+                if holder is StateHolder.ROLLOUT and pending.state is not None:
+                    self.store.save_rollout_state(workload_id, pending.state)
+
+    def _keys(self, workload_id: str) -> list[tuple[str, StateHolder]]:
+        return [key for key in self._pending if key[0] == workload_id]
 
     def discard(self, workload_id: str) -> None:
         """Forget what waits of a deleted workload."""
-        pending = self._pending.pop(workload_id, None)
-        if pending is not None:
-            self._count -= len(pending.lines)
+        for key in self._keys(workload_id):
+            self._count -= len(self._pending.pop(key).lines)

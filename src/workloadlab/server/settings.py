@@ -91,6 +91,9 @@ class Timings:
     draft_ttl: float = 8 * 3600.0
     """A draft workload is removed this long after it was created or last started."""
     ttl_check_interval: float = 30.0
+    rollout_timeout: float = 300.0
+    """A rolling change is abandoned unless its new instance is ready within this long of its
+    start (Kubernetes' ``progressDeadlineSeconds`` is 600)."""
 
 
 @dataclass

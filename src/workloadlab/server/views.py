@@ -20,6 +20,7 @@ from workloadlab.server.store import (
     DeploymentRow,
     EventRow,
     LogLine,
+    RolloutRow,
     RunningArtifactRow,
     Store,
     WorkloadRow,
@@ -94,6 +95,7 @@ def workload_json(
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
         "runningArtifact": running_artifact_json(store.running_artifact(row.id)),
+        "rollout": rollout_json(store.rollout_under_way(row.id), store),
     }
 
 
@@ -113,6 +115,33 @@ def deployment_json(row: DeploymentRow, store: Store, base_url: str) -> dict[str
         "creator": row.creator,
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
+        "rollout": rollout_json(store.latest_rollout(row.id), store),
+    }
+
+
+def rollout_json(row: RolloutRow | None, store: Store) -> dict[str, Any] | None:
+    """A deployment's move to another artifact version as the API returns it (an extension)."""
+    if row is None:
+        return None
+    versions = {
+        key: (ref or {}).get("version")
+        for key, ref in (
+            ("from", store.artifact_ref(row.from_artifact_id)),
+            ("to", store.artifact_ref(row.to_artifact_id)),
+        )
+    }
+    return {
+        "id": row.id,
+        "status": row.status,
+        "deploymentId": row.deployment_id,
+        "workloadId": row.workload_id,
+        "fromArtifactId": row.from_artifact_id,
+        "toArtifactId": row.to_artifact_id,
+        "fromVersion": versions["from"],
+        "toVersion": versions["to"],
+        "message": row.message,
+        "startedAt": row.created_at,
+        "finishedAt": row.finished_at,
     }
 
 

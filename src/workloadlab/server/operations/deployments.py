@@ -8,9 +8,10 @@ from typing import Any
 
 from workloadlab.models import ArtifactStatus, CreateDeployment, UpdateDeployment
 from workloadlab.server.audit import Actor, audit
-from workloadlab.server.operations import governance
+from workloadlab.server.operations import governance, rollouts
 from workloadlab.server.problems import Invalid, NotFound
 from workloadlab.server.store import DeploymentRow, Store
+from workloadlab.server.supervisor import Supervisor
 
 
 def find(store: Store, deployment_id: str) -> DeploymentRow:
@@ -80,20 +81,25 @@ def create(store: Store, actor: Actor, body: CreateDeployment) -> DeploymentRow:
     return row
 
 
-def update(store: Store, actor: Actor, deployment_id: str, body: UpdateDeployment) -> DeploymentRow:
-    """Change a deployment's name, description or importance."""
+def update(
+    store: Store, supervisor: Supervisor, actor: Actor, deployment_id: str, body: UpdateDeployment
+) -> DeploymentRow:
+    """Change a deployment's name, description or importance, and (``artifactId``) move it to
+    another version of its artifact (:mod:`.rollouts`); all or nothing."""
     with store.transaction():
         row = find(store, deployment_id)
-        changes = {
-            key: value
-            for key, value in body.model_dump(exclude_none=True, mode="json").items()
-            if value != getattr(row, key)
-        }
+        metadata = body.model_dump(exclude_none=True, exclude={"artifact_id"}, mode="json")
+        changes = {key: value for key, value in metadata.items() if value != getattr(row, key)}
         if changes:
             store.update_deployment(row.id, **changes)
             details = {"changedFields": sorted(changes)}
             audit(store, actor, "deployment.updated", row.id, details=details)
-        return find(store, deployment_id)
+        rollout = None
+        if body.artifact_id is not None:
+            rollout = rollouts.change_artifact(store, actor, row, body.artifact_id)
+    if rollout is not None:
+        supervisor.kick(rollout.workload_id)
+    return find(store, deployment_id)
 
 
 def delete(store: Store, actor: Actor, deployment_id: str) -> None:

@@ -27,7 +27,7 @@ from workloadlab.server.operations import artifacts, credentials, governance
 from workloadlab.server.operations import deployments as deployments_operations
 from workloadlab.server.problems import Conflict, NotFound, Unavailable
 from workloadlab.server.store import DeploymentRow, Store, WorkloadRow
-from workloadlab.server.supervisor import Supervisor, record_status
+from workloadlab.server.supervisor import Lease, Supervisor, record_status
 
 RESTING = frozenset({WorkloadStatus.STOPPED, WorkloadStatus.ERRORED})
 """The statuses a workload can be started from."""
@@ -52,15 +52,17 @@ def find(store: Store, workload_id: str) -> WorkloadRow:
     return row
 
 
-def invoke_target(store: Store, supervisor: Supervisor, workload_id: str) -> tuple[str, str]:
-    """The id and base URL of the workload's ready instance, for the invoke proxy;
-    :class:`NotFound`, or :class:`Unavailable` while it is not running."""
+def invoke_target(store: Store, supervisor: Supervisor, workload_id: str) -> tuple[str, Lease]:
+    """The id of the workload and the base URL of its ready instance, held for one call until
+    the lease is released (an instance that leaves after a rolling change waits for the calls
+    that had its address), for the invoke proxy; :class:`NotFound`, or :class:`Unavailable`
+    while it is not running."""
     row = find(store, workload_id)
     running = row.status is WorkloadStatus.RUNNING
-    target = supervisor.target(row.id) if running else None
-    if target is None:
+    lease = supervisor.lease(row.id) if running else None
+    if lease is None:
         raise Unavailable(f"Workload {row.id} is {row.status}, not running: nothing to invoke")
-    return row.id, target
+    return row.id, lease
 
 
 def page(

@@ -88,12 +88,25 @@ async def get_deployment(deployment_id: str, request: Request, context: Context)
     return JSONResponse(deployment_json(row, context.store, base_url(request)))
 
 
-@router.patch("/{deployment_id}", response_model=Deployment)
+@router.patch("/{deployment_id}", response_model=Deployment, responses=answers(409))
 async def update_deployment(
     deployment_id: str, body: UpdateDeployment, request: Request, context: Context
 ) -> Response:
-    """Change a deployment's name, description or importance."""
-    row = deployments.update(context.store, context.actor, deployment_id, body)
+    """Change a deployment's name, description or importance.
+
+    A local-server extension: `artifactId` moves the deployment to another registered version
+    of its artifact's collection as a rolling change. A new instance of the workload starts
+    beside the one serving; once it is ready, the endpoint switches to it and the old one
+    stops, so the endpoint keeps answering throughout. If the new instance fails (it exits,
+    its startup probe fails, or it is not ready within `--rollout-timeout`), the change is
+    abandoned and the old one goes on serving. The answer comes at once, with the change in
+    `rollout` (`inProgress`, then `completed` or `abandoned` with a `message`); the trail has
+    `deployment.rolloutStarted`, then `workload.rolledOut` and `deployment.artifactChanged`, or
+    `workload.rolloutAbandoned`. A stopped or errored workload moves at once. `422`: the
+    artifact does not exist, is a draft, or belongs to another collection; `409`: it is the
+    one deployed, another change is under way, or the workload is starting or stopping.
+    """
+    row = deployments.update(context.store, context.supervisor, context.actor, deployment_id, body)
     return JSONResponse(deployment_json(row, context.store, base_url(request)))
 
 

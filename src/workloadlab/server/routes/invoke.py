@@ -31,6 +31,7 @@ from workloadlab.server.context import Context, ServerContext
 from workloadlab.server.operations import deployments, workloads
 from workloadlab.server.problems import ErrorBody
 from workloadlab.server.proxy import Interrupted, InvokeProxy
+from workloadlab.server.supervisor import Lease
 from workloadlab.server.views import API_PREFIX
 
 router = APIRouter(prefix="/endpoints", tags=["invoke"])
@@ -125,11 +126,12 @@ class ProxiedAnswer(Response):
     """The app's answer, relayed as it comes. It runs the exchange itself when the server
     calls it (a ``Response`` only so that FastAPI passes it through untouched)."""
 
-    def __init__(self, proxy: InvokeProxy, workload_id: str, target: str, scope: Scope) -> None:
+    def __init__(self, proxy: InvokeProxy, workload_id: str, lease: Lease, scope: Scope) -> None:
         self.background = None
         self._proxy = proxy
         self._workload_id = workload_id
-        self._target = target
+        self._lease = lease
+        self._target = lease.target
         self._method: str = scope["method"]
         self._app_target = app_target(scope)
         self._request_headers: list[tuple[bytes, bytes]] = scope["headers"]
@@ -142,6 +144,7 @@ class ProxiedAnswer(Response):
             with exchange:
                 await self._relay(caller, send)
         finally:
+            self._lease.release()  # an instance leaving after a rolling change waits for it
             listener.cancel()
             await asyncio.wait([listener])
 
@@ -172,8 +175,8 @@ class ProxiedAnswer(Response):
 
 
 def _answer(context: ServerContext, workload_id: str, request: Request) -> ProxiedAnswer:
-    workload_id, target = workloads.invoke_target(context.store, context.supervisor, workload_id)
-    return ProxiedAnswer(context.proxy, workload_id, target, request.scope)
+    workload_id, lease = workloads.invoke_target(context.store, context.supervisor, workload_id)
+    return ProxiedAnswer(context.proxy, workload_id, lease, request.scope)
 
 
 @router.api_route("/workloads/{workload_id}", methods=METHODS, include_in_schema=False)

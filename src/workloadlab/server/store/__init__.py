@@ -1,11 +1,12 @@
-"""The local server's SQLite store: artifacts, workloads, deployments, events, logs, credentials.
+"""The local server's SQLite store: artifacts, workloads, deployments, events, logs,
+credentials, rollouts.
 
 The database holds the *desired* state (``workloads.desired``, ``workloads.generation``) as well
 as what was last observed, so a restarted server knows what should run. SQL lives here and only
 here: :mod:`~workloadlab.server.store.database` owns the connection and its transactions, each
 table is a mixin of it (``artifacts``, ``workloads`` with its ``logs``, ``deployments``,
-``events`` with the ``trails`` read from them, ``credentials``, ``running`` artifacts), and
-:class:`Store` combines them, so callers say ``store.get_workload(...)``.
+``events`` with the ``trails`` read from them, ``credentials``, ``running`` artifacts,
+``rollouts``), and :class:`Store` combines them, so callers say ``store.get_workload(...)``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from workloadlab.server.store.artifacts import ArtifactTable
 from workloadlab.server.store.credentials import CredentialRow, CredentialTable
 from workloadlab.server.store.deployments import DeploymentTable
 from workloadlab.server.store.events import EventTable
+from workloadlab.server.store.rollouts import RolloutTable
 from workloadlab.server.store.rows import (
     ArtifactRow,
     DeploymentRow,
     EventRow,
     LogLine,
+    RolloutRow,
     RunningArtifactRow,
     WorkloadRow,
 )
@@ -34,6 +37,7 @@ __all__ = [
     "DeploymentRow",
     "EventRow",
     "LogLine",
+    "RolloutRow",
     "RunningArtifactRow",
     "Store",
     "WorkloadRow",
@@ -48,5 +52,6 @@ class Store(
     EventTable,
     CredentialTable,
     RunningArtifactTable,
+    RolloutTable,
 ):
     """All reads and writes of the local server's database."""

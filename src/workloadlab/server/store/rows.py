@@ -8,7 +8,14 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from workloadlab.models import ArtifactStatus, Importance, WorkloadStatus, format_timestamp, utcnow
+from workloadlab.models import (
+    ArtifactStatus,
+    Importance,
+    RolloutStatus,
+    WorkloadStatus,
+    format_timestamp,
+    utcnow,
+)
 
 JSON_COLUMNS = frozenset({"spec", "creator", "runtime", "status_details", "runtime_state"})
 """Columns stored as compact JSON text."""
@@ -142,3 +149,33 @@ class LogLine:
     message: str
     container_name: str
     stream: str
+
+
+@dataclass
+class RolloutRow:
+    """A deployment's move to another artifact version: a rolling change of its workload.
+
+    While it is in progress, ``runtime_state`` is the new instance's (so a restarted server
+    adopts it, as it adopts the workload's own instance); it is cleared when the change ends."""
+
+    id: str
+    workload_id: str
+    deployment_id: str
+    from_artifact_id: str
+    to_artifact_id: str
+    status: RolloutStatus
+    message: str | None
+    runtime_state: dict[str, Any] | None
+    actor_id: str
+    created_at: str
+    updated_at: str
+    finished_at: str | None
+
+    @classmethod
+    def from_sql(cls, row: sqlite3.Row) -> RolloutRow:
+        """Build from a ``SELECT * FROM rollouts`` row."""
+        values = dict(row)
+        if values["runtime_state"] is not None:
+            values["runtime_state"] = json.loads(values["runtime_state"])
+        values["status"] = RolloutStatus(values["status"])
+        return cls(**values)

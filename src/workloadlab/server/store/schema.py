@@ -93,4 +93,21 @@ CREATE TABLE IF NOT EXISTS credentials (
     creator TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS rollouts (
+    id TEXT PRIMARY KEY,
+    workload_id TEXT NOT NULL,
+    deployment_id TEXT NOT NULL,
+    from_artifact_id TEXT NOT NULL,
+    to_artifact_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT,
+    runtime_state TEXT,
+    actor_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX IF NOT EXISTS rollouts_deployment ON rollouts (deployment_id, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS rollouts_under_way ON rollouts (workload_id)
+    WHERE status = 'inProgress';
 """

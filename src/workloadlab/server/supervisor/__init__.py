@@ -10,14 +10,18 @@ the instances a previous server left running (same pid and start time), kills wh
 
 The package: :mod:`~.fleet` (the :class:`Supervisor`, which owns the tasks), :mod:`~.workload`
 (one workload's reconcile loop), :mod:`~.monitor` (probes and exits of a running instance),
-:mod:`~.status` (recording a status and auditing the change) and :mod:`~.reaper` (expiry of
-draft workloads).
+:mod:`~.status` (recording a status and auditing the change), :mod:`~.reaper` (expiry of
+draft workloads), and the rolling change of a deployment to another artifact version:
+:mod:`~.rollout` (its new instance, from start to switch or abandonment), :mod:`~.readiness`
+(when that instance may take over), :mod:`~.switch` (the takeover) and :mod:`~.traffic` (the
+invoke calls under way, which an old instance waits for before it stops).
 """
 
 from __future__ import annotations
 
 from workloadlab.server.supervisor.fleet import Supervisor
 from workloadlab.server.supervisor.status import record_status
+from workloadlab.server.supervisor.traffic import Lease
 from workloadlab.server.supervisor.workload import WorkloadSupervisor
 
-__all__ = ["Supervisor", "WorkloadSupervisor", "record_status"]
+__all__ = ["Lease", "Supervisor", "WorkloadSupervisor", "record_status"]

@@ -9,14 +9,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from workloadlab.models import WorkloadStatus
-from workloadlab.server.logwriter import LogWriter
+from workloadlab.server.logwriter import LogWriter, StateHolder
 from workloadlab.server.probes import Prober
-from workloadlab.server.runtimes import Instance, LogSink, Runtime
+from workloadlab.server.runtimes import Instance, Runtime
 from workloadlab.server.secrets import Secrets
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import LogLine, Store
 from workloadlab.server.supervisor.reaper import DraftReaper, Expire
 from workloadlab.server.supervisor.status import record_status
+from workloadlab.server.supervisor.traffic import Lease, Traffic
 from workloadlab.server.supervisor.workload import WorkloadSupervisor
 
 logger = logging.getLogger("workloadlab.server")
@@ -38,23 +39,28 @@ class Supervisor:
         """Resolves references at each start, masks the values in logs and messages."""
         self.prober = Prober()
         self.logs = LogWriter(store, settings.log_cap)
+        self.traffic = Traffic()
         self._workloads: dict[str, WorkloadSupervisor] = {}
         self._reaper_task: asyncio.Task[None] | None = None
 
     async def start(self, expire: Expire) -> None:
-        """Adopt what a previous server left running, remove orphans, start every task, and
-        the draft reaper, which removes expired workloads with ``expire``."""
+        """Adopt what a previous server left running (the new instances of rolling changes
+        too), remove orphans, start every task, and the draft reaper, which removes expired
+        workloads with ``expire``."""
         rows = self.store.all_workloads()
-        adopted: dict[str, Instance] = {}
+        adopted: dict[str, tuple[Instance, InstanceSink]] = {}
         for row in rows:
             should_run = row.desired is WorkloadStatus.RUNNING
             if row.runtime_state and should_run and row.status is not WorkloadStatus.ERRORED:
                 self.secrets.learn(row.id, row.artifact_id)  # before its first lines come
-                instance = await self.runtime.adopt(row.id, row.runtime_state, self.sink(row.id))
+                sink = self.sink(row.id)
+                instance = await self.runtime.adopt(row.id, row.runtime_state, sink)
                 if instance is not None:
-                    adopted[row.id] = instance
+                    adopted[row.id] = (instance, sink)
                     logger.info("adopted workload %s (%s)", row.id, row.name)
-        for removed in await self.runtime.sweep(list(adopted.values())):
+        candidates = await self._adopt_candidates()
+        kept = [instance for instance, _ in [*adopted.values(), *candidates.values()]]
+        for removed in await self.runtime.sweep(kept):
             logger.warning("%s", removed)
         for removed in self.runtime.forget_others({row.id for row in rows}):
             logger.info("%s", removed)
@@ -71,12 +77,33 @@ class Supervisor:
                     running_since=None,
                     message="starting again: it was not running after the server restarted",
                 )
-            self._spawn(row.id, adopted.get(row.id))
+            self._spawn(row.id, adopted.get(row.id), candidates.get(row.id))
         reaper = DraftReaper(self.store, self.settings.timings, expire)
         self._reaper_task = asyncio.create_task(reaper.run(), name="draft-reaper")
 
-    def _spawn(self, workload_id: str, instance: Instance | None = None) -> WorkloadSupervisor:
-        supervisor = WorkloadSupervisor(self, workload_id, instance)
+    async def _adopt_candidates(self) -> dict[str, tuple[Instance, InstanceSink]]:
+        """Adopt the new instances of the rolling changes in progress; forget those gone."""
+        adopted: dict[str, tuple[Instance, InstanceSink]] = {}
+        for rollout in self.store.rollouts_under_way():
+            if rollout.runtime_state is None:
+                continue
+            self.secrets.learn(rollout.workload_id, rollout.to_artifact_id)
+            sink = self.sink(rollout.workload_id, StateHolder.ROLLOUT)
+            instance = await self.runtime.adopt(rollout.workload_id, rollout.runtime_state, sink)
+            if instance is None:
+                self.store.update_rollout(rollout.id, runtime_state=None)
+                continue
+            adopted[rollout.workload_id] = (instance, sink)
+            logger.info("adopted the new instance of change %s", rollout.id)
+        return adopted
+
+    def _spawn(
+        self,
+        workload_id: str,
+        adopted: tuple[Instance, InstanceSink] | None = None,
+        candidate: tuple[Instance, InstanceSink] | None = None,
+    ) -> WorkloadSupervisor:
+        supervisor = WorkloadSupervisor(self, workload_id, adopted, candidate)
         self._workloads[workload_id] = supervisor
         return supervisor
 
@@ -109,6 +136,13 @@ class Supervisor:
         supervisor = self._workloads.get(workload_id)
         return supervisor.target if supervisor is not None else None
 
+    def lease(self, workload_id: str) -> Lease | None:
+        """The base URL of a workload's running instance, held for one call until the lease is
+        released (an instance leaving after a rolling change waits for its calls), or
+        ``None``."""
+        target = self.target(workload_id)
+        return self.traffic.lease(target) if target is not None else None
+
     async def remove(self, workload_id: str) -> None:
         """Stop a workload's instance, end its task and remove what the runtime keeps of it
         (log files), once its row is deleted (so that nothing can start it again meanwhile)."""
@@ -134,13 +168,25 @@ class Supervisor:
         await self.runtime.close()
         self.logs.flush()
 
-    def sink(self, workload_id: str) -> LogSink:
-        """Where a runtime delivers a workload's log lines (stored with its read offsets)."""
+    def sink(self, workload_id: str, holder: StateHolder = StateHolder.WORKLOAD) -> InstanceSink:
+        """Where a runtime delivers the log lines of one of a workload's instances (stored with
+        its read offsets, in ``holder``)."""
+        return InstanceSink(self, workload_id, holder)
 
-        async def store_lines(lines: Sequence[LogLine], state: dict[str, Any]) -> None:
-            supervisor = self._workloads.get(workload_id)
-            if supervisor is not None and supervisor.retired:
-                return
-            self.logs.add(workload_id, self.secrets.mask_lines(workload_id, lines), state)
 
-        return store_lines
+class InstanceSink:
+    """A :data:`~workloadlab.server.runtimes.LogSink` for one instance: its lines go to its
+    workload's log, its runtime state to its :attr:`holder`, which a rolling change's switch
+    moves (the new instance's to the workload, the old one's to nowhere)."""
+
+    def __init__(self, parent: Supervisor, workload_id: str, holder: StateHolder) -> None:
+        self._parent = parent
+        self._workload_id = workload_id
+        self.holder = holder
+
+    async def __call__(self, lines: Sequence[LogLine], state: dict[str, Any]) -> None:
+        supervisor = self._parent._workloads.get(self._workload_id)
+        if supervisor is not None and supervisor.retired:
+            return
+        masked = self._parent.secrets.mask_lines(self._workload_id, lines)
+        self._parent.logs.add(self._workload_id, masked, state, self.holder)

@@ -2,7 +2,8 @@
 
 :func:`monitor` returns as soon as something needs the workload's loop: the instance exited,
 a startup or liveness probe reached its failure threshold, or the row changed (a stop, a new
-start, a delete). Readiness only moves the status between ``initializing`` and ``running``.
+start, a delete), or a rolling change's new instance is ready to take over. Readiness only
+moves the status between ``initializing`` and ``running``.
 """
 
 from __future__ import annotations
@@ -66,12 +67,14 @@ async def monitor(worker: WorkloadSupervisor, row: WorkloadRow) -> Outcome:
                 current = worker.store.get_workload(worker.id)
                 if (
                     worker.retired
+                    or worker.switch_due
                     or current is None
                     or current.desired is not WorkloadStatus.RUNNING
                     or current.generation != worker.instance_generation
                 ):
                     return Outcome("wake")
                 worker.wake_event.clear()
+                worker.follow_change(current)  # a rolling change may have been asked for
                 continue
             now = worker.loop.time()
             due = [s for s in active if s.next_at <= now]

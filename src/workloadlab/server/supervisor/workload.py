@@ -8,14 +8,17 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from workloadlab.models import ArtifactSpec, WorkloadStatus, format_timestamp, spec_digest, utcnow
+from workloadlab.server.logwriter import StateHolder
 from workloadlab.server.runtimes import Instance, StartFailed
 from workloadlab.server.storage import storage_trouble
 from workloadlab.server.store import WorkloadRow
 from workloadlab.server.supervisor.monitor import Outcome, monitor
+from workloadlab.server.supervisor.rollout import RollingChange, abandon
 from workloadlab.server.supervisor.status import condition, record_status
+from workloadlab.server.supervisor.switch import record_switch, retire_after_drain
 
 if TYPE_CHECKING:
-    from workloadlab.server.supervisor.fleet import Supervisor
+    from workloadlab.server.supervisor.fleet import InstanceSink, Supervisor
 
 logger = logging.getLogger("workloadlab.server")
 
@@ -28,13 +31,26 @@ class WorkloadSupervisor:
     """The task that makes one workload's reality match its row."""
 
     def __init__(
-        self, parent: Supervisor, workload_id: str, instance: Instance | None = None
+        self,
+        parent: Supervisor,
+        workload_id: str,
+        adopted: tuple[Instance, InstanceSink] | None = None,
+        candidate: tuple[Instance, InstanceSink] | None = None,
     ) -> None:
+        """``adopted``: the instance a previous server left running, with its log sink;
+        ``candidate``: the same of its rolling change's new instance."""
         self.parent = parent
         self.store = parent.store
         self.timings = parent.settings.timings
         self.id = workload_id
-        self.instance = instance
+        self.instance: Instance | None = adopted[0] if adopted else None
+        self._sink: InstanceSink | None = adopted[1] if adopted else None
+        self.change: RollingChange | None = None
+        """The rolling change in progress (:mod:`.rollout`), if any."""
+        self._retiring: set[asyncio.Task[None]] = set()
+        """Old instances of switches, stopping once their calls are answered."""
+        self._hurry = asyncio.Event()
+        """Set while the old instances must stop without waiting for their calls."""
         self.instance_generation: int | None = None
         self.ready = False
         self.retired = False
@@ -47,10 +63,13 @@ class WorkloadSupervisor:
         self.stopped = asyncio.Event()
         """Set while the task rests with its instance stopped (cleared by every wake)."""
         self.loop = asyncio.get_running_loop()
-        if instance is not None:
-            row = self.store.get_workload(workload_id)
+        row = self.store.get_workload(workload_id)
+        if self.instance is not None:
             self.instance_generation = row.generation if row else None
             self.ready = row is not None and row.status is WorkloadStatus.RUNNING
+        rollout = self.store.rollout_under_way(workload_id) if candidate else None
+        if row is not None and rollout is not None and candidate is not None:
+            self.change = RollingChange(self, rollout, row.generation, *candidate)
         self._task = asyncio.create_task(self._run(), name=f"workload-{workload_id}")
 
     @property
@@ -63,10 +82,17 @@ class WorkloadSupervisor:
         """The running instance's base URL, when it is ready."""
         return self.instance.target if self.instance is not None and self.ready else None
 
+    @property
+    def switch_due(self) -> bool:
+        """A rolling change's new instance is ready: the loop must switch to it."""
+        return self.change is not None and self.change.ready and not self.change.finished
+
     def wake(self) -> None:
         """Re-read the row soon."""
         self.stopped.clear()
         self.wake_event.set()
+        if self.change is not None:
+            self.change.wake()
 
     async def retire(self, *, keep_status: bool = True) -> None:
         """Stop the instance and end the task (deletion or server shutdown)."""
@@ -83,10 +109,12 @@ class WorkloadSupervisor:
             self.wake_event.clear()
             row = self.store.get_workload(self.id)
             if row is None or self.retired:
+                await self._end_change(None, keep=row is not None)  # deleted, or shutdown
                 await self._stop_instance(row, final=True)
                 return
             try:
                 if row.desired is not WorkloadStatus.RUNNING:
+                    await self._end_change(f"workload {self.id} was stopped")
                     await self._stop_instance(row, then=WorkloadStatus.STOPPED)
                     row = self.store.get_workload(self.id)
                     if row is not None and row.status is not WorkloadStatus.STOPPED:
@@ -98,7 +126,11 @@ class WorkloadSupervisor:
                     await self.wake_event.wait()
                     continue
                 if self.instance is not None and self.instance_generation != row.generation:
+                    await self._end_change(f"workload {self.id} was started again")
                     await self._stop_instance(row)  # stopped and started again meanwhile
+                    continue
+                if self.switch_due:
+                    self._switch(row)
                     continue
                 if row.status is WorkloadStatus.ERRORED:
                     await self._stop_instance(row)
@@ -106,6 +138,7 @@ class WorkloadSupervisor:
                     continue
                 if self.instance is None and not await self._start(row):
                     continue
+                self.follow_change(row)
                 outcome = await monitor(self, row)
                 await self._handle(outcome)
             except asyncio.CancelledError:
@@ -131,13 +164,14 @@ class WorkloadSupervisor:
             self._set_status(row, WorkloadStatus.ERRORED, message="its artifact no longer exists")
             return False
         spec = ArtifactSpec.model_validate(artifact.spec)
+        sink = self.parent.sink(self.id)
         try:
             spec = self.parent.secrets.resolve(self.id, spec)  # in memory only, at each start
-            instance = await self.parent.runtime.start(self.id, spec, self.parent.sink(self.id))
+            instance = await self.parent.runtime.start(self.id, spec, sink)
         except StartFailed as exc:
             self._set_status(row, WorkloadStatus.ERRORED, message=str(exc), conditions=[])
             return False
-        self.instance = instance
+        self.instance, self._sink = instance, sink
         self.instance_generation = row.generation
         self.ready = False
         current = self.store.get_workload(self.id)
@@ -224,6 +258,7 @@ class WorkloadSupervisor:
     ) -> None:
         """Stop the instance (if any) and forget it; ``then`` is the status to write with
         that (one commit: each costs an fsync on the hot path of a restart)."""
+        await self._hurry_retiring()
         instance = self.instance
         if instance is None:
             return
@@ -245,6 +280,59 @@ class WorkloadSupervisor:
             self._set_status(current, then, conditions=[], running_since=None, runtime_state=None)
         else:
             self._forget_state()
+
+    # -- rolling changes (:mod:`.rollout`) ------------------------------------------------
+
+    def follow_change(self, row: WorkloadRow) -> None:
+        """Start following the workload's change in progress, if there is one and it is not
+        followed yet (level-triggered: the row of the change says so)."""
+        if self.change is not None and not self.change.finished:
+            return
+        rollout = self.store.rollout_under_way(self.id)
+        if rollout is not None:
+            self.change = RollingChange(self, rollout, row.generation)
+
+    async def _end_change(self, reason: str | None, *, keep: bool = False) -> None:
+        """Abandon the change in progress (see :meth:`RollingChange.stop`), if any; and one
+        only in the database (its new instance gone with a previous server)."""
+        if self.change is not None and not self.change.finished:
+            await self.change.stop(reason, keep=keep)
+        elif not keep:
+            rollout = self.store.rollout_under_way(self.id)
+            if rollout is not None:
+                abandon(self, rollout, reason)
+
+    def _switch(self, row: WorkloadRow) -> None:
+        """Make the change's ready instance the workload's (stored first, in one transaction),
+        and let the old one go once its calls are answered. Nothing awaits in between: no call
+        can see one without the other."""
+        change = self.change
+        assert change is not None
+        record_switch(self, change, row)
+        old, old_sink = self.instance, self._sink
+        self.instance, self._sink = change.take()
+        if self._sink is not None:
+            self._sink.holder = StateHolder.WORKLOAD
+        if old_sink is not None:
+            old_sink.holder = StateHolder.NONE
+        self.ready = True
+        self.healthy_since = self.loop.time()
+        self.crashes = 0
+        if old is not None:
+            retiring = retire_after_drain(self, old, self._hurry)
+            task = asyncio.create_task(retiring, name=f"retire-{self.id}")
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+
+    async def _hurry_retiring(self) -> None:
+        """Stop the old instances of switches now (the workload stops or goes)."""
+        if not self._retiring:
+            return
+        self._hurry.set()
+        try:
+            await asyncio.gather(*self._retiring, return_exceptions=True)
+        finally:
+            self._hurry.clear()
 
     # -- status ----------------------------------------------------------------------------
 
