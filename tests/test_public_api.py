@@ -49,3 +49,49 @@ def test_client_resources_are_pinned() -> None:
         "deployments": "Deployments",
         "credentials": "Credentials",
     }
+
+
+def test_the_resources_methods_are_pinned() -> None:
+    """(``workloadlab.client.__all__`` and the errors are pinned in ``test_client_errors``.)"""
+    from workloadlab.client.resources.artifacts import Artifacts
+    from workloadlab.client.resources.credentials import Credentials
+    from workloadlab.client.resources.deployments import Deployments
+    from workloadlab.client.resources.workloads import Workloads
+
+    def public(cls: type) -> list[str]:
+        return sorted(name for name in vars(cls) if not name.startswith("_"))
+
+    assert public(Workloads) == sorted(
+        [
+            "create",
+            "list",
+            "get",
+            "observe",
+            "delete",
+            "start",
+            "stop",
+            "restart",
+            "wait_for_status",
+            "watch",
+            "events",
+            "logs",
+            "invoke",
+        ]
+    )
+    assert public(Artifacts) == sorted(
+        ["create", "list", "versions", "get", "update", "replace", "register", "delete"]
+    )
+    assert public(Deployments) == sorted(
+        [
+            "create",
+            "list",
+            "get",
+            "update",
+            "wait_for_rollout",
+            "rollback",
+            "delete",
+            "events",
+            "invoke",
+        ]
+    )
+    assert public(Credentials) == sorted(["create", "list", "get", "delete"])

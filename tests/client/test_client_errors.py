@@ -38,6 +38,7 @@ def test_public_surface_is_pinned() -> None:
     ]
     assert sorted(workloadlab.client.__all__) == [
         "ApiPaths",
+        "ArtifactVersion",
         "AsyncClient",
         "AsyncPager",
         "ClientConfig",

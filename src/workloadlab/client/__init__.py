@@ -9,12 +9,14 @@ from workloadlab.client._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Asy
 from workloadlab.client.config import ClientConfig, resolve_config
 from workloadlab.client.pagination import AsyncPager
 from workloadlab.client.paths import ApiPaths
+from workloadlab.client.resources.artifacts import ArtifactVersion
 from workloadlab.client.waiting import Observation, Polling
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "ApiPaths",
+    "ArtifactVersion",
     "AsyncClient",
     "AsyncPager",
     "ClientConfig",

@@ -74,9 +74,10 @@ class AsyncClient:
             follow_redirects=False,
         )
         self._requester = Requester(self._http, max_retries=max_retries)
-        self.workloads = Workloads(self._requester, paths, polling or Polling())
+        polling = polling or Polling()
+        self.workloads = Workloads(self._requester, paths, polling)
         self.artifacts = Artifacts(self._requester, paths)
-        self.deployments = Deployments(self._requester, paths)
+        self.deployments = Deployments(self._requester, paths, polling)
         self.credentials = Credentials(self._requester, paths)
 
     @classmethod

@@ -1,4 +1,5 @@
-"""Waiting for a workload's status, and watching it change.
+"""Waiting for a workload's status, and watching it change; waiting for a deployment's move to
+another version to be over.
 
 Where the server can wait for a change (the local server: a ``GET`` with ``If-None-Match`` and
 ``Prefer: wait=N`` is answered as soon as the workload changes), every request waits there and
@@ -18,10 +19,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass
+from typing import TypeVar
 
 from workloadlab.errors import WaitTimeoutError, WorkloadErroredError, WorkloadlabError
-from workloadlab.models import Workload, WorkloadStatus
+from workloadlab.models import Deployment, Rollout, Workload, WorkloadStatus
 
+T = TypeVar("T")
 LogTail = Callable[[], Awaitable[list[str]]]
 Sleep = Callable[[float], Awaitable[None]]
 OnChange = Callable[[Workload], object]
@@ -121,16 +124,29 @@ async def wait_for_status(
             await sleep(gap)
             gap = polling.next_gap(gap)
 
+    def timed_out() -> WaitTimeoutError:
+        return WaitTimeoutError(last, waiting_for=describe(wanted), timeout=timeout or 0.0)
+
+    return await within(timeout, poll, timed_out)
+
+
+async def within(
+    timeout: float | None,  # noqa: ASYNC109
+    wait: Callable[[], Awaitable[T]],
+    timed_out: Callable[[], WaitTimeoutError],
+) -> T:
+    """``await wait()``, bounded by ``timeout`` seconds (``None``: unbounded); past it, the
+    error ``timed_out()`` makes (a timeout from inside ``wait`` goes through as it is)."""
     if timeout is None:
-        return await poll()
+        return await wait()
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
-            return await poll()
+            return await wait()
     except TimeoutError:
         if not deadline.expired():
             raise
-        raise WaitTimeoutError(last, waiting_for=describe(wanted), timeout=timeout) from None
+        raise timed_out() from None
 
 
 async def next_observation(
@@ -178,3 +194,45 @@ async def watch(observe: Observe, *, polling: Polling, sleep: Sleep) -> AsyncIte
             gap = polling.stable
         if not seen.server_waits:
             await sleep(gap)
+
+
+async def wait_for_rollout(
+    get: Callable[[], Awaitable[Deployment]],
+    *,
+    timeout: float | None,  # noqa: ASYNC109
+    polling: Polling,
+    sleep: Sleep,
+    on_change: Callable[[Rollout], object] | None = None,
+) -> Rollout:
+    """Poll a deployment (``get``) until its latest change is over; that change."""
+    last: Rollout | None = None
+    deployment: Deployment | None = None
+
+    async def poll() -> Rollout:
+        nonlocal last, deployment
+        gap = polling.fast
+        while True:
+            deployment = await get()
+            rollout = deployment.rollout
+            if rollout is None:
+                raise ValueError(
+                    f"deployment {deployment.id} has no change of version to wait for"
+                    " (the server may not move deployments between versions)"
+                )
+            if rollout != last:
+                if on_change is not None:
+                    on_change(rollout)
+                gap = polling.fast if last is not None else gap
+                last = rollout
+            if rollout.status.finished:
+                return rollout
+            await sleep(gap)
+            gap = polling.next_gap(gap)
+
+    def timed_out() -> WaitTimeoutError:
+        what = "the change of deployment"
+        if deployment is not None and last is not None:
+            what = f"{what} {deployment.id} to version {last.to_version} to be over"
+        return WaitTimeoutError(None, waiting_for=what, timeout=timeout or 0.0)
+
+    return await within(timeout, poll, timed_out)

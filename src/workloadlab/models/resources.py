@@ -282,6 +282,11 @@ class Artifact(WireModel):
     )
 
     @property
+    def digest(self) -> str:
+        """The spec's digest: the server's, else computed (:meth:`ArtifactSpec.digest`)."""
+        return self.spec_digest or self.spec.digest()
+
+    @property
     def is_registered(self) -> bool:
         """Whether the spec is frozen (registered, or locked in the newer API)."""
         return self.status is not ArtifactStatus.DRAFT

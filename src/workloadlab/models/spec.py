@@ -44,6 +44,7 @@ from pydantic import (
 )
 
 from workloadlab.models.base import RequestModel, Text
+from workloadlab.models.digest import spec_digest
 
 MAX_PORT = 65535
 MIN_CONTAINER_PORT = 1024
@@ -268,3 +269,8 @@ class ArtifactSpec(RequestModel):
     def primary(self) -> Container:
         """The primary container (the one that serves the port)."""
         return self.containers[0]
+
+    def digest(self) -> str:
+        """The spec's digest (:func:`~workloadlab.models.digest.spec_digest` of its wire form):
+        equal specs have equal digests, whoever wrote them."""
+        return spec_digest(self.model_dump(mode="json", by_alias=True))

@@ -2,13 +2,62 @@
 
 from __future__ import annotations
 
+import builtins
+import datetime as dt
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, overload
 
 from workloadlab.client._http import Requester
 from workloadlab.client.pagination import AsyncPager
+from workloadlab.client.paths import ApiPaths
 from workloadlab.client.resources._base import Body, Resource, drop_none, list_params, wire_body
-from workloadlab.models import Artifact, InputArtifact, UpdateArtifact
+from workloadlab.models import Artifact, Deployment, InputArtifact, UpdateArtifact
+
+PAGE = 100
+"""The largest page a list answers."""
+
+
+@dataclass(frozen=True)
+class ArtifactVersion:
+    """One registered version of an artifact collection, and the deployments that run it."""
+
+    artifact: Artifact
+    deployments: tuple[Deployment, ...] = ()
+
+    @property
+    def version(self) -> int | None:
+        """Its version number in the collection."""
+        return self.artifact.version
+
+    @property
+    def id(self) -> str:
+        """The artifact's id."""
+        return self.artifact.id
+
+    @property
+    def created_at(self) -> dt.datetime | None:
+        """When the artifact was created."""
+        return self.artifact.created_at
+
+    @property
+    def digest(self) -> str:
+        """The spec's digest (the server's, else computed the same way)."""
+        return self.artifact.digest
+
+
+async def collection_versions(
+    requester: Requester, paths: ApiPaths, collection_id: str
+) -> list[Artifact]:
+    """The registered artifacts of a collection, highest version first (filtered here too: a
+    server that does not know ``collectionId`` answers every artifact)."""
+    params = list_params(collectionId=collection_id, status="registered", limit=PAGE)
+    found = [
+        artifact
+        async for artifact in AsyncPager(requester, Artifact, paths.artifacts, params)
+        if artifact.artifact_collection_id == collection_id and artifact.is_registered
+    ]
+    return sorted(found, key=lambda artifact: artifact.version or 0, reverse=True)
 
 
 class Artifacts(Resource):
@@ -27,12 +76,48 @@ class Artifacts(Resource):
         *,
         search: str | None = None,
         status: str | Collection[str] | None = None,
+        collection_id: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
     ) -> AsyncPager[Artifact]:
-        """Artifacts, by name (``search``) and ``status``; ``await`` or ``async for``."""
-        params = list_params(search=search, status=status, limit=limit, offset=offset)
+        """Artifacts, by name (``search``), ``status`` and ``collection_id`` (the local
+        server's filter: the versions of one collection, highest first); ``await`` or
+        ``async for``."""
+        params = list_params(
+            search=search, status=status, collectionId=collection_id, limit=limit, offset=offset
+        )
         return AsyncPager(self._requester, Artifact, self._paths.artifacts, params)
+
+    async def versions(self, id: str) -> builtins.list[ArtifactVersion]:
+        """The registered versions of a collection, highest first, each with the deployments
+        that run it; ``id`` is the collection's id or that of one of its artifacts (a draft
+        has none: ``[]``). ``NotFoundError`` if it is neither.
+
+        Two requests against the local server; elsewhere, where the filters may be unknown,
+        the lists are read whole and filtered here.
+        """
+        versions = await collection_versions(self._requester, self._paths, id)
+        if not versions:
+            artifact = await self.get(id)  # not a collection: an artifact of one?
+            if artifact.artifact_collection_id is None:
+                return []
+            versions = await collection_versions(
+                self._requester, self._paths, artifact.artifact_collection_id
+            )
+        ids = [artifact.id for artifact in versions]
+        running: dict[str, builtins.list[Deployment]] = {}
+        deployments = AsyncPager(
+            self._requester,
+            Deployment,
+            self._paths.deployments,
+            list_params(artifactId=ids, limit=PAGE),
+        )
+        async for deployment in deployments:
+            if deployment.artifact_id in ids:
+                running.setdefault(deployment.artifact_id, []).append(deployment)
+        return [
+            ArtifactVersion(artifact, tuple(running.get(artifact.id, ()))) for artifact in versions
+        ]
 
     async def get(self, id: str) -> Artifact:
         """One artifact."""

@@ -1,14 +1,17 @@
-"""``client.deployments``: governed production deployments (``/console/deployments/``)."""
+"""``client.deployments``: governed production deployments (``/console/deployments/``), and
+their moves between versions of their artifact (``update(id, artifact_id=...)``, ``rollback``,
+``wait_for_rollout``: the local server's extension, ``workload-api.md`` §8)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, overload
 
 import httpx
 
 from workloadlab.client._http import Requester
 from workloadlab.client.pagination import AsyncPager
+from workloadlab.client.paths import ApiPaths
 from workloadlab.client.resources._base import (
     Body,
     Resource,
@@ -16,11 +19,28 @@ from workloadlab.client.resources._base import (
     list_params,
     wire_body,
 )
-from workloadlab.models import CreateDeployment, Deployment, Event, Importance, UpdateDeployment
+from workloadlab.client.resources.artifacts import collection_versions
+from workloadlab.client.waiting import Polling, wait_for_rollout
+from workloadlab.models import (
+    Artifact,
+    CreateDeployment,
+    Deployment,
+    Event,
+    Importance,
+    Rollout,
+    RolloutStatus,
+    UpdateDeployment,
+)
 
 
 class Deployments(Resource):
-    """Deployments of workloads whose artifact is registered, with their audit trail."""
+    """Deployments of workloads whose artifact is registered, with their audit trail; and
+    (the local server's extension) their moves between versions of their artifact."""
+
+    def __init__(self, requester: Requester, paths: ApiPaths, polling: Polling) -> None:
+        super().__init__(requester, paths)
+        self.polling = polling
+        """Gaps of :meth:`wait_for_rollout` (a deployment's ``GET`` cannot wait at the server)."""
 
     @overload
     async def create(self, body: CreateDeployment | Mapping[str, Any], /) -> Deployment: ...
@@ -89,6 +109,7 @@ class Deployments(Resource):
         name: str | None = None,
         description: str | None = None,
         importance: Importance | str | None = None,
+        artifact_id: str | None = None,
     ) -> Deployment: ...
 
     async def update(
@@ -100,11 +121,23 @@ class Deployments(Resource):
         name: str | None = None,
         description: str | None = None,
         importance: Importance | str | None = None,
+        artifact_id: str | None = None,
     ) -> Deployment:
-        """Change the name, description or importance (PATCH)."""
+        """Change the name, description or importance (PATCH).
+
+        ``artifact_id`` (the local server's extension) moves the deployment to another
+        registered version of its artifact's collection as a rolling change: the answer comes
+        at once, with the change ``inProgress`` in ``rollout`` and ``artifact_id`` unchanged;
+        :meth:`wait_for_rollout` waits for its outcome. A target that is not a registered
+        version of the collection is ``UnprocessableEntityError``; the one deployed, or a
+        change already under way, ``ConflictError``.
+        """
+        fields = (name, description, importance, artifact_id)
         if body is None:
-            body = drop_none(name=name, description=description, importance=importance)
-        elif any(v is not None for v in (name, description, importance)):
+            body = drop_none(
+                name=name, description=description, importance=importance, artifactId=artifact_id
+            )
+        elif any(v is not None for v in fields):
             raise TypeError("give either a body or keyword arguments, not both")
         response = await self._requester.request(
             "PATCH",
@@ -112,6 +145,90 @@ class Deployments(Resource):
             json=wire_body(UpdateDeployment, body),
         )
         return Requester.parse(Deployment, response)
+
+    async def wait_for_rollout(
+        self,
+        id: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        on_change: Callable[[Rollout], object] | None = None,
+    ) -> Rollout:
+        """Wait until the deployment's latest move to another version is over, and return it:
+        ``completed`` (the deployment runs the new version) or ``abandoned`` (it runs the old
+        one; ``message`` says why). Not an error either way: check ``status``.
+
+        ``ValueError`` if the deployment has no such change (a server without the extension
+        never has one); :class:`~workloadlab.errors.WaitTimeoutError` after ``timeout``
+        seconds. ``on_change(rollout)`` sees it first and on each change.
+        """
+        return await wait_for_rollout(
+            lambda: self.get(id),
+            timeout=timeout,
+            polling=self.polling,
+            sleep=self._requester.sleep,
+            on_change=on_change,
+        )
+
+    async def rollback(
+        self,
+        id: str,
+        *,
+        version: int | None = None,
+        wait: bool = True,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> Rollout:
+        """Move the deployment to ``version`` of its artifact's collection, by default back to
+        the version it ran before its last completed change (if it never changed: the highest
+        version below the one it runs), and (with ``wait``) wait for the outcome.
+
+        Returns the change (see :meth:`wait_for_rollout`); ``ValueError`` when there is no such
+        version.
+        """
+        deployment = await self.get(id)
+        target = await self._rollback_target(deployment, version)
+        moved = await self.update(id, artifact_id=target)
+        if not wait:
+            if moved.rollout is None:
+                raise ValueError(f"the server did not start a change of deployment {id}")
+            return moved.rollout
+        return await self.wait_for_rollout(id, timeout=timeout)
+
+    async def _rollback_target(self, deployment: Deployment, version: int | None) -> str:
+        """The id of the artifact a rollback of ``deployment`` goes to."""
+        last = deployment.rollout
+        if (
+            version is None
+            and last is not None
+            and last.status is RolloutStatus.COMPLETED
+            and last.to_artifact_id == deployment.artifact_id
+        ):
+            return last.from_artifact_id
+        if deployment.artifact_id is None:
+            raise ValueError(f"deployment {deployment.id} names no artifact")
+        current = await self._requester.get_model(
+            Artifact, self._path(self._paths.artifact, deployment.artifact_id)
+        )
+        if current.artifact_collection_id is None or current.version is None:
+            raise ValueError(f"deployment {deployment.id} runs a draft: it has no versions")
+        versions = await collection_versions(
+            self._requester, self._paths, current.artifact_collection_id
+        )
+        if version is not None:
+            found = [a for a in versions if a.version == version and a.id != current.id]
+            if not found:
+                known = ", ".join(str(a.version) for a in reversed(versions))
+                raise ValueError(
+                    f"{current.name!r} has no version {version} other than the one deployment"
+                    f" {deployment.id} runs (version {current.version}; it has {known})"
+                )
+            return found[0].id
+        earlier = [a for a in versions if (a.version or 0) < current.version]
+        if not earlier:
+            raise ValueError(
+                f"deployment {deployment.id} runs version {current.version} of"
+                f" {current.name!r}, its first: there is no earlier version"
+            )
+        return max(earlier, key=lambda artifact: artifact.version or 0).id
 
     async def delete(self, id: str) -> None:
         """Delete the deployment; its workload stays."""
