@@ -12,6 +12,9 @@ from workloadlab.models import RolloutStatus, new_id
 from workloadlab.server.store.database import Database
 from workloadlab.server.store.rows import RolloutRow, encode, now
 
+UNDER_WAY = f"status = '{RolloutStatus.IN_PROGRESS.value}'"
+"""The condition of a change in progress, spelled as the partial index's (so SQLite uses it)."""
+
 
 class RolloutTable(Database):
     """Reads and writes of rolling changes."""
@@ -53,17 +56,15 @@ class RolloutTable(Database):
     def rollout_under_way(self, workload_id: str) -> RolloutRow | None:
         """The workload's change in progress, or ``None``."""
         row = self._db.execute(
-            "SELECT * FROM rollouts WHERE workload_id = ? AND status = ?",
-            (workload_id, RolloutStatus.IN_PROGRESS),
+            f"SELECT * FROM rollouts WHERE workload_id = ? AND {UNDER_WAY}", (workload_id,)
         ).fetchone()
         return RolloutRow.from_sql(row) if row else None
 
     def rollouts_under_way(self) -> list[RolloutRow]:
         """Every change in progress of a workload that exists (for the supervisor at start-up)."""
         rows = self._db.execute(
-            "SELECT * FROM rollouts WHERE status = ?"
-            " AND workload_id IN (SELECT id FROM workloads) ORDER BY created_at",
-            (RolloutStatus.IN_PROGRESS,),
+            f"SELECT * FROM rollouts WHERE {UNDER_WAY}"
+            " AND workload_id IN (SELECT id FROM workloads) ORDER BY created_at"
         ).fetchall()
         return [RolloutRow.from_sql(r) for r in rows]
 
