@@ -227,6 +227,25 @@ def test_deploying_a_draft_is_422(api: httpx.Client) -> None:
     api.delete(f"/console/workloads/{workload['id']}")
 
 
+def test_a_query_parameter_of_one_value_given_twice_is_422(api: httpx.Client) -> None:
+    # Found by the fuzz test: ?search=a&search=b was answered 200 with one of the two.
+    for path, name in (
+        ("/registry/artifacts/", "search"),
+        ("/registry/artifacts/", "collectionId"),
+        ("/console/deployments/", "workloadId"),
+        ("/console/workloads/", "limit"),
+    ):
+        answer = api.get(path, params=[(name, "1"), (name, "2")])
+        assert answer.status_code == 422, (path, name, answer.text)
+        (issue,) = answer.json()["detail"]
+        assert issue["loc"] == ["query", name]
+        assert issue["msg"] == "given more than once: this parameter takes one value"
+    # Repeatable ones stay repeatable.
+    assert api.get("/registry/artifacts/", params=[("status", "draft"), ("status", "x")]).is_success
+    repeated = [("artifactId", "a"), ("artifactId", "b")]
+    assert api.get("/console/deployments/", params=repeated).is_success
+
+
 def test_list_limits_and_pages(api: httpx.Client) -> None:
     assert api.get("/console/workloads/?limit=101").status_code == 422
     assert api.get("/registry/artifacts/?limit=0").status_code == 422

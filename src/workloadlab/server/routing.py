@@ -9,15 +9,22 @@ reports all of them as the decode errors they are.
 
 ``Infinity``, ``NaN`` and ``1e400`` are valid to ``json.loads`` (it reads them as non-finite
 floats) and are left to the models, which refuse them with the field's path.
+
+A query parameter that takes one value (``search``, ``limit``...) given twice is ``422`` at
+``["query", name]``: FastAPI would keep one and drop the other without a word. List parameters
+(``status``, ``artifactId``) stay repeatable.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import APIRouter, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 
@@ -39,16 +46,61 @@ class JSONBodyRequest(Request):
 
 
 class JSONBodyRoute(APIRoute):
-    """A route whose handler reads the body through :class:`JSONBodyRequest`."""
+    """A route whose handler reads the body through :class:`JSONBodyRequest`, and refuses a
+    query parameter of one value given more than once."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """The route's handler, given the stricter request class."""
         handler = super().get_route_handler()
+        single = _single_valued_query(self.dependant)
 
         async def handle(request: Request) -> Response:
+            if single:
+                _refuse_repeats(request, single)
             return await handler(JSONBodyRequest(request.scope, request.receive))
 
         return handle
+
+
+REPEATED = "given more than once: this parameter takes one value"
+
+
+def _refuse_repeats(request: Request, single: frozenset[str]) -> None:
+    """``422`` for each query parameter in ``single`` that the request gives twice or more
+    (FastAPI would take one of them and drop the others without a word)."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for name, _ in request.query_params.multi_items():
+        if name in single and name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if repeated:
+        raise RequestValidationError(
+            [{"loc": ("query", name), "msg": REPEATED, "type": "value_error"} for name in repeated]
+        )
+
+
+def _single_valued_query(dependant: Dependant) -> frozenset[str]:
+    """The names of the query parameters of a route (and its dependencies) that take one
+    value (not a list)."""
+    names = {
+        field.alias
+        for field in dependant.query_params
+        if not _takes_many(field.field_info.annotation)
+    }
+    for sub in dependant.dependencies:
+        names |= _single_valued_query(sub)
+    return frozenset(names)
+
+
+def _takes_many(annotation: Any) -> bool:
+    """Whether a parameter's type is a list (or a union with one, or an ``Annotated`` one)."""
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset, Sequence):
+        return True
+    if origin in (Union, UnionType, Annotated):
+        return any(_takes_many(arg) for arg in get_args(annotation))
+    return False
 
 
 def api_router(prefix: str, tag: str) -> APIRouter:
