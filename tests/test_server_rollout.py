@@ -7,6 +7,7 @@ endpoint answers every call meanwhile. A new instance that fails leaves the old 
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterator
@@ -284,6 +285,24 @@ def test_deleting_the_deployment_during_the_change_abandons_it(
         "running",
         None,
     )
+
+
+def test_deleting_the_workload_right_after_its_deployment_leaves_nothing_running(
+    api: httpx.Client, server: LocalServer
+) -> None:
+    change = SlowChange.begin(api, server)
+
+    assert api.delete(f"/console/deployments/{change.deployment_id}/").status_code == 204
+    answer = api.delete(f"/console/workloads/{change.workload_id}/", params={"force": "true"})
+    assert answer.status_code == 204, answer.text
+
+    wait_marked(server, change.alone - 1)  # the old instance and the new one
+    with sqlite3.connect(server.data_dir / "workloadlab.sqlite3") as db:
+        (last,) = db.execute(
+            "SELECT event_type FROM events WHERE workload_id = ? ORDER BY seq DESC LIMIT 1",
+            (change.workload_id,),
+        ).fetchone()
+    assert last == "workload.deleted", "its trail ends with the delete"
 
 
 def test_a_new_instance_not_ready_in_time_is_abandoned(data_dir: Path) -> None:

@@ -136,3 +136,25 @@ def test_a_crash_after_the_switch_leaves_the_old_instance_to_the_sweep(data_dir:
             assert (deployment["artifactId"], deployment["status"]) == (v2, "running")
     finally:
         server.stop()
+
+
+def test_a_graceful_restart_during_the_change_starts_its_new_instance_again(
+    data_dir: Path,
+) -> None:
+    server = LocalServer(data_dir).start()
+    with server.client() as api:
+        v1, v2 = versions(api, {}, {"env": {"GREETING": "new", "STARTUP_DELAY": "1"}})
+        _, deployment_id = deploy(api, v1)
+        move(api, deployment_id, v2)
+        wait_marked(server, 2)
+    assert server.stop() == 0  # SIGTERM: every instance stops, the change stays in progress
+    assert processes_marked(data_dir) == []
+
+    server = LocalServer(data_dir).start()
+    try:
+        with server.client() as api:
+            assert finished_rollout(api, deployment_id)["status"] == "completed"
+            assert greeting(api, deployment_id) == "new"
+            wait_marked(server, 1)
+    finally:
+        server.stop()
