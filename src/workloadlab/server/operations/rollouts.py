@@ -2,8 +2,8 @@
 
 ``PATCH /console/deployments/{id}`` with ``artifactId`` (``workload-api.md`` §8) lands here.
 The target must be a registered version of the collection the deployment's artifact belongs to
-(artifacts of one name form a collection), other than the one deployed, and no other change of
-the workload may be under way.
+(artifacts of one name form a collection), other than the one deployed, whose credential
+references resolve, and no other change of the workload may be under way.
 
 - Its workload is **running**: the change is stored as a rollout *in progress* (the target is
   recorded there; the workload's and the deployment's ``artifact_id`` stay what they are) and
@@ -27,6 +27,7 @@ from typing import Any
 
 from workloadlab.models import ArtifactStatus, RolloutStatus, WorkloadStatus
 from workloadlab.server.audit import Actor, audit
+from workloadlab.server.operations import credentials
 from workloadlab.server.problems import Conflict, Invalid
 from workloadlab.server.store import ArtifactRow, DeploymentRow, RolloutRow, Store
 
@@ -42,6 +43,7 @@ def change_artifact(
     """Record the deployment's move to ``artifact_id`` (in the caller's transaction) and
     return the change; the caller kicks the workload's task once it is committed."""
     target = _target(store, deployment, artifact_id)
+    credentials.require_resolvable(store, target.id, f"Cannot move to artifact {target.id}")
     current = store.get_artifact(deployment.artifact_id)
     workload = store.get_workload(deployment.workload_id)
     if workload is None:
