@@ -7,7 +7,6 @@ endpoint answers every call meanwhile. A new instance that fails leaves the old 
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 import threading
 from collections.abc import Iterator
@@ -106,6 +105,7 @@ def test_a_rollback_switches_once_and_every_call_is_answered(
         calls.wait_for(20)
         moving = move(api, deployment_id, old["id"])
         assert moving["artifactId"] == new["id"], "it moves only when the new instance is ready"
+        assert workload(api, workload_id)["runningArtifact"]["id"] == new["id"]
         assert moving["rollout"]["status"] == "inProgress"
         assert (moving["rollout"]["fromVersion"], moving["rollout"]["toVersion"]) == (2, 1)
         assert workload(api, workload_id)["rollout"]["id"] == moving["rollout"]["id"]
@@ -122,6 +122,11 @@ def test_a_rollback_switches_once_and_every_call_is_answered(
     assert running["artifactId"] == old["id"]
     assert running["status"] == "running"
     assert running["rollout"] is None
+    assert (running["runningArtifact"]["id"], running["runningArtifact"]["version"]) == (
+        old["id"],
+        1,
+    )
+    assert running["runningArtifact"]["specDigest"] == old["specDigest"]
     # Beside the old instance on the spec's port, the new one got a port of its own.
     assert running["internalUrl"] != f"http://127.0.0.1:{port}"
     trail = event_types(api, f"/console/deployments/{deployment_id}/events")
@@ -297,12 +302,8 @@ def test_deleting_the_workload_right_after_its_deployment_leaves_nothing_running
     assert answer.status_code == 204, answer.text
 
     wait_marked(server, change.alone - 1)  # the old instance and the new one
-    with sqlite3.connect(server.data_dir / "workloadlab.sqlite3") as db:
-        (last,) = db.execute(
-            "SELECT event_type FROM events WHERE workload_id = ? ORDER BY seq DESC LIMIT 1",
-            (change.workload_id,),
-        ).fetchone()
-    assert last == "workload.deleted", "its trail ends with the delete"
+    trail = "/console/events/?entityType=workload&entityId=" + change.workload_id
+    assert event_types(api, trail)[-1] == "workload.deleted", "its trail ends with the delete"
 
 
 def test_a_new_instance_not_ready_in_time_is_abandoned(data_dir: Path) -> None:
