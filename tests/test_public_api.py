@@ -76,6 +76,7 @@ def test_the_resources_methods_are_pinned() -> None:
             "events",
             "logs",
             "invoke",
+            "lock_readiness",
         ]
     )
     assert public(Artifacts) == sorted(

@@ -41,11 +41,14 @@ def test_public_surface_is_pinned() -> None:
         "ArtifactVersion",
         "AsyncClient",
         "AsyncPager",
+        "Check",
+        "CheckName",
         "ClientConfig",
         "DEFAULT_MAX_RETRIES",
         "DEFAULT_TIMEOUT",
         "Observation",
         "Polling",
+        "Readiness",
         "resolve_config",
     ]
 

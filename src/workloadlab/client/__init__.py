@@ -3,12 +3,15 @@
 ``async with AsyncClient() as client:`` then ``client.workloads``, ``client.artifacts``,
 ``client.deployments`` and ``client.credentials``; every method returns models from
 :mod:`workloadlab.models` and raises exceptions from :mod:`workloadlab.errors`.
+``client.workloads.lock_readiness(id)`` answers whether a workload may be locked and deployed
+(a :class:`Readiness`: ordered :class:`Check` items and a verdict).
 """
 
 from workloadlab.client._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncClient
 from workloadlab.client.config import ClientConfig, resolve_config
 from workloadlab.client.pagination import AsyncPager
 from workloadlab.client.paths import ApiPaths
+from workloadlab.client.readiness import Check, CheckName, Readiness
 from workloadlab.client.resources.artifacts import ArtifactVersion
 from workloadlab.client.waiting import Observation, Polling
 
@@ -19,8 +22,11 @@ __all__ = [
     "ArtifactVersion",
     "AsyncClient",
     "AsyncPager",
+    "Check",
+    "CheckName",
     "ClientConfig",
     "Observation",
     "Polling",
+    "Readiness",
     "resolve_config",
 ]

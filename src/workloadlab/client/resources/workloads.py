@@ -1,4 +1,5 @@
-"""``client.workloads``: create, list, start, stop, restart, wait, watch, logs and invoke."""
+"""``client.workloads``: create, list, start, stop, restart, wait, watch, logs, invoke, and
+whether one is ready to be locked and deployed (:meth:`Workloads.lock_readiness`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import builtins
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any, overload
 
 import httpx
@@ -14,6 +15,7 @@ import httpx
 from workloadlab.client._http import Requester
 from workloadlab.client.pagination import AsyncPager
 from workloadlab.client.paths import ApiPaths
+from workloadlab.client.readiness import Check, CheckName, Readiness, assess, smoke_check
 from workloadlab.client.resources._base import (
     Body,
     Resource,
@@ -29,10 +31,11 @@ from workloadlab.client.waiting import (
     wait_for_status,
     watch,
 )
-from workloadlab.errors import WaitTimeoutError
+from workloadlab.errors import WaitTimeoutError, WorkloadlabError
 from workloadlab.models import (
     Artifact,
     CreateWorkload,
+    Deployment,
     Event,
     InputArtifact,
     LogRecord,
@@ -294,6 +297,49 @@ class Workloads(Resource):
             self._paths.workload_invoke, id, path, method=method, params=params, json=json,
             content=content, headers=headers, timeout=timeout,
         )  # fmt: skip
+
+    async def lock_readiness(
+        self,
+        id: str,
+        *,
+        unsaved_edits: bool | None = None,
+        smoke: Sequence[str] = (),
+    ) -> Readiness:
+        """Whether the workload may be locked and deployed: the ordered checklist of
+        :mod:`workloadlab.client.readiness` and its verdict (``.ok``, ``.failed``).
+
+        ``unsaved_edits`` (a form's) adds that check; ``smoke`` paths are each sent a ``GET``
+        through the invoke proxy (when the workload runs), and must answer below 400.
+        """
+        workload = await self.get(id)
+        artifact_id = workload.artifact_id or (workload.artifact.id if workload.artifact else None)
+        if artifact_id is None:
+            raise ValueError(f"workload {id} names no artifact")
+        artifact, deployments = await asyncio.gather(
+            self._requester.get_model(Artifact, self._path(self._paths.artifact, artifact_id)),
+            self._deployments_of(id),
+        )
+        extra = [await self._smoke(workload, smoke)] if smoke else []
+        return assess(workload, artifact, deployments, unsaved_edits=unsaved_edits, extra=extra)
+
+    async def _deployments_of(self, id: str) -> builtins.list[Deployment]:
+        params = list_params(workloadId=id)
+        pager = AsyncPager(self._requester, Deployment, self._paths.deployments, params)
+        return [d async for d in pager if d.workload_id == id]
+
+    async def _smoke(self, workload: Workload, paths: Sequence[str]) -> Check:
+        if workload.status is not WorkloadStatus.RUNNING:
+            return Check(CheckName.SMOKE_CHECKS, False, "not sent: the workload is not running")
+        answers: builtins.list[tuple[str, int | str]] = []
+        for path in paths:
+            path = "/" + path.lstrip("/")
+            try:
+                response = await self.invoke(workload.id, path)
+            except WorkloadlabError as exc:
+                answers.append((path, str(exc).splitlines()[0]))
+            else:
+                answers.append((path, response.status_code))
+        return smoke_check(answers)
 
 
 def _longer_read(timeout: httpx.Timeout, wait: float) -> httpx.Timeout:
