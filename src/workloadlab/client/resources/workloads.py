@@ -156,19 +156,28 @@ class Workloads(Resource):
             server_waits=polling.wait > 0 and "wait" in applied.lower(),
         )
 
-    async def delete(self, id: str) -> None:
-        """Delete a workload (the server stops it first); its artifact is kept."""
-        await self._requester.request("DELETE", self._path(self._paths.workload, id))
+    async def delete(self, id: str, *, force: bool = False) -> None:
+        """Delete a workload (the server stops it first); its artifact is kept.
 
-    async def start(self, id: str) -> Operation:
-        """Ask the server to start a ``stopped`` or ``errored`` workload (no-op if running)."""
+        One that backs a deployment is a ``ConflictError`` naming it on the local server,
+        unless ``force`` (which deletes the deployment too: ``workload-api.md`` §8).
+        """
+        path = self._path(self._paths.workload, id)
+        await self._requester.request("DELETE", path, params=_forced(force))
+
+    async def start(self, id: str, *, force: bool = False) -> Operation:
+        """Ask the server to start a ``stopped`` or ``errored`` workload (no-op if running);
+        ``force`` past the deployment it backs (as for :meth:`delete`)."""
         path = self._path(self._paths.workload_start, id)
-        return Requester.parse(Operation, await self._requester.request("POST", path, retry=True))
+        response = await self._requester.request("POST", path, params=_forced(force), retry=True)
+        return Requester.parse(Operation, response)
 
-    async def stop(self, id: str) -> Operation:
-        """Ask the server to stop a workload (no-op if stopped)."""
+    async def stop(self, id: str, *, force: bool = False) -> Operation:
+        """Ask the server to stop a workload (no-op if stopped); ``force`` past the deployment
+        it backs (as for :meth:`delete`)."""
         path = self._path(self._paths.workload_stop, id)
-        return Requester.parse(Operation, await self._requester.request("POST", path, retry=True))
+        response = await self._requester.request("POST", path, params=_forced(force), retry=True)
+        return Requester.parse(Operation, response)
 
     async def restart(
         self,
@@ -177,12 +186,14 @@ class Workloads(Resource):
         wait: bool = True,
         timeout: float | None = None,  # noqa: ASYNC109
         on_change: OnChange | None = None,
+        force: bool = False,
     ) -> Workload:
         """Stop, wait for ``stopped``, start, and (with ``wait``) wait for ``running``.
 
-        This is how a running workload picks up its artifact's current spec. ``timeout``
-        bounds the whole restart (:class:`~workloadlab.errors.WaitTimeoutError`); a workload
-        that goes ``errored`` raises :class:`~workloadlab.errors.WorkloadErroredError`.
+        This is how a running workload picks up its artifact's current spec; ``force`` restarts
+        one that backs a deployment (see :meth:`delete`). ``timeout`` bounds the whole restart
+        (:class:`~workloadlab.errors.WaitTimeoutError`); a workload that goes ``errored``
+        raises :class:`~workloadlab.errors.WorkloadErroredError`.
         ``on_change`` sees each new state on the way (see :meth:`wait_for_status`).
         """
         loop = asyncio.get_running_loop()
@@ -192,14 +203,14 @@ class Workloads(Resource):
             return None if deadline is None else max(0.0, deadline - loop.time())
 
         try:
-            await self.stop(id)
+            await self.stop(id, force=force)
             await self.wait_for_status(
                 id,
                 [WorkloadStatus.STOPPED, WorkloadStatus.ERRORED],
                 timeout=remaining(),
                 on_change=on_change,
             )
-            await self.start(id)
+            await self.start(id, force=force)
             if not wait:
                 return await self.get(id)
             return await self.wait_for_status(
@@ -340,6 +351,11 @@ class Workloads(Resource):
             else:
                 answers.append((path, response.status_code))
         return smoke_check(answers)
+
+
+def _forced(force: bool) -> dict[str, str] | None:
+    """The query of an action forced past the deployment a workload backs (local server)."""
+    return {"force": "true"} if force else None
 
 
 def _longer_read(timeout: httpx.Timeout, wait: float) -> httpx.Timeout:
