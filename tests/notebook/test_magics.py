@@ -2,64 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.utils.capture import CapturedIO, capture_output
+from IPython.utils.capture import capture_output
 
-import workloadlab.notebook.session as session_module
 from workloadlab.models import Artifact, Deployment, Workload, WorkloadStatus
 from workloadlab.notebook.panel import WorkloadPanel
 from workloadlab.notebook.session import get_session
 
 from harness import FAKE_TOKEN, LocalServer, free_port, hello_spec, wait_until
-
-
-@pytest.fixture
-def shell(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    """An IPython shell with ``%load_ext workloadlab``, talking to the module's server."""
-    monkeypatch.setenv("DATAROBOT_ENDPOINT", server.endpoint)
-    monkeypatch.setenv("DATAROBOT_API_TOKEN", server.token)
-    monkeypatch.setattr(session_module, "_session", None)
-    ip = InteractiveShell.instance()
-    ip.extension_manager.load_extension("workloadlab")
-    ip.run_line_magic("config", "WorkloadMagics.timeout = 30")
-    yield ip
-    get_session().close()
-    ip.extension_manager.unload_extension("workloadlab")
-
-
-def magic(ip: InteractiveShell, line: str) -> Any:
-    """Run a line magic; UsageErrors propagate."""
-    return ip.run_line_magic("workload", line)
-
-
-def cell(ip: InteractiveShell, line: str, body: str) -> Any:
-    """Run the ``%%artifact`` cell magic."""
-    return ip.run_cell_magic("artifact", line, body)
-
-
-def spec_file(tmp_path: Path, greeting: str = "hello", **container: Any) -> Path:
-    """A YAML spec file for the example app on a free port."""
-    path = tmp_path / "hello.yaml"
-    path.write_text(yaml.safe_dump(hello_spec(free_port(), greeting, **container)))
-    return path
-
-
-def all_text(captured: CapturedIO) -> str:
-    """Everything a cell showed: streams and every display's every MIME type."""
-    parts = [captured.stdout, captured.stderr]
-    for output in captured.outputs:
-        parts += [json.dumps(output.data, ensure_ascii=False), json.dumps(output.metadata)]
-    return "\n".join(parts)
+from magictools import all_text, cell, magic, spec_file
 
 
 def test_load_ext_registers_the_magics(shell: InteractiveShell) -> None:

@@ -1,4 +1,5 @@
-"""Compact HTML tables (with plain-text twins) for workloads, deployments, events and diffs.
+"""Compact HTML tables (with plain-text twins) for workloads, deployments, events and diffs,
+and the Lock & Deploy checklist as text.
 
 Registered as IPython formatters for the model types (see :mod:`.extension`), so a magic can
 *return* the model (``w = %workload status``) and still show a table. Environment values are
@@ -12,6 +13,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from workloadlab.client import Check
 from workloadlab.models import (
     AnyEnvironmentVar,
     Artifact,
@@ -186,6 +188,14 @@ def deployment_html(d: Deployment) -> str:
 def deployment_text(d: Deployment) -> str:
     """A deployment as aligned lines."""
     return _text_rows(_deployment_pairs(d))
+
+
+def checklist_text(checks: Sequence[Check]) -> str:
+    """The Lock & Deploy checklist: one ``✓``/``✗`` line per check, with what was found."""
+    return "\n".join(
+        f"{'✓' if check.ok else '✗'} {check.name}" + (f": {check.detail}" if check.detail else "")
+        for check in checks
+    )
 
 
 def _artifact_pairs(a: Artifact) -> list[tuple[str, str]]:

@@ -1,0 +1,66 @@
+"""The subcommands of ``%workload``: one small argparse parser and one function each.
+
+Each function gets a :class:`Context` (the session, the user's namespace, confirmation and
+display) and the parsed arguments, does its I/O on the portal, and returns what the magic
+returns (a model, a list, or ``None``). User mistakes and refusals raise
+:class:`CommandError`, which the magic turns into a one-line ``UsageError``.
+
+One module per group: :mod:`.lifecycle` (connect, create, restart, stop, start, delete,
+panel), :mod:`.observe` (list, status, logs, events, invoke), :mod:`.artifacts` (spec and the
+``%%artifact`` edits), :mod:`.governance` (lock and deploy behind the readiness checklist);
+:mod:`.base` holds what they share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from workloadlab.notebook.commands import artifacts, governance, lifecycle, observe
+from workloadlab.notebook.commands.artifacts import edit_artifact
+from workloadlab.notebook.commands.base import (
+    CommandError,
+    Context,
+    HelpShown,
+    Parser,
+    Subcommand,
+    Table,
+    show_table,
+)
+
+GROUPS = (lifecycle, observe, artifacts, governance)
+
+
+def build() -> Table:
+    """Every subcommand by name, group by group."""
+    table = Table()
+    for group in GROUPS:
+        group.register(table)
+    return table
+
+
+def usage(table: Mapping[str, Subcommand]) -> str:
+    """The overview ``%workload`` and ``%workload --help`` print."""
+    width = max(len(name) for name in table)
+    lines = ["Usage: %workload SUBCOMMAND [ARGS]   (each takes --help)", ""]
+    for name, sub in table.items():
+        lines.append(f"  {name.ljust(width)}  {sub.parser.description or ''}")
+    lines += [
+        "",
+        "Without an ID, a subcommand acts on the current workload (the last one created or used).",
+        "%%artifact [ID] [--restart]: apply the cell's YAML/JSON artifact or container spec.",
+    ]
+    return "\n".join(lines)
+
+
+__all__ = [
+    "CommandError",
+    "Context",
+    "HelpShown",
+    "Parser",
+    "Subcommand",
+    "Table",
+    "build",
+    "edit_artifact",
+    "show_table",
+    "usage",
+]

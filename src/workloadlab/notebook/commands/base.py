@@ -1,0 +1,168 @@
+"""What every subcommand shares: the parser that raises, the :class:`Context` (session,
+namespace, confirmation, display, waiting with a live line) and the table they are listed in."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from IPython.display import display
+
+from workloadlab.client import AsyncClient
+from workloadlab.errors import WorkloadErroredError
+from workloadlab.models import Artifact, Deployment, Workload, WorkloadStatus
+from workloadlab.notebook.progress import Progress, seconds
+from workloadlab.notebook.refs import WorkloadRefError, resolve_workload
+from workloadlab.notebook.session import Session
+
+
+class CommandError(Exception):
+    """A user mistake, or a refusal; the message is one line."""
+
+
+class HelpShown(Exception):
+    """``--help`` printed the help; the magic returns nothing."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argparse parser that raises instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            print(message)
+        raise HelpShown
+
+
+def show_table(html: str, text: str) -> None:
+    """Display HTML with a plain-text fallback."""
+    display({"text/html": html, "text/plain": text}, raw=True)  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class Context:
+    """What a subcommand may use."""
+
+    session: Session
+    namespace: Mapping[str, Any]
+    timeout: float
+    confirm: Callable[[str], bool]
+    show: Callable[[str, str], None] = field(default=lambda h, t: show_table(h, t))
+
+    @property
+    def client(self) -> AsyncClient:
+        """The session's client (connecting on first use)."""
+        return self.session.client
+
+    def run(self, coroutine: Any, progress: Progress | None = None) -> Any:
+        """Run on the portal; redraw ``progress`` while waiting."""
+        self.session.client  # noqa: B018 - connect here: coroutines use the client on the portal
+        if progress is None:
+            return self.session.run(coroutine)
+        progress.begin()
+        return self.session.run(coroutine, tick=progress.tick)
+
+    def resolve(self, ref: str | None) -> str:
+        """A workload id from an id, a name, or (``None``) the current workload."""
+        try:
+            return resolve_workload(self.session, ref)
+        except WorkloadRefError as exc:
+            raise CommandError(str(exc)) from None
+
+    def workload(self, ref: str | None) -> Workload:
+        """The workload ``ref`` names (see :meth:`resolve`), as the server has it now."""
+        workload: Workload = self.run(self.client.workloads.get(self.resolve(ref)))
+        return workload
+
+    def artifact_of(self, workload: Workload) -> Artifact:
+        """The workload's artifact, as the server has it now."""
+        assert workload.artifact_id is not None
+        artifact: Artifact = self.run(self.client.artifacts.get(workload.artifact_id))
+        return artifact
+
+    def wait_for(
+        self, workload: Workload, wanted: WorkloadStatus, action: str, start: Any = None
+    ) -> Workload:
+        """Run ``start`` (a coroutine, optional), then wait for ``wanted`` with a live line."""
+        client = self.client
+
+        async def flow(progress: Progress) -> Workload:
+            if start is not None:
+                await start
+            return await client.workloads.wait_for_status(
+                workload.id,
+                wanted,
+                timeout=self.timeout,
+                on_change=lambda w: progress.report(w.status.value),
+            )
+
+        return self.watched(workload, action, flow)
+
+    def watched(
+        self,
+        workload: Workload,
+        action: str,
+        flow: Callable[[Progress], Coroutine[Any, Any, Workload]],
+    ) -> Workload:
+        """Run ``flow`` with a live progress line, and end the line with the outcome: the
+        status reached, the workload going errored, or Ctrl-C (the workload carries on)."""
+        progress = Progress(f"{action} {workload.name}")
+        try:
+            result: Workload = self.run(flow(progress), progress)
+        except WorkloadErroredError:
+            progress.fail(f"✗ {workload.name} errored after {seconds(progress.elapsed)}")
+            raise
+        except KeyboardInterrupt:
+            progress.fail(
+                f"⏹ stopped waiting after {seconds(progress.elapsed)} "
+                f"({workload.name} carries on; see `%workload status`)"
+            )
+            raise
+        progress.finish(
+            f"✓ {workload.name} {result.status.value} after {seconds(progress.elapsed)}"
+        )
+        return result
+
+
+Command = Callable[[Context, argparse.Namespace], Any]
+
+
+def notify_panels(ctx: Context, workload_id: str, deployment: Deployment | None = None) -> None:
+    """Tell an open panel of the workload that a magic just changed it, or made
+    ``deployment`` of it (no-op without one; the panel package is not imported for this)."""
+    watchers = sys.modules.get("workloadlab.notebook.panel.watcher")
+    if watchers is not None:
+        watchers.poke_watcher(ctx.session, workload_id, deployment)
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """A subcommand's parser and function."""
+
+    parser: Parser
+    run: Command
+
+
+class Table(dict[str, Subcommand]):
+    """Every subcommand by name, in the order ``%workload --help`` lists them."""
+
+    def add(self, name: str, run: Command, description: str, *, with_id: bool = False) -> Parser:
+        """Register ``run`` as ``%workload NAME``; its parser, for the arguments.
+        ``with_id`` adds the optional ``ID|NAME`` of the workload (default: the current one)."""
+        parser = Parser(prog=f"%workload {name}", description=description, add_help=True)
+        if with_id:
+            parser.add_argument(
+                "id", nargs="?", metavar="ID|NAME", help="default: the current workload"
+            )
+        self[name] = Subcommand(parser, run)
+        return parser
+
+
+def add_yes(parser: Parser) -> None:
+    """``--yes``: do not ask for confirmation."""
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -1,0 +1,165 @@
+"""Lock and deploy only what was seen running: ``%workload lock`` and ``%workload deploy``.
+
+Both print the checklist of :meth:`client.workloads.lock_readiness
+<workloadlab.client.resources.workloads.Workloads.lock_readiness>` (one ``✓``/``✗`` line per
+check) and refuse, in one line naming the first failed check and what to do, unless every
+check passes. ``--restart`` applies the saved spec first (stop, start, wait for running) when
+what fails is only what a restart fixes; ``--smoke PATH`` adds requests that must answer.
+Nothing irreversible happens before the checklist passes: a refused deploy registers nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from workloadlab.client import Check, CheckName, Readiness
+from workloadlab.errors import WorkloadlabError
+from workloadlab.models import Artifact, Deployment, Importance, Workload
+from workloadlab.notebook import render
+from workloadlab.notebook.commands.base import (
+    CommandError,
+    Context,
+    Parser,
+    Table,
+    add_yes,
+    notify_panels,
+)
+from workloadlab.notebook.commands.lifecycle import restart_now
+from workloadlab.notebook.describe import one_line
+
+RESTART_FIXES = frozenset({CheckName.RUNNING_AND_READY, CheckName.RUNS_SAVED_SPEC})
+"""The checks a restart (stop, start with the saved spec, wait for running) can make pass."""
+
+
+def remedy(check: Check, *, restarted: bool) -> str:
+    """What to do about a failed check, in a few words."""
+    if check.name in RESTART_FIXES:
+        if restarted:
+            return "even after a restart: see `%workload status` and `%workload logs`"
+        return "restart first, or pass --restart"
+    if check.name == CheckName.NOT_DEPLOYED:
+        return "a workload backs at most one deployment: `%workload undeploy` that one first"
+    if check.name == CheckName.SMOKE_CHECKS:
+        return "fix the app (see `%workload logs`), or leave that --smoke path out"
+    return "see the checklist above"
+
+
+def checked(
+    ctx: Context, workload: Workload, *, restart: bool, smoke: Sequence[str], refused: str
+) -> Readiness:
+    """The readiness of ``workload``, after a restart if ``restart`` and only a restart is
+    missing; the checklist printed; :class:`CommandError` (``refused``: "not locked") naming
+    the first failed check unless all pass."""
+    readiness: Readiness = ctx.run(ctx.client.workloads.lock_readiness(workload.id, smoke=smoke))
+    restarted = False
+    if restart and _restart_helps(readiness.failed):
+        why = readiness.failed[0].detail
+        print(f"Restarting {workload.name} to apply the saved spec ({why}).")
+        restart_now(ctx, workload, wait=True, timeout=None)
+        restarted = True
+        readiness = ctx.run(ctx.client.workloads.lock_readiness(workload.id, smoke=smoke))
+    print(render.checklist_text(readiness.checks))
+    if not readiness.ok:
+        first = readiness.failed[0]
+        raise CommandError(f"{refused}: {first.detail} — {remedy(first, restarted=restarted)}")
+    return readiness
+
+
+def _restart_helps(failed: Sequence[Check]) -> bool:
+    """Whether a restart may make every failed check pass (smoke requests are only sent to a
+    running workload)."""
+    names = {check.name for check in failed}
+    return bool(names & RESTART_FIXES) and names <= RESTART_FIXES | {CheckName.SMOKE_CHECKS}
+
+
+def lock(ctx: Context, args: argparse.Namespace) -> Artifact:
+    """Register the workload's artifact: irreversible, its container spec becomes immutable."""
+    workload = ctx.workload(args.id)
+    artifact = ctx.artifact_of(workload)
+    if artifact.is_registered:
+        raise CommandError(
+            f"artifact {artifact.name!r} is already registered (version {artifact.version})"
+        )
+    checked(ctx, workload, restart=args.restart, smoke=args.smoke, refused="not locked")
+    if not args.yes and not ctx.confirm(
+        f"Register artifact {artifact.name!r}? This is irreversible: its container spec "
+        "becomes immutable."
+    ):
+        print("Not locked.")
+        return artifact
+    registered: Artifact = ctx.run(ctx.client.artifacts.register(artifact.id))
+    notify_panels(ctx, workload.id)
+    print(f"Locked: artifact {registered.name!r} is registered as version {registered.version}.")
+    return registered
+
+
+def deploy(ctx: Context, args: argparse.Namespace) -> Deployment:
+    """Create a governed deployment of the workload (registering its draft artifact first)."""
+    workload = ctx.workload(args.id)
+    artifact = ctx.artifact_of(workload)
+    name = args.name or f"{workload.name}-prod"
+    checked(ctx, workload, restart=args.restart, smoke=args.smoke, refused="not deployed")
+    question = f"Deploy {workload.name!r} as {name!r} ({args.importance} importance)?"
+    if not artifact.is_registered:
+        question = (
+            f"Artifact {artifact.name!r} is a draft: deploying registers it first, which is "
+            f"irreversible (its container spec becomes immutable). {question}"
+        )
+    if not args.yes and not ctx.confirm(question):
+        raise CommandError("not deployed (answer y to confirm, or pass --yes)")
+    if not artifact.is_registered:
+        artifact = ctx.run(ctx.client.artifacts.register(artifact.id))
+        notify_panels(ctx, workload.id)
+    try:
+        deployment: Deployment = ctx.run(
+            ctx.client.deployments.create(
+                workload_id=workload.id, name=name, importance=Importance(args.importance)
+            )
+        )
+    except WorkloadlabError as exc:
+        raise CommandError(
+            f"not deployed (artifact {artifact.name!r} is registered as version"
+            f" {artifact.version}): {one_line(exc)}"
+        ) from None
+    notify_panels(ctx, workload.id, deployment)
+    return deployment
+
+
+def _add_checks(parser: Parser, then: str) -> None:
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help=f"apply the saved spec first (stop, start, wait for running), then {then}",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a GET that must answer below 400 first (repeatable), e.g. --smoke /health",
+    )
+    add_yes(parser)
+
+
+def register(table: Table) -> None:
+    """Add these subcommands to ``table``."""
+    p = table.add(
+        "lock",
+        lock,
+        "Register the artifact (irreversible), once the checklist passes.",
+        with_id=True,
+    )
+    _add_checks(p, "lock")
+
+    p = table.add(
+        "deploy",
+        deploy,
+        "Create a governed deployment, once the checklist passes.",
+        with_id=True,
+    )
+    p.add_argument("--name", help="the deployment's name (default: <workload>-prod)")
+    p.add_argument(
+        "--importance", default="low", choices=[i.value for i in Importance], help="(low)"
+    )
+    _add_checks(p, "deploy")

@@ -1,0 +1,126 @@
+"""Looking at workloads: list, status, logs, events, invoke."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from workloadlab.models import Event, LogRecord, Workload
+from workloadlab.notebook import render
+from workloadlab.notebook.commands.base import CommandError, Context, Table
+
+
+def list_(ctx: Context, args: argparse.Namespace) -> list[Workload]:
+    """Every workload, newest first; the current one is marked."""
+
+    async def everything() -> list[Workload]:
+        return [w async for w in ctx.client.workloads.list(search=args.search)]
+
+    items: list[Workload] = ctx.run(everything())
+    current = ctx.session.current_workload_id
+    ctx.show(render.workloads_html(items, current), render.workloads_text(items, current))
+    return items
+
+
+def status(ctx: Context, args: argparse.Namespace) -> Workload:
+    """The workload's status, conditions and log tail."""
+    return ctx.workload(args.id)
+
+
+def logs(ctx: Context, args: argparse.Namespace) -> None:
+    """The last lines the workload wrote; ``--follow`` keeps printing until interrupted."""
+    workload_id = ctx.resolve(args.id)
+    if args.tail < 1 or args.tail > 1000:
+        raise CommandError("--tail must be between 1 and 1000")
+
+    async def last() -> list[LogRecord]:
+        page = await ctx.client.workloads.logs(workload_id, limit=args.tail)
+        return list(reversed(page.data))
+
+    records: list[LogRecord] = ctx.run(last())
+    for record in records:
+        print(_log_line(record))
+    if not args.follow:
+        return
+    newest = records[-1].timestamp if records else None
+    seen = {(r.timestamp, r.message) for r in records}
+
+    async def follow() -> None:
+        nonlocal newest
+        while True:
+            page = await ctx.client.workloads.logs(
+                workload_id, limit=1000, start_time=newest.isoformat() if newest else None
+            )
+            for record in reversed(page.data):
+                key = (record.timestamp, record.message)
+                if key not in seen:
+                    seen.add(key)
+                    print(_log_line(record), flush=True)
+                    newest = record.timestamp
+            await asyncio.sleep(0.5)
+
+    try:
+        ctx.run(follow())
+    except KeyboardInterrupt:
+        print("(stopped following)")
+
+
+def _log_line(record: LogRecord) -> str:
+    level = "" if record.level == "info" else f"[{record.level}] "
+    return f"{record.timestamp:%H:%M:%S} {level}{record.message}"
+
+
+def events(ctx: Context, args: argparse.Namespace) -> None:
+    """The workload's audit trail, newest first."""
+    workload_id = ctx.resolve(args.id)
+
+    async def trail() -> list[Event]:
+        return [e async for e in ctx.client.workloads.events(workload_id)]
+
+    items: list[Event] = ctx.run(trail())
+    ctx.show(render.events_html(items), render.events_text(items))
+
+
+def invoke(ctx: Context, args: argparse.Namespace) -> Any:
+    """Send a request to the current workload's app and show the answer."""
+    workload_id = ctx.resolve(args.id)
+    body = None
+    if args.data is not None:
+        try:
+            body = json.loads(args.data)
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"--data is not valid JSON: {exc.msg}") from None
+    path = args.path if args.path.startswith("/") else f"/{args.path}"
+    response: httpx.Response = ctx.run(
+        ctx.client.workloads.invoke(workload_id, path, method=args.method.upper(), json=body)
+    )
+    try:
+        answer: Any = response.json()
+    except ValueError:
+        answer = response.text
+    if response.is_error:
+        print(f"{response.status_code} {response.reason_phrase}")
+    return answer
+
+
+def register(table: Table) -> None:
+    """Add these subcommands to ``table``."""
+    p = table.add("list", list_, "List workloads (the current one marked).")
+    p.add_argument("--search", help="only names containing this")
+    table.add("status", status, "Show a workload's status.", with_id=True)
+
+    p = table.add("logs", logs, "Show a workload's last log lines.", with_id=True)
+    p.add_argument("--tail", type=int, default=50, metavar="N", help="how many lines (50)")
+    p.add_argument("--follow", action="store_true", help="keep printing (interrupt to stop)")
+
+    table.add("events", events, "Show a workload's audit trail.", with_id=True)
+
+    p = table.add("invoke", invoke, "Send a request to the workload's app.")
+    p.add_argument("path", metavar="PATH", help="e.g. / or /predict")
+    p.add_argument("--method", default="GET", help="(GET)")
+    p.add_argument("--data", metavar="JSON", help="a JSON body")
+    p.add_argument("--id", metavar="ID|NAME", help="default: the current workload")
