@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 from IPython.core.interactiveshell import InteractiveShell
@@ -66,6 +67,8 @@ def test_an_edit_saved_without_a_restart_is_neither_locked_nor_deployed(
     with server.client() as api:
         answer = api.get(f"/endpoints/deployments/{deployment.id}/").json()
     assert answer["greeting"] == "never ran"
+    with capture_output():
+        magic(shell, "delete --yes --force")
 
 
 def test_the_checklist_is_printed_one_line_per_check(
@@ -138,3 +141,52 @@ def test_a_workload_is_deployed_once(shell: InteractiveShell, tmp_path: Path) ->
     )
     assert "Restarting" not in shown
     assert "✗ not already deployed" in shown
+    with capture_output():
+        magic(shell, "delete --yes --force")
+
+
+def test_a_deployed_workload_is_stopped_restarted_or_deleted_only_with_force(
+    shell: InteractiveShell, tmp_path: Path, server: LocalServer, monkeypatch: Any
+) -> None:
+    deployment = deployed(shell, tmp_path, "guarded")
+    backs = f"guarded backs deployment guarded-prod ({deployment.id})"
+    for line, expected in (
+        (
+            "stop",
+            f"not stopped: {backs} — pass --force to stop it anyway"
+            " (the deployment stops answering)",
+        ),
+        (
+            "restart",
+            f"not restarted: {backs} — pass --force to restart it anyway"
+            " (the deployment does not answer meanwhile)",
+        ),
+        (
+            "delete --yes",
+            f"not deleted: {backs} — pass --force to delete it together with its deployment",
+        ),
+    ):
+        assert refusal(shell, line)[0] == expected
+    assert magic(shell, "status").status is WorkloadStatus.RUNNING
+
+    with capture_output():
+        assert magic(shell, "restart --force").status is WorkloadStatus.RUNNING
+        assert magic(shell, "stop --force").status is WorkloadStatus.STOPPED
+    message, _ = refusal(shell, "start")
+    assert message == f"not started: {backs} — pass --force to start it anyway"
+    with capture_output():
+        assert magic(shell, "start --force").status is WorkloadStatus.RUNNING
+
+    questions: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda q: questions.append(q) or "n")
+    with capture_output() as captured:
+        magic(shell, "delete --force")
+    assert "Not deleted." in captured.stdout
+    assert f"Its deployment guarded-prod ({deployment.id}) is deleted too." in questions[-1]
+    with capture_output():
+        magic(shell, "delete --force --yes")
+    with server.client() as api:
+        assert api.get(f"/console/deployments/{deployment.id}/").status_code == 404
+        trail = api.get(f"/console/deployments/{deployment.id}/events").json()["data"]
+    assert trail[0]["eventType"] == "deployment.deleted"
+    assert trail[0]["details"].get("forced") is True

@@ -46,7 +46,7 @@ def edit_artifact(ctx: Context, ref: str | None, text: str, *, restart_after: bo
         ctx.show(render.changes_html(changes), render.changes_text(changes))
     if restart_needed and workload.status is not WorkloadStatus.STOPPED:
         if restart_after:
-            again = argparse.Namespace(id=workload.id, no_wait=False, timeout=None)
+            again = argparse.Namespace(id=workload.id, no_wait=False, timeout=None, force=False)
             restart(ctx, again)
         else:
             print(

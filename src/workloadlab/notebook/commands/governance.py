@@ -56,7 +56,7 @@ def checked(
     if restart and _restart_helps(readiness.failed):
         why = readiness.failed[0].detail
         print(f"Restarting {workload.name} to apply the saved spec ({why}).")
-        restart_now(ctx, workload, wait=True, timeout=None)
+        restart_now(ctx, workload, wait=True, timeout=None, force=False)
         restarted = True
         readiness = ctx.run(ctx.client.workloads.lock_readiness(workload.id, smoke=smoke))
     print(render.checklist_text(readiness.checks))

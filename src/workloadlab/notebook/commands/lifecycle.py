@@ -1,12 +1,18 @@
-"""Connecting, and a workload's life: create, use, restart, stop, start, delete, panel."""
+"""Connecting, and a workload's life: create, use, restart, stop, start, delete, panel.
+
+Stop, restart, start and delete of a workload that backs a deployment take the deployment
+down (the local server refuses them with ``409`` unless forced): they are refused here first,
+in one line naming the deployment and ``--force``, which passes ``force=true`` on.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from workloadlab.models import Workload, WorkloadStatus
+from workloadlab.models import Deployment, Operation, Workload, WorkloadStatus
 from workloadlab.notebook.commands.base import (
     CommandError,
     Context,
@@ -16,6 +22,8 @@ from workloadlab.notebook.commands.base import (
 )
 from workloadlab.notebook.progress import Progress
 from workloadlab.notebook.specs import load_source, to_input_artifact
+
+ACTIVE = (WorkloadStatus.SUBMITTED, WorkloadStatus.INITIALIZING, WorkloadStatus.RUNNING)
 
 
 def connect(ctx: Context, args: argparse.Namespace) -> None:
@@ -74,13 +82,50 @@ def use(ctx: Context, args: argparse.Namespace) -> Workload:
     return workload
 
 
+def deployments_of(ctx: Context, workload: Workload) -> list[Deployment]:
+    """The deployments the workload backs."""
+
+    async def backing() -> list[Deployment]:
+        pager = ctx.client.deployments.list(workload_id=workload.id)
+        return [d async for d in pager if d.workload_id == workload.id]
+
+    found: list[Deployment] = ctx.run(backing())
+    return found
+
+
+def named(deployments: list[Deployment]) -> str:
+    """Deployments in words: ``hello-prod (ID)``."""
+    return ", ".join(f"{d.name} ({d.id})" for d in deployments)
+
+
+def protect(ctx: Context, workload: Workload, *, force: bool, refused: str, remedy: str) -> None:
+    """Refuse (``refused``: "not stopped") to act on a workload that backs a deployment,
+    unless ``force``; ``remedy`` says what ``--force`` does."""
+    if force:
+        return
+    backing = deployments_of(ctx, workload)
+    if backing:
+        raise CommandError(
+            f"{refused}: {workload.name} backs deployment {named(backing)} — {remedy}"
+        )
+
+
 def restart(ctx: Context, args: argparse.Namespace) -> Workload:
     """Stop, wait for stopped, start, wait for running: the artifact's current spec goes live."""
     workload = ctx.workload(args.id)
-    return restart_now(ctx, workload, wait=not args.no_wait, timeout=args.timeout)
+    protect(
+        ctx,
+        workload,
+        force=args.force,
+        refused="not restarted",
+        remedy="pass --force to restart it anyway (the deployment does not answer meanwhile)",
+    )
+    return restart_now(ctx, workload, wait=not args.no_wait, timeout=args.timeout, force=args.force)
 
 
-def restart_now(ctx: Context, workload: Workload, *, wait: bool, timeout: float | None) -> Workload:
+def restart_now(
+    ctx: Context, workload: Workload, *, wait: bool, timeout: float | None, force: bool
+) -> Workload:
     """Restart with a live progress line (no checks)."""
     limit = timeout if timeout is not None else ctx.timeout
 
@@ -90,45 +135,85 @@ def restart_now(ctx: Context, workload: Workload, *, wait: bool, timeout: float 
             wait=wait,
             timeout=limit,
             on_change=lambda w: progress.report(w.status.value),
+            force=force,
         )
 
     return ctx.watched(workload, "restarting", flow)
 
 
+@dataclass(frozen=True)
+class Switch:
+    """Stop or start: what it waits for, and how a refusal to do it reads."""
+
+    wanted: WorkloadStatus
+    waiting: str
+    refused: str
+    remedy: str
+    no_op: tuple[WorkloadStatus, ...]
+    """The statuses in which it changes nothing (and so needs no ``--force``)."""
+
+
+STOP = Switch(
+    WorkloadStatus.STOPPED,
+    "stopping",
+    "not stopped",
+    "pass --force to stop it anyway (the deployment stops answering)",
+    (WorkloadStatus.STOPPED,),
+)
+START = Switch(
+    WorkloadStatus.RUNNING, "starting", "not started", "pass --force to start it anyway", ACTIVE
+)
+
+
 def stop(ctx: Context, args: argparse.Namespace) -> Workload:
     """Stop the workload and wait until it is stopped."""
-    workload = ctx.workload(args.id)
-    started = ctx.client.workloads.stop(workload.id)
-    if args.no_wait:
-        ctx.run(started)
-        return workload
-    return ctx.wait_for(workload, WorkloadStatus.STOPPED, "stopping", started)
+    return _switch(ctx, args, STOP, ctx.client.workloads.stop)
 
 
 def start(ctx: Context, args: argparse.Namespace) -> Workload:
     """Start the workload (with its artifact's current spec) and wait until it is running."""
+    return _switch(ctx, args, START, ctx.client.workloads.start)
+
+
+def _switch(
+    ctx: Context,
+    args: argparse.Namespace,
+    switch: Switch,
+    request: Callable[..., Coroutine[Any, Any, Operation]],
+) -> Workload:
     workload = ctx.workload(args.id)
-    started = ctx.client.workloads.start(workload.id)
+    if workload.status not in switch.no_op:
+        protect(ctx, workload, force=args.force, refused=switch.refused, remedy=switch.remedy)
+    started = request(workload.id, force=args.force)
     if args.no_wait:
         ctx.run(started)
         return workload
-    return ctx.wait_for(workload, WorkloadStatus.RUNNING, "starting", started)
+    return ctx.wait_for(workload, switch.wanted, switch.waiting, started)
 
 
 def delete(ctx: Context, args: argparse.Namespace) -> None:
     """Delete the workload (it is stopped first; its artifact is kept)."""
     workload = ctx.workload(args.id)
-    if not args.yes and not ctx.confirm(
+    backing = deployments_of(ctx, workload)
+    if backing and not args.force:
+        raise CommandError(
+            f"not deleted: {workload.name} backs deployment {named(backing)} — pass --force"
+            " to delete it together with its deployment"
+        )
+    question = (
         f"Delete workload {workload.name!r} ({workload.id})? It is stopped first; "
         "its artifact is kept."
-    ):
+    )
+    if backing:
+        question += f" Its deployment {named(backing)} is deleted too."
+    if not args.yes and not ctx.confirm(question):
         print("Not deleted.")
         return
-    ctx.run(ctx.client.workloads.delete(workload.id))
+    ctx.run(ctx.client.workloads.delete(workload.id, force=args.force))
     notify_panels(ctx, workload.id)
     if ctx.session.current_workload_id == workload.id:
         ctx.session.current_workload_id = None
-    print(f"Deleted workload {workload.name!r}.")
+    print(f"Deleted workload {workload.name!r} ({workload.id}).")
 
 
 def panel(ctx: Context, args: argparse.Namespace) -> Any:
@@ -137,6 +222,12 @@ def panel(ctx: Context, args: argparse.Namespace) -> Any:
 
     workload_id = ctx.resolve(args.id)
     return open_panel(ctx.session, workload_id, sidebar=args.sidebar)
+
+
+def _add_force(parser: Any, what: str) -> None:
+    parser.add_argument(
+        "--force", action="store_true", help=f"{what} even if it backs a deployment"
+    )
 
 
 def register(table: Table) -> None:
@@ -156,15 +247,22 @@ def register(table: Table) -> None:
     p = table.add("restart", restart, "Stop, then start (applies edits).", with_id=True)
     p.add_argument("--no-wait", action="store_true", help="return once it is starting")
     p.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
+    _add_force(p, "restart it")
     for name, run, text in (
         ("stop", stop, "Stop a workload and wait until stopped."),
         ("start", start, "Start a workload and wait until running."),
     ):
         p = table.add(name, run, text, with_id=True)
         p.add_argument("--no-wait", action="store_true", help="do not wait")
+        _add_force(p, f"{name} it")
 
     p = table.add("delete", delete, "Delete a workload.", with_id=True)
     add_yes(p)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="even if it backs a deployment (which is deleted too)",
+    )
 
     p = table.add("panel", panel, "Show the live panel.", with_id=True)
     p.add_argument("--sidebar", action="store_true", help="in JupyterLab's right sidebar")
