@@ -190,6 +190,38 @@ def deployment_text(d: Deployment) -> str:
     return _text_rows(_deployment_pairs(d))
 
 
+def _deployment_row(d: Deployment) -> list[str]:
+    version = d.artifact.version if d.artifact is not None else None
+    return [
+        d.name,
+        d.id,
+        d.status.value,
+        str(version) if version else "—",
+        d.endpoint or "—",
+        _when(d.created_at),
+    ]
+
+
+DEPLOYMENT_HEADERS = ["name", "id", "status", "artifact version", "endpoint", "created"]
+
+
+def deployments_html(items: Sequence[Deployment]) -> str:
+    """Deployments as a table."""
+    rows = []
+    for d in items:
+        row = [_e(c) for c in _deployment_row(d)]
+        row[2] = badge(d.status)
+        rows.append(row)
+    return _grid(DEPLOYMENT_HEADERS, rows) if rows else "<i>no deployments</i>"
+
+
+def deployments_text(items: Sequence[Deployment]) -> str:
+    """Deployments as aligned columns."""
+    if not items:
+        return "no deployments"
+    return _text_grid(DEPLOYMENT_HEADERS, (_deployment_row(d) for d in items))
+
+
 def checklist_text(checks: Sequence[Check]) -> str:
     """The Lock & Deploy checklist: one ``✓``/``✗`` line per check, with what was found."""
     return "\n".join(

@@ -7,15 +7,21 @@ returns (a model, a list, or ``None``). User mistakes and refusals raise
 
 One module per group: :mod:`.lifecycle` (connect, create, restart, stop, start, delete,
 panel), :mod:`.observe` (list, status, logs, events, invoke), :mod:`.artifacts` (spec and the
-``%%artifact`` edits), :mod:`.governance` (lock and deploy behind the readiness checklist);
-:mod:`.base` holds what they share.
+``%%artifact`` edits), :mod:`.governance` (lock and deploy behind the readiness checklist),
+:mod:`.deployments` (list and undeploy); :mod:`.base` holds what they share.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from workloadlab.notebook.commands import artifacts, governance, lifecycle, observe
+from workloadlab.notebook.commands import (
+    artifacts,
+    deployments,
+    governance,
+    lifecycle,
+    observe,
+)
 from workloadlab.notebook.commands.artifacts import edit_artifact
 from workloadlab.notebook.commands.base import (
     CommandError,
@@ -27,7 +33,7 @@ from workloadlab.notebook.commands.base import (
     show_table,
 )
 
-GROUPS = (lifecycle, observe, artifacts, governance)
+GROUPS = (lifecycle, observe, artifacts, governance, deployments)
 
 
 def build() -> Table:
