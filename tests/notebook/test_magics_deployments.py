@@ -1,11 +1,12 @@
-"""``%workload deployments`` and ``%workload undeploy``, and the help of the governance
-subcommands, against the real local server."""
+"""``%workload deployments`` and ``%workload undeploy``, deleted workloads' trails, and the
+help of the governance subcommands, against the real local server."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -95,6 +96,27 @@ def test_undeploy_asks_then_deletes_the_deployment(
 def test_mistakes_are_one_line(shell: InteractiveShell, line: str, expected: str) -> None:
     message, _ = refusal(shell, line)
     assert expected in message
+
+
+def test_a_deleted_workloads_trail_by_id(shell: InteractiveShell, tmp_path: Path) -> None:
+    with capture_output():
+        created = magic(shell, f"create {spec_file(tmp_path)} --name bygone")
+    with capture_output() as captured:
+        magic(shell, "delete --yes")
+    assert f"Deleted workload 'bygone' ({created.id})." in captured.stdout
+    with capture_output() as captured:
+        magic(shell, f"events {created.id}")
+    text = captured.outputs[0].data["text/plain"]
+    assert text.splitlines()[1].split()[3] == "workload.deleted", "newest first"
+    assert "workload.created" in text
+
+    message, _ = refusal(shell, "events bygone")
+    assert message == (
+        "unknown workload 'bygone' (no workload has that id or name) (the trail of a deleted"
+        " workload: `%workload events ID`)"
+    )
+    with pytest.raises(UsageError, match="no current workload"):
+        magic(shell, "events")
 
 
 def test_the_new_subcommands_explain_themselves(shell: InteractiveShell) -> None:

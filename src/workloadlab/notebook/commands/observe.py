@@ -1,4 +1,4 @@
-"""Looking at workloads: list, status, logs, events, invoke."""
+"""Looking at workloads: list, status, logs, events (deleted ones' too), invoke."""
 
 from __future__ import annotations
 
@@ -75,8 +75,14 @@ def _log_line(record: LogRecord) -> str:
 
 
 def events(ctx: Context, args: argparse.Namespace) -> None:
-    """The workload's audit trail, newest first."""
-    workload_id = ctx.resolve(args.id)
+    """The workload's audit trail, newest first; a deleted workload's by its id (the local
+    server keeps the trail, ending with the delete)."""
+    try:
+        workload_id = ctx.resolve(args.id)
+    except CommandError as exc:
+        raise CommandError(
+            f"{exc} (the trail of a deleted workload: `%workload events ID`)"
+        ) from None
 
     async def trail() -> list[Event]:
         return [e async for e in ctx.client.workloads.events(workload_id)]
@@ -117,7 +123,9 @@ def register(table: Table) -> None:
     p.add_argument("--tail", type=int, default=50, metavar="N", help="how many lines (50)")
     p.add_argument("--follow", action="store_true", help="keep printing (interrupt to stop)")
 
-    table.add("events", events, "Show a workload's audit trail.", with_id=True)
+    table.add(
+        "events", events, "Show a workload's audit trail (a deleted one's by ID).", with_id=True
+    )
 
     p = table.add("invoke", invoke, "Send a request to the workload's app.")
     p.add_argument("path", metavar="PATH", help="e.g. / or /predict")
