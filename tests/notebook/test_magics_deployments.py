@@ -91,11 +91,18 @@ def test_undeploy_asks_then_deletes_the_deployment(
         ("undeploy 0123456789abcdef01234567 --yes", "not found"),
         ("deployments --workload nobody", "unknown workload 'nobody'"),
         ("lock --smoke", "argument --smoke: expected one argument"),
+        ("deploy --yes --name " + "x" * 5001, "field `name`: String should have at most 5000"),
     ],
+    ids=["unknown", "missing", "not-found", "unknown-workload", "smoke-path", "long-name"],
 )
-def test_mistakes_are_one_line(shell: InteractiveShell, line: str, expected: str) -> None:
+def test_mistakes_are_one_line(
+    shell: InteractiveShell, tmp_path: Path, line: str, expected: str
+) -> None:
+    with capture_output():
+        magic(shell, f"create {spec_file(tmp_path)} --name mistaken")
     message, _ = refusal(shell, line)
     assert expected in message
+    assert not magic(shell, "spec").is_registered
 
 
 def test_a_deleted_workloads_trail_by_id(shell: InteractiveShell, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from workloadlab.client import Check, CheckName, Readiness
 from workloadlab.errors import WorkloadlabError
-from workloadlab.models import Artifact, Deployment, Importance, Workload
+from workloadlab.models import Artifact, CreateDeployment, Deployment, Importance, Workload
 from workloadlab.notebook import render
 from workloadlab.notebook.commands.base import (
     CommandError,
@@ -99,6 +99,9 @@ def deploy(ctx: Context, args: argparse.Namespace) -> Deployment:
     workload = ctx.workload(args.id)
     artifact = ctx.artifact_of(workload)
     name = args.name or f"{workload.name}-prod"
+    body = CreateDeployment(  # a bad name is refused before anything happens
+        workload_id=workload.id, name=name, importance=Importance(args.importance)
+    )
     checked(ctx, workload, restart=args.restart, smoke=args.smoke, refused="not deployed")
     question = f"Deploy {workload.name!r} as {name!r} ({args.importance} importance)?"
     if not artifact.is_registered:
@@ -112,11 +115,7 @@ def deploy(ctx: Context, args: argparse.Namespace) -> Deployment:
         artifact = ctx.run(ctx.client.artifacts.register(artifact.id))
         notify_panels(ctx, workload.id)
     try:
-        deployment: Deployment = ctx.run(
-            ctx.client.deployments.create(
-                workload_id=workload.id, name=name, importance=Importance(args.importance)
-            )
-        )
+        deployment: Deployment = ctx.run(ctx.client.deployments.create(body))
     except WorkloadlabError as exc:
         raise CommandError(
             f"not deployed (artifact {artifact.name!r} is registered as version"
