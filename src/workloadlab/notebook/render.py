@@ -13,7 +13,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from workloadlab.client import Check
+from workloadlab.client import ArtifactVersion, Check
 from workloadlab.models import (
     AnyEnvironmentVar,
     Artifact,
@@ -23,6 +23,7 @@ from workloadlab.models import (
     WorkloadStatus,
 )
 from workloadlab.models.diff import FieldChange
+from workloadlab.models.digest import short_digest
 
 STATUS_COLOURS = {
     WorkloadStatus.RUNNING: "#1a7f37",
@@ -220,6 +221,36 @@ def deployments_text(items: Sequence[Deployment]) -> str:
     if not items:
         return "no deployments"
     return _text_grid(DEPLOYMENT_HEADERS, (_deployment_row(d) for d in items))
+
+
+def _version_row(v: ArtifactVersion) -> list[str]:
+    running = ", ".join(d.name for d in v.deployments) or "—"
+    return [str(v.version), _when(v.created_at), short_digest(v.digest), running]
+
+
+VERSION_HEADERS = ["version", "created", "digest", "deployed as"]
+
+
+def versions_html(items: Sequence[ArtifactVersion], current: str | None = None) -> str:
+    """Registered versions as a table, highest first; the workload's marked."""
+    rows = []
+    for v in items:
+        row = [_e(c) for c in _version_row(v)]
+        if v.id == current:
+            row[0] = f"<b>{row[0]}</b> ◀"
+        rows.append(row)
+    return _grid(VERSION_HEADERS, rows) if rows else "<i>no registered versions</i>"
+
+
+def versions_text(items: Sequence[ArtifactVersion], current: str | None = None) -> str:
+    """Registered versions as aligned columns; the workload's marked ``*``."""
+    rows = []
+    for v in items:
+        row = _version_row(v)
+        if v.id == current:
+            row[0] += " *"
+        rows.append(row)
+    return _text_grid(VERSION_HEADERS, rows) if rows else "no registered versions"
 
 
 def checklist_text(checks: Sequence[Check]) -> str:

@@ -8,7 +8,8 @@ returns (a model, a list, or ``None``). User mistakes and refusals raise
 One module per group: :mod:`.lifecycle` (connect, create, restart, stop, start, delete,
 panel), :mod:`.observe` (list, status, logs, events, invoke), :mod:`.artifacts` (spec and the
 ``%%artifact`` edits), :mod:`.governance` (lock and deploy behind the readiness checklist),
-:mod:`.deployments` (list and undeploy); :mod:`.base` holds what they share.
+:mod:`.deployments` (list and undeploy), :mod:`.versions` (versions, diff, rollback);
+:mod:`.base` holds what they share.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from workloadlab.notebook.commands import (
     governance,
     lifecycle,
     observe,
+    versions,
 )
 from workloadlab.notebook.commands.artifacts import edit_artifact
 from workloadlab.notebook.commands.base import (
@@ -33,7 +35,7 @@ from workloadlab.notebook.commands.base import (
     show_table,
 )
 
-GROUPS = (lifecycle, observe, artifacts, governance, deployments)
+GROUPS = (lifecycle, observe, artifacts, governance, deployments, versions)
 
 
 def build() -> Table:
