@@ -180,7 +180,8 @@ def test_deploying_a_workload_that_is_not_running_and_ready_is_409(api: httpx.Cl
     never_ready = create_workload(
         api,
         "never-ready",
-        hello_spec(free_port(), readinessProbe={"path": "/missing", "periodSeconds": 1}),
+        # probed where nothing listens: the example app answers 200 on any path of its own
+        hello_spec(free_port(), readinessProbe={"path": "/readyz", "port": free_port()}),
     )
     wait_status(api, never_ready, "initializing")
     register(api, workload(api, never_ready)["artifactId"])
