@@ -238,11 +238,12 @@ def test_a_conflict_offers_compare(session: Session, example: Example) -> None:
 
     frontend_click(panel.compare)
     assert panel.conflict.layout.display == "none"
-    assert "Changed on the server: description" in message(panel)
-    assert "<code>description</code>" in panel.changes.value, "saving would revert theirs"
+    assert "Taken from the server: description." in message(panel)
+    assert "Kept yours: environmentVars[GREETING]." in message(panel)
+    assert panel.form.description.value == "their edit", "the form shows theirs"
+    assert "<code>description</code>" not in panel.changes.value, "theirs is not listed as mine"
     assert "<code>environmentVars[GREETING]</code>" in panel.changes.value
     assert greeting_row(panel).value.value == "my edit", "Compare keeps the edits"
-    frontend_set(panel.form.description.input, value="their edit")
     frontend_click(panel.save)
     eventually(lambda: "Saved (PUT" in message(panel))
     saved = example.artifact()

@@ -4,22 +4,33 @@ Save checks first that nobody changed the artifact since the form loaded it: the
 has no conditional PUT (no ``If-Match``), so the panel compares the server's ``updatedAt`` (and
 spec) with the version it loaded and raises :class:`SpecConflict` instead of overwriting. The
 window between that check and the PUT stays open; it is a few milliseconds wide.
+
+Save stores the values of secret rows as credentials first (``api_token``, named after the
+workload and the variable), puts their ids into the spec in place of
+:data:`~.env.PENDING_CREDENTIAL`, then PUTs the spec; when the PUT fails, the credentials it
+made are deleted again. Delete deployment is here too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from workloadlab.client import AsyncClient
 from workloadlab.client.waiting import OnChange
+from workloadlab.errors import ConflictError, NotFoundError
 from workloadlab.models import (
     Artifact,
+    Credential,
+    CredentialType,
     Deployment,
     Importance,
     InputArtifact,
     Workload,
 )
 from workloadlab.models.diff import FieldChange, diff_artifacts, needs_restart
+from workloadlab.notebook.panel.env import PENDING_CREDENTIAL, SECRET_KEY, PendingSecret
 
 RESTART_TIMEOUT = 600.0
 """How long a restart from the panel may take (as ``WorkloadMagics.timeout``)."""
@@ -41,6 +52,8 @@ class Saved:
     changes: list[FieldChange]
     method: str
     """``PUT`` (the spec changed), ``PATCH`` (only name/description) or ``""`` (nothing)."""
+    credentials: list[Credential] = field(default_factory=list)
+    """The credentials made for secret rows."""
 
     @property
     def needs_restart(self) -> bool:
@@ -55,20 +68,82 @@ def same_version(a: Artifact, b: Artifact) -> bool:
     return a.to_input() == b.to_input()
 
 
-async def save(client: AsyncClient, base: Artifact, wanted: InputArtifact) -> Saved:
-    """PUT the artifact when its spec changed, PATCH when only name/description did."""
+async def save(
+    client: AsyncClient,
+    base: Artifact,
+    wanted: InputArtifact,
+    *,
+    secrets: Sequence[tuple[int, PendingSecret]] = (),
+    owner: str = "",
+) -> Saved:
+    """PUT the artifact when its spec changed, PATCH when only name/description did; the
+    ``secrets`` (container index, value) are stored as credentials named after ``owner`` (the
+    workload) first."""
     current = await client.artifacts.get(base.id)
     if not same_version(current, base):
         raise SpecConflict(current)
     changes = diff_artifacts(base.to_input(), wanted)
     if not changes:
         return Saved(current, [], "")
-    if needs_restart(changes):
-        return Saved(await client.artifacts.replace(base.id, wanted), changes, "PUT")
-    updated = await client.artifacts.update(
-        base.id, name=wanted.name, description=wanted.description
-    )
-    return Saved(updated, changes, "PATCH")
+    if not needs_restart(changes):
+        updated = await client.artifacts.update(
+            base.id, name=wanted.name, description=wanted.description
+        )
+        return Saved(updated, changes, "PATCH")
+    stored: list[Credential] = []
+    try:
+        if secrets:
+            wanted = await _store_secrets(client, wanted, secrets, owner, stored)
+        return Saved(await client.artifacts.replace(base.id, wanted), changes, "PUT", stored)
+    except BaseException:
+        for credential in stored:  # the spec that would refer to them was not saved
+            with contextlib.suppress(Exception):
+                await client.credentials.delete(credential.id)
+        raise
+
+
+CREDENTIAL_NAME_TRIES = 20
+"""How many names Save tries for a credential (``owner-NAME``, then ``-2``, ``-3``...)."""
+
+
+def credential_name(owner: str, variable: str, attempt: int = 1) -> str:
+    """The credential a secret row's value is stored as: ``<workload>-<VARIABLE>``."""
+    name = f"{owner}-{variable}" if owner else variable
+    return name if attempt == 1 else f"{name}-{attempt}"
+
+
+async def _store_secrets(
+    client: AsyncClient,
+    wanted: InputArtifact,
+    secrets: Sequence[tuple[int, PendingSecret]],
+    owner: str,
+    stored: list[Credential],
+) -> InputArtifact:
+    """Create a credential per secret (appended to ``stored`` as made); ``wanted`` with their
+    ids where it says :data:`PENDING_CREDENTIAL`."""
+    wire = wanted.model_dump(mode="json", by_alias=True, exclude_none=True)
+    containers = wire["spec"]["containerGroups"][0]["containers"]
+    for index, secret in secrets:
+        for attempt in range(1, CREDENTIAL_NAME_TRIES + 1):
+            try:
+                credential = await client.credentials.create(
+                    name=credential_name(owner, secret.name, attempt),
+                    credential_type=CredentialType.API_TOKEN,
+                    api_token=secret.value.get_secret_value(),
+                )
+            except ConflictError:
+                continue
+            break
+        else:
+            raise ValueError(f"no free credential name for {secret.name} (tried {attempt})")
+        stored.append(credential)
+        for variable in containers[index].get("environmentVars") or []:
+            if (
+                variable.get("name") == secret.name
+                and variable.get("drCredentialId") == PENDING_CREDENTIAL
+            ):
+                variable.update(drCredentialId=credential.id, key=SECRET_KEY)
+    return InputArtifact.model_validate(wire)
 
 
 async def restart(client: AsyncClient, workload_id: str, on_change: OnChange) -> Workload:
@@ -115,6 +190,12 @@ async def lock_and_deploy(
     except Exception as exc:
         raise DeployFailed(artifact, exc) from exc
     return Deployed(artifact, deployment, registered_now)
+
+
+async def delete_deployment(client: AsyncClient, deployment_id: str) -> None:
+    """Delete a deployment (gone already is as good)."""
+    with contextlib.suppress(NotFoundError):
+        await client.deployments.delete(deployment_id)
 
 
 async def latest_deployment(client: AsyncClient, workload_id: str) -> Deployment | None:

@@ -1,4 +1,5 @@
-"""Lock & Deploy: the confirmation step with its checklist, and the deployment card.
+"""Lock & Deploy: the confirmation step with its checklist (the deployment card is in
+:mod:`.card`).
 
 Registering is irreversible, so the step says so and holds Confirm back until the checklist
 passes (no unsaved edits, running and ready, running the saved spec); when only a restart is
@@ -10,9 +11,10 @@ from __future__ import annotations
 import html as html_module
 from collections.abc import Sequence
 
-from workloadlab.models import Artifact, Deployment, Importance
+from workloadlab.models import Artifact, Importance
+from workloadlab.notebook.panel.decisions import confirm_button
 from workloadlab.notebook.panel.state import Check
-from workloadlab.notebook.panel.status import MUTED, WRAP, badge_html, clock
+from workloadlab.notebook.panel.status import MUTED
 from workloadlab.notebook.panel.ui import (
     Widget,
     assign,
@@ -59,36 +61,6 @@ def checklist_html(checks: Sequence[Check]) -> str:
             f"{html_module.escape(check.label)}{hint}</div>"
         )
     return "".join(lines)
-
-
-def deployment_html(deployment: Deployment) -> str:
-    """The deployment card: name, id, status, endpoint, importance."""
-    rows = [
-        ("deployment", f"<b>{html_module.escape(deployment.name)}</b>"),
-        ("id", f"<code>{html_module.escape(deployment.id)}</code>"),
-        ("status", badge_html(deployment.status)),
-        (
-            "importance",
-            html_module.escape(deployment.importance.value if deployment.importance else "—"),
-        ),
-    ]
-    if deployment.artifact is not None and deployment.artifact.version:
-        rows.append(("artifact", f"version {deployment.artifact.version}"))
-    if deployment.endpoint:
-        href = html_module.escape(deployment.endpoint)
-        rows.append(("endpoint", f'<a href="{href}" target="_blank" rel="noopener">{href}</a>'))
-    if deployment.created_at is not None:
-        rows.append(("created", clock(deployment.created_at)))
-    cells = "".join(
-        f'<tr><th style="text-align:left;padding:1px 10px 1px 0;{MUTED}">{key}</th>'
-        f'<td style="padding:1px 0;{WRAP}">{value}</td></tr>'
-        for key, value in rows
-    )
-    return (
-        '<div style="border:1px solid var(--jp-border-color2, #d0d7de);border-radius:6px;'
-        'padding:6px 10px;margin:4px 0">'
-        f'<table style="border-collapse:collapse;font-size:12px">{cells}</table></div>'
-    )
 
 
 class DeployStep:
@@ -156,17 +128,10 @@ class DeployStep:
             return
         assign(self.warning, value=warning_html(artifact))
         assign(self.checklist, value=checklist_html(checks))
-        ready = all(check.ok for check in checks) and bool(self.deployment_name)
-        why = (
-            "working…"
-            if busy
-            else "give the deployment a name"
-            if not self.deployment_name
-            else "every check must pass first"
-            if not ready
-            else "Register the artifact (irreversible) and deploy"
+        confirm = confirm_button(
+            checks_pass=all(check.ok for check in checks), name=self.deployment_name, busy=busy
         )
-        assign(self.confirm, disabled=busy or not ready, tooltip=why)
+        assign(self.confirm, disabled=not confirm.enabled, tooltip=confirm.tooltip)
         set_visible(self.restart, offer_restart)
         assign(self.restart, disabled=busy)
         assign(self.name, disabled=busy)

@@ -12,15 +12,16 @@ is shown beside its field; :attr:`FormReading.artifact` is ``None`` while any re
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
 from workloadlab.models import Artifact, InputArtifact
-from workloadlab.notebook.panel.env import EnvEditor
+from workloadlab.notebook.panel.env import EnvEditor, PendingSecret
 from workloadlab.notebook.panel.fields import (
     FieldProblem,
     ProbeEditor,
@@ -63,6 +64,9 @@ class FormReading:
     wire: dict[str, Any]
     artifact: InputArtifact | None = None
     problems: dict[str, str] = field(default_factory=dict)
+    secrets: list[tuple[int, PendingSecret]] = field(default_factory=list)
+    """The values Save stores as credentials first, with their container's wire index (the
+    artifact refers to them; it never holds them)."""
 
     @property
     def valid(self) -> bool:
@@ -207,6 +211,10 @@ class ContainerForm(FixedRepr):
             _put(data, "port", port)
         variables, self._env_rows = self.env.read()
         data["environmentVars"] = variables
+        for row, secret in self.env.pending():
+            if not secret.value.get_secret_value():
+                reading.add(f"{key}.env.{row}", "a secret needs a value")
+            reading.secrets.append((self.index, secret))
         if self._probes is not None and self._resources is not None:  # else: as loaded
             for probe in self._probes:
                 value, problems = probe.read(self.base.get(probe.key))
@@ -218,6 +226,10 @@ class ContainerForm(FixedRepr):
                 reading.add(f"{key}.resources", "; ".join(problems))
             _put(data, "resourceRequest", request)
         return data
+
+    def settle(self, container: dict[str, Any]) -> None:
+        """After a Save: secret rows show the references they were saved as."""
+        self.env.settle(container.get("environmentVars") or [])
 
     def env_row(self, wire_index: int) -> int:
         """The row showing the ``wire_index``-th variable of the last reading."""
@@ -287,8 +299,9 @@ class SpecForm(FixedRepr):
         if not self._loading:
             self._on_change()
 
-    def load(self, artifact: Artifact | InputArtifact) -> None:
-        """Show an artifact (the server's), replacing whatever was typed."""
+    def load(self, artifact: Artifact | InputArtifact | Mapping[str, Any]) -> None:
+        """Show an artifact (the server's, or a merge's wire data), replacing whatever was
+        typed."""
         wire = artifact_wire(artifact)
         self._loading = True
         try:
@@ -324,6 +337,14 @@ class SpecForm(FixedRepr):
         self.base = wire
         for form in self.containers:
             form.base = containers[form.index]
+
+    def settle(self, artifact: Artifact | InputArtifact) -> None:
+        """After a Save that stored secrets: their rows show the references (the values are
+        gone from the form's inputs)."""
+        containers = base_containers(artifact_wire(artifact))
+        for form in self.containers:
+            if form.index < len(containers):
+                form.settle(containers[form.index])
 
     def read(self) -> FormReading:
         """Parse and validate what the form shows (does not change what is displayed)."""
@@ -402,8 +423,10 @@ class SpecForm(FixedRepr):
             form.set_disabled(disabled)
 
 
-def artifact_wire(artifact: Artifact | InputArtifact) -> dict[str, Any]:
+def artifact_wire(artifact: Artifact | InputArtifact | Mapping[str, Any]) -> dict[str, Any]:
     """An artifact as the wire data the form edits (and the diff compares)."""
+    if isinstance(artifact, Mapping):
+        return copy.deepcopy(dict(artifact))
     body = artifact.to_input() if isinstance(artifact, Artifact) else artifact
     data: dict[str, Any] = body.model_dump(mode="json", by_alias=True, exclude_none=True)
     return data

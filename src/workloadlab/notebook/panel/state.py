@@ -13,10 +13,13 @@ import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload, WorkloadStatus
 from workloadlab.notebook.panel.watcher import LOG_LINES
+
+if TYPE_CHECKING:
+    from workloadlab.notebook.panel.merging import Merging
 
 TIMELINE_ENTRIES = 40
 """How many entries the timeline shows."""
@@ -76,6 +79,9 @@ class PanelState:
     artifact: Artifact
     """The artifact as the server has it (what the form's changes are measured against)."""
     deployment: Deployment | None = None
+    """The deployment the workload backs (the newest), as last seen."""
+    deployment_deleted: bool = False
+    """Whether :attr:`deployment` was deleted since (its card says so)."""
     logs: deque[LogRecord] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     events: list[Event] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
@@ -91,6 +97,11 @@ class PanelState:
     connection_problem: str | None = None
     deploy_open: bool = False
     """Whether the Lock & Deploy confirmation is shown."""
+    confirm_delete: bool = False
+    """Whether the deployment card asks to confirm its Delete."""
+    merge: Merging | None = None
+    """A Compare under way (its conflicts wait for choices), until the form is saved or
+    reloaded."""
 
     # -- updates ----------------------------------------------------------------------------
 

@@ -21,6 +21,9 @@ from typing import Any
 import ipywidgets as widgets  # type: ignore[import-untyped]
 from ipywidgets.widgets.widget_bool import CheckboxStyle  # type: ignore[import-untyped]
 from ipywidgets.widgets.widget_description import DescriptionStyle  # type: ignore[import-untyped]
+from ipywidgets.widgets.widget_selection import (  # type: ignore[import-untyped]
+    ToggleButtonsStyle,
+)
 from ipywidgets.widgets.widget_string import HTMLStyle, TextStyle  # type: ignore[import-untyped]
 
 Widget = Any
@@ -43,6 +46,7 @@ __all__ = [
     "layout",
     "set_visible",
     "text",
+    "toggles",
     "vbox",
     "widgets",
 ]
@@ -146,6 +150,17 @@ def dropdown(
         description=description,
         layout=layout(**layout_traits),
         style=_share(DescriptionStyle, description_width=LABEL_WIDTH if description else ""),
+        _dom_classes=classes,
+    )
+
+
+def toggles(options: Sequence[tuple[str, Any]], *classes: str, **layout_traits: Any) -> Widget:
+    """``ToggleButtons`` with none chosen yet (``index`` ``None``) until the user picks one."""
+    return widgets.ToggleButtons(
+        options=list(options),
+        index=None,
+        layout=layout(**layout_traits),
+        style=_share(ToggleButtonsStyle),
         _dom_classes=classes,
     )
 

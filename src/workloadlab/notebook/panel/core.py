@@ -1,0 +1,41 @@
+"""What the parts of a panel share: its state, lock, session, throttle and watcher, and the
+few methods one part calls on another. :class:`~.widget.WorkloadPanel` is made of
+:class:`~.news.PanelNews` (the watcher's news), :class:`~.flows.PanelFlows` (the actions on
+the portal) and its own wiring of widgets; each part is written against this class."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any
+
+from workloadlab.models import Artifact
+from workloadlab.notebook.panel.state import PanelState
+from workloadlab.notebook.panel.throttle import Throttle
+from workloadlab.notebook.panel.watcher import Watcher
+from workloadlab.notebook.session import Session
+
+
+class PanelCore:
+    """The shared attributes (set by the panel's ``__init__``) and cross-part methods."""
+
+    session: Session
+    state: PanelState
+    workload_id: str
+    _lock: threading.RLock
+    _closed: bool
+    _throttle: Throttle
+    _watcher: Watcher
+    _tasks: set[asyncio.Task[Any]]
+
+    def _take(self, artifact: Artifact, *, reload_form: bool, settle: bool = False) -> None:
+        """Make ``artifact`` the form's base (and, with ``reload_form``, its content; with
+        ``settle``, secret rows show the references they were saved as)."""
+        raise NotImplementedError
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run ``coroutine`` on the portal's loop (call it there), keeping a reference."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

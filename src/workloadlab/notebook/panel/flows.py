@@ -1,0 +1,136 @@
+"""The panel's actions as they run on the portal: Save (and Save & Restart), Restart, Lock &
+Deploy, Delete deployment, and the clock that redraws relative times.
+
+Each flow calls :mod:`.actions` (the network) and then, holding the panel's lock, writes the
+outcome into the state with the words :mod:`.decisions` chooses; it never touches a widget but
+through :meth:`~.core.PanelCore._take` (the form) and the throttle's redraw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Sequence
+
+from workloadlab.models import Artifact, Deployment, Importance, InputArtifact, Workload
+from workloadlab.notebook.describe import one_line
+from workloadlab.notebook.panel import actions
+from workloadlab.notebook.panel.core import PanelCore
+from workloadlab.notebook.panel.decisions import (
+    SAVE_CONFLICT,
+    deploy_failed_message,
+    deployed_message,
+    deployment_deleted_message,
+    restarted_message,
+    saved_message,
+    secrets_stored_message,
+)
+from workloadlab.notebook.panel.env import PendingSecret
+from workloadlab.notebook.panel.state import Message, utcnow
+from workloadlab.notebook.progress import seconds
+
+CLOCK_SLOW = 15.0
+"""Seconds between redraws of the relative times (running since, draft TTL) when idle."""
+CLOCK_FAST = 1.0
+"""... while an action runs or the draft TTL is less than :data:`SOON` away."""
+SOON = dt.timedelta(minutes=2)
+
+
+class PanelFlows(PanelCore):
+    """The coroutines a panel's buttons submit to the portal."""
+
+    _timer: asyncio.TimerHandle | None
+
+    async def _save_flow(
+        self,
+        base: Artifact,
+        wanted: InputArtifact,
+        secrets: Sequence[tuple[int, PendingSecret]],
+        *,
+        restart: bool,
+    ) -> None:
+        client = self.session.client
+        try:
+            saved = await actions.save(
+                client, base, wanted, secrets=secrets, owner=self.state.workload.name
+            )
+        except actions.SpecConflict as exc:
+            with self._lock:
+                self.state.conflict = exc.current
+                self.state.message = SAVE_CONFLICT
+            return
+        with self._lock:
+            self.state.merge = None
+            self._take(saved.artifact, reload_form=False, settle=bool(saved.credentials))
+            message = saved_message(
+                method=saved.method,
+                count=len(saved.changes),
+                needs_restart=saved.needs_restart,
+                workload=self.state.workload,
+                restart=restart,
+            )
+            stored = secrets_stored_message([c.name for c in saved.credentials])
+            self.state.message = Message(message.level, message.text + stored)
+            if restart:
+                self.state.busy = "Restarting"
+        self._throttle.request()
+        if restart:
+            await self._restart_flow(prefix="Saved. ")
+
+    async def _restart_flow(self, prefix: str = "") -> None:
+        started = time.monotonic()
+        watcher = self._watcher
+
+        def on_change(workload: Workload) -> None:
+            watcher.observe(workload)
+            with self._lock:
+                self.state.progress = workload.status.value
+            self._throttle.request()
+
+        watcher.poke()
+        workload = await actions.restart(self.session.client, self.workload_id, on_change)
+        elapsed = seconds(time.monotonic() - started)
+        with self._lock:
+            self.state.message = restarted_message(workload, elapsed, prefix)
+
+    async def _deploy_flow(
+        self, workload: Workload, artifact: Artifact, name: str, importance: Importance
+    ) -> None:
+        client = self.session.client
+        try:
+            done = await actions.lock_and_deploy(
+                client, workload, artifact, name=name, importance=importance
+            )
+        except actions.DeployFailed as exc:
+            with self._lock:
+                self._take(exc.artifact, reload_form=True)
+                self.state.message = deploy_failed_message(exc.artifact, one_line(exc.cause))
+            return
+        with self._lock:
+            self._take(done.artifact, reload_form=True)
+            self.state.deployment = done.deployment
+            self.state.deployment_deleted = False
+            self.state.deploy_open = False
+            self.state.message = deployed_message(
+                done.artifact, done.deployment, registered_now=done.registered_now
+            )
+
+    async def _delete_deployment_flow(self, deployment: Deployment) -> None:
+        await actions.delete_deployment(self.session.client, deployment.id)
+        with self._lock:
+            known = self.state.deployment
+            if known is not None and known.id == deployment.id:
+                self.state.deployment_deleted = True
+            self.state.message = deployment_deleted_message(deployment, here=True)
+
+    def _tick(self) -> None:
+        """Redraw the relative times now and then (on the portal)."""
+        if self._closed:
+            return
+        self._throttle.request()
+        state = self.state
+        expires = state.workload.expires_at
+        soon = expires is not None and expires - utcnow() < SOON
+        delay = CLOCK_FAST if state.busy is not None or soon else CLOCK_SLOW
+        self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
