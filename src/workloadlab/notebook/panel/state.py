@@ -168,6 +168,9 @@ class PanelState:
         """Whether the workload runs the artifact's saved spec (``None``: not running)."""
         if self.workload.status is not WorkloadStatus.RUNNING:
             return None
+        running, digest = self.workload.running_artifact, self.artifact.spec_digest
+        if running is not None and digest is not None:  # the local server says which spec runs
+            return running.id == self.artifact.id and running.spec_digest == digest
         saved, started = self.spec_saved_at(), self.started_at()
         if saved is None or started is None:
             return True  # the server does not say: do not block on what cannot be known
