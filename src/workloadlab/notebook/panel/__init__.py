@@ -8,15 +8,26 @@ each:
   so updates keep coming while cells run or a magic waits.
 - :mod:`.throttle`: at most ten redraws a second per panel; the final state is always drawn.
 - :mod:`.state`: what the panel knows, and its rules (Lock & Deploy checklist, timeline).
-- :mod:`.status`, :mod:`.form` (with :mod:`.fields`), :mod:`.changes`, :mod:`.deploy`: the
-  widgets, made through :mod:`.ui` (shared layouts and styles, only changed values sent).
-- :mod:`.actions`: Save (with conflict detection), Restart, Lock & Deploy, as coroutines.
-- :mod:`.widget`: the panel that wires them; :mod:`.api`: opening and reusing panels.
+- :mod:`.decisions`: which buttons are on and why, the words of each outcome, what the
+  watcher's news lead to; :mod:`.merging`: Compare's three-way merge and its choices. Pure
+  functions, unit-tested without widgets.
+- :mod:`.status`, :mod:`.form` (with :mod:`.fields` and :mod:`.env`), :mod:`.changes`,
+  :mod:`.deploy`, :mod:`.card` (the deployment card), :mod:`.conflict` (Reload, Compare and
+  the choices): the widgets, made through :mod:`.ui` (shared layouts and styles, only changed
+  values sent).
+- :mod:`.actions`: Save (with conflict detection and secrets stored as credentials), Restart,
+  Lock & Deploy, Delete deployment, as coroutines.
+- :mod:`.widget`: the panel that wires them, with its parts :mod:`.news` (the watcher's news),
+  :mod:`.flows` (the actions on the portal), :mod:`.display` (inline or in the sidebar) and
+  :mod:`.core` (what they share); :mod:`.api`: opening and reusing panels.
 
 Stable CSS classes (tests, users' own styling): ``wl-panel``, ``wl-status``, ``wl-message``,
 ``wl-logs``, ``wl-timeline``, ``wl-diff``, ``wl-save``, ``wl-restart``, ``wl-save-restart``,
-``wl-lock-deploy``, ``wl-confirm``, ``wl-deploy-name``, ``wl-deployment``, ``wl-field-image``,
-``wl-field-port``, ``wl-env-row``, ``wl-env-name``, ``wl-env-value``, ``wl-env-add``.
+``wl-lock-deploy``, ``wl-button-note``, ``wl-confirm``, ``wl-deploy-name``, ``wl-deployment``,
+``wl-deployment-delete``, ``wl-deployment-confirm-delete``, ``wl-deployment-cancel``,
+``wl-conflict``, ``wl-reload``, ``wl-compare``, ``wl-merge``, ``wl-merge-row``,
+``wl-merge-choice``, ``wl-field-image``, ``wl-field-port``, ``wl-env-row``, ``wl-env-name``,
+``wl-env-value``, ``wl-env-secret``, ``wl-secret-warning``, ``wl-env-add``.
 """
 
 from workloadlab.notebook.panel.api import open_panel, open_panels, panel

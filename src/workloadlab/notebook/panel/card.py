@@ -10,7 +10,14 @@ from __future__ import annotations
 import html as html_module
 
 from workloadlab.models import Deployment
-from workloadlab.notebook.panel.decisions import CardControls
+from workloadlab.notebook.panel import actions
+from workloadlab.notebook.panel.core import PanelCore
+from workloadlab.notebook.panel.decisions import (
+    CardControls,
+    card_controls,
+    deployment_deleted_message,
+    live_deployment,
+)
 from workloadlab.notebook.panel.status import MUTED, WRAP, badge_html, clock
 from workloadlab.notebook.panel.ui import Widget, assign, button, hbox, html, set_visible, vbox
 
@@ -76,3 +83,29 @@ class DeploymentCard:
             name = html_module.escape(deployment.name)
             text = f"Delete deployment <b>{name}</b>? Its endpoint stops answering."
             assign(self.question, value=text)
+
+
+class CardActions(PanelCore):
+    """What the card's buttons do (a part of :class:`~.widget.WorkloadPanel`)."""
+
+    def _on_delete(self) -> None:
+        with self._lock:
+            if card_controls(self.state).delete.enabled:
+                self.state.confirm_delete = True
+                self._draw()
+
+    def _on_delete_confirm(self) -> None:
+        with self._lock:
+            deployment = live_deployment(self.state)
+            if deployment is None or not card_controls(self.state).asking:
+                return
+            self.state.confirm_delete = False
+        self._submit("Deleting the deployment", self._delete_deployment_flow(deployment))
+
+    async def _delete_deployment_flow(self, deployment: Deployment) -> None:
+        await actions.delete_deployment(self.session.client, deployment.id)
+        with self._lock:
+            known = self.state.deployment
+            if known is not None and known.id == deployment.id:
+                self.state.deployment_deleted = True
+            self.state.message = deployment_deleted_message(deployment, here=True)

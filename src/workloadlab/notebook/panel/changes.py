@@ -1,4 +1,5 @@
-"""The Changes view: the form against the server's artifact, field by field.
+"""The Changes view: the form against the server's artifact, field by field; and the YAML view
+of what the form says.
 
 Each line says whether it applies at once (``metadata — no restart``) or on the next restart
 (``needs restart``), as :attr:`FieldChange.needs_restart` decides. Environment values are never
@@ -7,12 +8,17 @@ shown (they may be secrets): only that a variable was added, removed or changed.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from collections.abc import Sequence
 
+import yaml
+
 from workloadlab.models.diff import FieldChange
+from workloadlab.notebook.panel.form import FormReading
 from workloadlab.notebook.panel.status import MUTED, WRAP
+from workloadlab.notebook.specs import to_yaml
 
 RESTART_COLOUR = "var(--jp-warn-color1, #9a6700)"
 _CONTAINER = re.compile(r"^spec\.containerGroups\[\d+\]\.containers\[(\d+)\]\.")
@@ -78,3 +84,14 @@ def changes_html(
             f"{html.escape(marker(change))}</td></tr>"
         )
     return f'{head}<table style="border-collapse:collapse;font-size:12px">{"".join(rows)}</table>'
+
+
+def yaml_html(reading: FormReading) -> str:
+    """The form as YAML (a secret row as the reference Save will make, never its value)."""
+    if reading.artifact is not None:
+        text = to_yaml(reading.artifact)
+    else:
+        text = ""
+        with contextlib.suppress(yaml.YAMLError):
+            text = "# not valid yet\n" + yaml.safe_dump(reading.wire, sort_keys=False)
+    return f'<pre style="margin:0;font-size:12px">{html.escape(text)}</pre>'

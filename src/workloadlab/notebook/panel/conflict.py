@@ -7,12 +7,20 @@ what they show comes from :func:`~.merging.conflict_rows` (environment values hi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
 
 from workloadlab.models.merge import Side
-from workloadlab.notebook.panel.merging import Merging, conflict_rows
+from workloadlab.notebook.panel.core import PanelCore
+from workloadlab.notebook.panel.decisions import NEWS_MESSAGES, RELOADED
+from workloadlab.notebook.panel.merging import (
+    Merging,
+    compare,
+    compare_message,
+    conflict_rows,
+    form_after_choice,
+)
 from workloadlab.notebook.panel.ui import (
     Widget,
     assign,
@@ -95,3 +103,47 @@ class ConflictView:
                 self._on_choose(path, change["new"])
 
         return chosen
+
+
+class ConflictActions(PanelCore):
+    """What Reload, Compare and the choices do (a part of :class:`~.widget.WorkloadPanel`)."""
+
+    def _on_reload(self) -> None:
+        with self._lock:
+            current = self.state.conflict
+            if current is None:
+                return
+            self._take(current, reload_form=True)
+            self.state.message = RELOADED
+            self._draw()
+
+    def _on_compare(self) -> None:
+        with self._lock:
+            current, base = self.state.conflict, self.state.artifact
+            if current is None:
+                return
+            if current.is_registered:  # nothing to merge into: its spec is immutable
+                self._take(current, reload_form=True)
+                self.state.message = NEWS_MESSAGES["registered"]
+            else:
+                merging = compare(base, current, self._reading.artifact or self._reading.wire)
+                self.state.artifact, self.state.conflict = current, None
+                self.state.merge = merging if merging.conflicts else None
+                self._show_content(merging.content())
+                self.state.message = compare_message(merging)
+            self._draw()
+
+    def _on_choose(self, path: str, side: Side) -> None:
+        with self._lock:
+            before = self.state.merge
+            if before is None or before.choices.get(path) == side:
+                return
+            after = self.state.merge = before.choose(path, side)
+            typed = self._reading.artifact or self._reading.wire
+            self._show_content(form_after_choice(before, after, typed))
+            self._draw()
+
+    def _show_content(self, content: Mapping[str, Any]) -> None:
+        """Show merged wire data in the form (its changes still measured against the server)."""
+        self.form.load(content)
+        self._refresh_form()

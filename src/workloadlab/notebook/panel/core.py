@@ -11,6 +11,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from workloadlab.models import Artifact
+from workloadlab.notebook.panel.form import FormReading, SpecForm
 from workloadlab.notebook.panel.state import PanelState
 from workloadlab.notebook.panel.throttle import Throttle
 from workloadlab.notebook.panel.watcher import Watcher
@@ -28,6 +29,20 @@ class PanelCore:
     _throttle: Throttle
     _watcher: Watcher
     _tasks: set[asyncio.Task[Any]]
+    form: SpecForm
+    _reading: FormReading
+
+    def _draw(self) -> None:
+        """Redraw every widget from the state (hold the lock)."""
+        raise NotImplementedError
+
+    def _refresh_form(self) -> None:
+        """Re-read the form: its messages, the changes, the YAML view (hold the lock)."""
+        raise NotImplementedError
+
+    def _submit(self, label: str, flow: Coroutine[Any, Any, None]) -> None:
+        """Mark the panel busy, redraw, run ``flow`` on the portal (kernel thread)."""
+        raise NotImplementedError
 
     def _take(self, artifact: Artifact, *, reload_form: bool, settle: bool = False) -> None:
         """Make ``artifact`` the form's base (and, with ``reload_form``, its content; with

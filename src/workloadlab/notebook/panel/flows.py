@@ -1,5 +1,5 @@
 """The panel's actions as they run on the portal: Save (and Save & Restart), Restart, Lock &
-Deploy, Delete deployment, and the clock that redraws relative times.
+Deploy, and the clock that redraws relative times.
 
 Each flow calls :mod:`.actions` (the network) and then, holding the panel's lock, writes the
 outcome into the state with the words :mod:`.decisions` chooses; it never touches a widget but
@@ -13,7 +13,7 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 
-from workloadlab.models import Artifact, Deployment, Importance, InputArtifact, Workload
+from workloadlab.models import Artifact, Importance, InputArtifact, Workload
 from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.panel import actions
 from workloadlab.notebook.panel.core import PanelCore
@@ -21,7 +21,6 @@ from workloadlab.notebook.panel.decisions import (
     SAVE_CONFLICT,
     deploy_failed_message,
     deployed_message,
-    deployment_deleted_message,
     restarted_message,
     saved_message,
     secrets_stored_message,
@@ -115,14 +114,6 @@ class PanelFlows(PanelCore):
             self.state.message = deployed_message(
                 done.artifact, done.deployment, registered_now=done.registered_now
             )
-
-    async def _delete_deployment_flow(self, deployment: Deployment) -> None:
-        await actions.delete_deployment(self.session.client, deployment.id)
-        with self._lock:
-            known = self.state.deployment
-            if known is not None and known.id == deployment.id:
-                self.state.deployment_deleted = True
-            self.state.message = deployment_deleted_message(deployment, here=True)
 
     def _tick(self) -> None:
         """Redraw the relative times now and then (on the portal)."""

@@ -137,10 +137,11 @@ def _listed(paths: Sequence[str], limit: int = 5) -> str:
 def compare_message(merging: Merging) -> Message:
     """What Compare did, field by field: taken from the server, kept from the form (what the
     form still changes), left to choose."""
-    conflicts = [c.path for c in merging.conflicts]
+    conflicts = [label(c.path) for c in merging.conflicts]
 
-    def settled(path: str) -> bool:
-        return not any(path == c or path.startswith((f"{c}.", f"{c}[")) for c in conflicts)
+    def settled(path: str) -> bool:  # diff paths number containers, merge paths name them
+        shown = label(path)
+        return not any(shown == c or shown.startswith((f"{c}.", f"{c}[")) for c in conflicts)
 
     theirs = [c.path for c in diff_artifacts(merging.base.to_input(), merging.theirs.to_input())]
     mine = [c.path for c in diff_artifacts(merging.theirs.to_input(), merging.content())]

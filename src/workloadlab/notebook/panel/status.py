@@ -153,6 +153,14 @@ def message_html(
     return f'<span style="color:{colour};{WRAP}">{icon} {_e(message.text)}</span>'
 
 
+def note_html(note: str) -> str:
+    """Why a button is off, shown under the buttons (empty: nothing to say)."""
+    if not note:
+        return ""
+    icon, colour = LEVEL_STYLE["warning"]
+    return f'<span style="color:{colour};font-size:12px">{icon} {_e(note)}</span>'
+
+
 class StatusView:
     """The status widgets of a panel, redrawn from its state."""
 

@@ -12,32 +12,27 @@ widget traits are set there. What is enabled and why, and every outcome's words,
 
 from __future__ import annotations
 
-import contextlib
-import html as html_module
 import logging
 import threading
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from typing import Any
-
-import yaml
 
 from workloadlab.models import Artifact, Deployment, Workload
 from workloadlab.models.diff import FieldChange, diff_artifacts
-from workloadlab.models.merge import Side
 from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.panel import decisions
-from workloadlab.notebook.panel.card import DeploymentCard
-from workloadlab.notebook.panel.changes import changes_html
-from workloadlab.notebook.panel.conflict import ConflictView
+from workloadlab.notebook.panel.card import CardActions, DeploymentCard
+from workloadlab.notebook.panel.changes import changes_html, yaml_html
+from workloadlab.notebook.panel.conflict import ConflictActions, ConflictView
 from workloadlab.notebook.panel.decisions import Button, FormView
 from workloadlab.notebook.panel.deploy import DeployStep
+from workloadlab.notebook.panel.display import PanelDisplay
 from workloadlab.notebook.panel.flows import PanelFlows
 from workloadlab.notebook.panel.form import FormReading, SpecForm, base_containers
-from workloadlab.notebook.panel.merging import compare, compare_message, form_after_choice
 from workloadlab.notebook.panel.news import PanelNews
 from workloadlab.notebook.panel.state import Message, PanelState, utcnow
-from workloadlab.notebook.panel.status import LEVEL_STYLE, StatusView
+from workloadlab.notebook.panel.status import StatusView, note_html
 from workloadlab.notebook.panel.throttle import Throttle
 from workloadlab.notebook.panel.ui import (
     FixedRepr,
@@ -53,27 +48,19 @@ from workloadlab.notebook.panel.ui import (
 )
 from workloadlab.notebook.panel.watcher import Watcher, watcher_for
 from workloadlab.notebook.session import Session
-from workloadlab.notebook.specs import to_yaml
 
 logger = logging.getLogger(__name__)
 
 
-def _execution_count() -> int | None:
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    return None if shell is None else int(shell.execution_count)
-
-
-def note_html(note: str) -> str:
-    """The reason a button is off, shown under the buttons (empty: none to show)."""
-    if not note:
-        return ""
-    icon, colour = LEVEL_STYLE["warning"]
-    return f'<span style="color:{colour};font-size:12px">{icon} {html_module.escape(note)}</span>'
-
-
-class WorkloadPanel(PanelNews, PanelFlows, FixedRepr, widgets.VBox):  # type: ignore[misc]
+class WorkloadPanel(
+    PanelNews,
+    PanelFlows,
+    CardActions,
+    ConflictActions,
+    PanelDisplay,
+    FixedRepr,
+    widgets.VBox,  # type: ignore[misc]
+):
     """A workload's panel: build it with :func:`workloadlab.panel` or ``%workload panel``."""
 
     _fixed_repr = "<WorkloadPanel>"
@@ -165,41 +152,6 @@ class WorkloadPanel(PanelNews, PanelFlows, FixedRepr, widgets.VBox):  # type: ig
             self._draw()
         self._watcher.subscribe(self)
         session.portal.call_soon(self._tick)
-
-    # -- display -------------------------------------------------------------------------------
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        if self._sidebar_cell is not None and self._sidebar_cell == _execution_count():
-            self._sidebar_cell = None  # just opened in the sidebar: do not show it twice
-            return {"text/plain": "<WorkloadPanel (in the sidebar)>"}
-        bundle: dict[str, Any] | None = super()._repr_mimebundle_(**kwargs)
-        return bundle
-
-    def show_in_sidebar(self) -> Widget:
-        """Show the panel in JupyterLab's right sidebar (a ``sidecar.Sidecar``); replaces the
-        sidebar tab this panel had. Returns the sidecar."""
-        from sidecar import Sidecar  # type: ignore[import-untyped]
-
-        with self._lock:
-            if self._sidecar is not None:
-                self._sidecar.close()
-            sidecar = Sidecar(
-                title=f"⚙ {self.state.workload.name}", anchor="right", _dom_classes=("wl-sidecar",)
-            )
-            view = {"version_major": 2, "version_minor": 0, "model_id": self.model_id}
-            sidecar.outputs = (
-                {
-                    "output_type": "display_data",
-                    "data": {
-                        "text/plain": self._fixed_repr,
-                        "application/vnd.jupyter.widget-view+json": view,
-                    },
-                    "metadata": {},
-                },
-            )
-            self._sidecar = sidecar
-            self._sidebar_cell = _execution_count()
-        return sidecar
 
     @property
     def closed(self) -> bool:
@@ -342,11 +294,7 @@ class WorkloadPanel(PanelNews, PanelFlows, FixedRepr, widgets.VBox):  # type: ig
             self.changes,
             value=changes_html(self._changes, valid=reading.valid, containers=names),
         )
-        text = to_yaml(reading.artifact) if reading.artifact is not None else _raw_yaml(reading)
-        assign(
-            self.yaml,
-            value=f'<pre style="margin:0;font-size:12px">{html_module.escape(text)}</pre>',
-        )
+        assign(self.yaml, value=yaml_html(reading))
 
     def _has_edits(self) -> bool:
         return bool(self._changes)
@@ -423,60 +371,6 @@ class WorkloadPanel(PanelNews, PanelFlows, FixedRepr, widgets.VBox):  # type: ig
             )
         self._submit("Locking and deploying", flow)
 
-    def _on_delete(self) -> None:
-        with self._lock:
-            if decisions.card_controls(self.state).delete.enabled:
-                self.state.confirm_delete = True
-                self._draw()
-
-    def _on_delete_confirm(self) -> None:
-        with self._lock:
-            deployment = decisions.live_deployment(self.state)
-            if deployment is None or not decisions.card_controls(self.state).asking:
-                return
-            self.state.confirm_delete = False
-        self._submit("Deleting the deployment", self._delete_deployment_flow(deployment))
-
-    def _on_reload(self) -> None:
-        with self._lock:
-            current = self.state.conflict
-            if current is None:
-                return
-            self._take(current, reload_form=True)
-            self.state.message = decisions.RELOADED
-            self._draw()
-
-    def _on_compare(self) -> None:
-        with self._lock:
-            current, base = self.state.conflict, self.state.artifact
-            if current is None:
-                return
-            if current.is_registered:  # nothing to merge into: its spec is immutable
-                self._take(current, reload_form=True)
-                self.state.message = decisions.NEWS_MESSAGES["registered"]
-            else:
-                merging = compare(base, current, self._reading.artifact or self._reading.wire)
-                self.state.artifact, self.state.conflict = current, None
-                self.state.merge = merging if merging.conflicts else None
-                self._show_content(merging.content())
-                self.state.message = compare_message(merging)
-            self._draw()
-
-    def _on_choose(self, path: str, side: Side) -> None:
-        with self._lock:
-            before = self.state.merge
-            if before is None or before.choices.get(path) == side:
-                return
-            after = self.state.merge = before.choose(path, side)
-            typed = self._reading.artifact or self._reading.wire
-            self._show_content(form_after_choice(before, after, typed))
-            self._draw()
-
-    def _show_content(self, content: Mapping[str, Any]) -> None:
-        """Show merged wire data in the form (its changes still measured against the server)."""
-        self.form.load(content)
-        self._refresh_form()
-
     def _submit(self, label: str, flow: Coroutine[Any, Any, None]) -> None:
         """Mark the panel busy, redraw the buttons, run ``flow`` on the portal; return."""
         with self._lock:
@@ -534,9 +428,3 @@ def _show_button(widget: Widget, shown: Button) -> None:
     if shown.description:
         traits["description"] = shown.description
     assign(widget, **traits)
-
-
-def _raw_yaml(reading: FormReading) -> str:
-    with contextlib.suppress(yaml.YAMLError):
-        return "# not valid yet\n" + yaml.safe_dump(reading.wire, sort_keys=False)
-    return ""
