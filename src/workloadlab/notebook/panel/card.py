@@ -54,7 +54,12 @@ class DeploymentCard:
     def __init__(self) -> None:
         self.info: Widget = html("", "wl-deployment")
         self.delete: Widget = button(
-            "Delete deployment…", "wl-deployment-delete", icon="trash", own_layout=True
+            "Delete deployment…",
+            "wl-deployment-delete",
+            icon="trash",
+            own_layout=True,
+            width="auto",
+            min_width="13em",
         )
         self.question: Widget = html("", "wl-deployment-question")
         self.confirm: Widget = button(
