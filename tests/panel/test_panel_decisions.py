@@ -318,3 +318,14 @@ def test_secret_warnings_and_credential_names() -> None:
     assert warning.endswith("turn on secret to store it as a credential")
     assert credential_name("hello", "API_TOKEN") == "hello-API_TOKEN"
     assert credential_name("hello", "API_TOKEN", 3) == "hello-API_TOKEN-3"
+
+
+def test_a_merge_s_repr_holds_no_environment_value() -> None:
+    base = artifact()
+    mine = _wire(base)
+    _greeting("mine-s3cr3t")(mine)
+    theirs = _with(base, _greeting("their-s3cr3t"))
+    merging = compare(base, theirs, mine)
+    assert merging.conflicts, "both values are in the merge"
+    assert "s3cr3t" not in repr(merging)
+    assert "s3cr3t" not in repr(state(merge=merging))

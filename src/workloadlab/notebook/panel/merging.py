@@ -39,7 +39,8 @@ class Merging:
     """What the form had loaded."""
     theirs: Artifact
     """The server's version: the form's changes are now measured against it."""
-    result: MergeResult
+    result: MergeResult = field(repr=False)
+    """The merge (its wire data holds environment values: kept out of the repr)."""
     choices: Mapping[str, Side] = field(default_factory=dict)
 
     @property
