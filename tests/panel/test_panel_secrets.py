@@ -175,3 +175,24 @@ def test_a_plain_value_that_looks_secret_is_flagged(session: Session, example: E
     assert "looks like a GitHub token" in greeting.message.value
     frontend_set(greeting.value, value="good morning")
     assert greeting.message.value == ""
+
+
+def test_a_secret_row_keeps_its_value_through_compare(session: Session, example: Example) -> None:
+    panel = open_panel(session, example.id)
+    value = fake_secret()
+    row = new_row(panel, "API_TOKEN", value)
+    frontend_set(row.secret, value=True)
+    current = example.artifact()
+    body = {key: current[key] for key in ("name", "spec")} | {"description": "their edit"}
+    assert example.api.put(f"/registry/artifacts/{example.artifact_id}", json=body).is_success
+    frontend_click(panel.save)  # unless the watcher noticed first
+    eventually(lambda: panel.conflict.layout.display is None)
+    frontend_click(panel.compare)
+    assert row.pending_secret, "the merge shows the row as the reference Save will make"
+    assert row.value.value == value
+    assert panel.form.description.value == "their edit"
+    frontend_click(panel.save)
+    eventually(lambda: "Stored as credential(s): " in message(panel))
+    assert variables(example)["API_TOKEN"]["source"] == "dr-credential"
+    assert example.artifact()["description"] == "their edit"
+    assert widgets_holding(value) == []

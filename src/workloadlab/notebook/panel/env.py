@@ -163,7 +163,14 @@ class EnvRow:
         return secret_warning(str(self.name.value).strip(), str(self.value.value))
 
     def load(self, variable: dict[str, Any]) -> None:
-        """Show another variable in this row (a reference replaces whatever was typed)."""
+        """Show another variable in this row (a reference replaces whatever was typed; a
+        secret row shown again as the reference Save will make keeps its value)."""
+        if (
+            self.pending_secret
+            and variable.get("drCredentialId") == PENDING_CREDENTIAL
+            and variable.get("name") == str(self.name.value).strip()
+        ):
+            return
         self.reference = reference_of(variable)
         assign(self.name, value=str(variable.get("name", "")))
         value = describe_reference(self.reference) if self.reference else variable.get("value")
