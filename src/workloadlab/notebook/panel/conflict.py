@@ -66,7 +66,7 @@ class ConflictView:
     def render(self, *, conflict: bool, merging: Merging | None) -> None:
         """Show the banner while a conflict waits; the rows while a Compare has conflicts."""
         set_visible(self.banner, conflict)
-        if merging is None or self._shown is None or merging.result is not self._shown.result:
+        if _result(merging) is not _result(self._shown):  # a new Compare (or none any more)
             self._rebuild(merging)
         self._shown = merging
         if merging is not None:
@@ -103,6 +103,10 @@ class ConflictView:
                 self._on_choose(path, change["new"])
 
         return chosen
+
+
+def _result(merging: Merging | None) -> object:
+    return None if merging is None else merging.result
 
 
 class ConflictActions(PanelCore):
