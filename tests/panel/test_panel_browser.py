@@ -112,7 +112,7 @@ def test_edit_save_restart_lock_and_deploy_in_the_browser(
     step = inline.locator(".wl-deploy-step")
     expect(step).to_be_visible()
     expect(step).to_contain_text("irreversible")
-    expect(step.locator(".wl-checklist")).to_contain_text("It runs the saved spec")
+    expect(step.locator(".wl-checklist")).to_contain_text("Runs the saved spec")
     expect(step.locator(".wl-checklist")).not_to_contain_text("✗")
     name = step.locator(".wl-deploy-name input")
     name.fill("browser-prod")

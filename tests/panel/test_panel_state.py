@@ -1,4 +1,4 @@
-"""The panel's rules on plain data: the Lock & Deploy checklist, the timeline, the throttle."""
+"""The panel's state on plain data: the timeline, status changes, relative times, the throttle."""
 
 from __future__ import annotations
 
@@ -51,43 +51,6 @@ def artifact(updated: float = 0) -> Artifact:
 
 def event(kind: str, seconds: float, **details: Any) -> Event:
     return Event(id=f"{kind}{seconds}", timestamp=at(seconds), event_type=kind, details=details)
-
-
-def test_checklist_passes_for_a_ready_workload_running_its_saved_spec() -> None:
-    state = PanelState(workload(), artifact(updated=0))
-    checks = state.checklist(dirty=False)
-    assert [c.ok for c in checks] == [True, True, True]
-    assert [c.ok for c in state.checklist(dirty=True)] == [False, True, True]
-
-
-def test_checklist_wants_readiness() -> None:
-    assert not PanelState(workload(ready=False), artifact()).readiness().ok
-    stopped = PanelState(workload("stopped"), artifact()).checklist(dirty=False)
-    assert [c.ok for c in stopped] == [True, False, False]
-    assert stopped[1].hint == "it is stopped"
-
-
-def test_a_spec_saved_after_the_start_needs_a_restart() -> None:
-    state = PanelState(workload(), artifact(updated=20))
-    assert state.runs_saved_spec() is False
-    assert "restart it" in state.checklist(dirty=False)[2].hint
-
-
-def test_metadata_edits_after_the_start_need_no_restart() -> None:
-    state = PanelState(workload(), artifact(updated=20))
-    state.events = [
-        event("artifact.updated", 20, changedFields=["name"], needsRestart=False),
-        event("workload.started", 5),
-        event("artifact.updated", 3, changedFields=["spec.x"], needsRestart=True),
-    ]
-    assert state.spec_saved_at() == at(3)
-    assert state.started_at() == at(5)
-    assert state.runs_saved_spec() is True
-
-
-def test_without_events_updated_at_and_running_since_decide() -> None:
-    assert PanelState(workload(), artifact(updated=9)).runs_saved_spec() is True
-    assert PanelState(workload(), artifact(updated=11)).runs_saved_spec() is False
 
 
 def test_timeline_merges_events_and_observed_changes_newest_first() -> None:

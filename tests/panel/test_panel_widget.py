@@ -18,6 +18,7 @@ import workloadlab
 from workloadlab.models import Artifact, Deployment
 from workloadlab.notebook.panel import WorkloadPanel, open_panel, open_panels
 from workloadlab.notebook.panel.actions import SpecConflict, save
+from workloadlab.notebook.panel.checklist import runs_saved_spec
 from workloadlab.notebook.panel.watcher import active_watchers, poke_watcher
 from workloadlab.notebook.session import Session
 
@@ -135,7 +136,7 @@ def test_save_puts_the_spec_and_says_a_restart_is_needed(
     assert example.invoke()["greeting"] == "hello from the test", "not restarted"
     assert panel.save.disabled
     assert "No unsaved changes" in panel.changes.value
-    eventually(lambda: panel.state.runs_saved_spec() is False)
+    eventually(lambda: not runs_saved_spec(panel.state))
 
 
 def test_metadata_only_is_patched_without_restart(session: Session, example: Example) -> None:
@@ -152,7 +153,7 @@ def test_metadata_only_is_patched_without_restart(session: Session, example: Exa
     assert after["runningSince"] == before["runningSince"]
     assert after["status"] == "running"
     eventually(lambda: "artifact updated" in panel.status.timeline.value)
-    assert panel.state.runs_saved_spec() is True, "a metadata edit does not need a restart"
+    assert runs_saved_spec(panel.state), "a metadata edit does not need a restart"
 
 
 def slow_to_start(example: Example, seconds: float) -> None:
@@ -284,22 +285,22 @@ def test_lock_and_deploy_checks_first_then_shows_the_card(
     assert "irreversible" in panel.deploy.warning.value
     assert "immutable" in panel.deploy.warning.value
     checklist = panel.deploy.checklist.value
-    assert "✗</span> No unsaved edits in the form" in checklist
+    assert "✗</span> No unsaved edits" in checklist
     assert panel.deploy.confirm.disabled
     assert panel.deploy.confirm.tooltip == "every check must pass first"
 
     frontend_click(panel.save)  # saved, not restarted: the workload runs the old spec
     eventually(lambda: "Saved (PUT" in message(panel))
     panel.flush()
-    eventually(lambda: "✗</span> It runs the saved spec" in panel.deploy.checklist.value)
-    assert "✓</span> No unsaved edits in the form" in panel.deploy.checklist.value
+    eventually(lambda: "✗</span> Runs the saved spec" in panel.deploy.checklist.value)
+    assert "✓</span> No unsaved edits" in panel.deploy.checklist.value
     assert panel.deploy.restart.layout.display is None, "a restart is offered"
     assert panel.deploy.confirm.disabled
 
     frontend_click(panel.deploy.restart)
     eventually(lambda: "Restarted:" in message(panel))
     eventually(lambda: not panel.deploy.confirm.disabled)
-    assert panel.deploy.checklist.value.count("✓</span>") == 3
+    assert panel.deploy.checklist.value.count("✓</span>") == 4
     assert panel.deploy.restart.layout.display == "none"
 
     frontend_set(panel.deploy.importance, index=2)  # a Dropdown syncs its index

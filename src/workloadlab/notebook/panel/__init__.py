@@ -7,7 +7,8 @@ each:
 - :mod:`.watcher`: one poller per workload per kernel on the portal (the background I/O loop),
   so updates keep coming while cells run or a magic waits.
 - :mod:`.throttle`: at most ten redraws a second per panel; the final state is always drawn.
-- :mod:`.state`: what the panel knows, and its rules (Lock & Deploy checklist, timeline).
+- :mod:`.state`: what the panel knows (and the timeline); :mod:`.checklist`: Lock & Deploy's
+  checklist, the client's readiness checks on what the panel holds.
 - :mod:`.decisions`: which buttons are on and why, the words of each outcome, what the
   watcher's news lead to; :mod:`.merging`: Compare's three-way merge and its choices. Pure
   functions, unit-tested without widgets.

@@ -2,8 +2,7 @@
 :mod:`.card`).
 
 Registering is irreversible, so the step says so and holds Confirm back until the checklist
-passes (no unsaved edits, running and ready, running the saved spec); when only a restart is
-missing it offers one right there.
+(:mod:`.checklist`) passes; when only a restart is missing it offers one right there.
 """
 
 from __future__ import annotations
@@ -11,10 +10,10 @@ from __future__ import annotations
 import html as html_module
 from collections.abc import Sequence
 
+from workloadlab.client.readiness import Check
 from workloadlab.models import Artifact, Importance
+from workloadlab.notebook.panel.checklist import checklist_html
 from workloadlab.notebook.panel.decisions import confirm_button
-from workloadlab.notebook.panel.state import Check
-from workloadlab.notebook.panel.status import MUTED
 from workloadlab.notebook.panel.ui import (
     Widget,
     assign,
@@ -26,9 +25,6 @@ from workloadlab.notebook.panel.ui import (
     text,
     vbox,
 )
-
-OK_COLOUR = "var(--jp-success-color1, #1a7f37)"
-BAD_COLOUR = "var(--jp-error-color1, #cf222e)"
 
 
 def warning_html(artifact: Artifact) -> str:
@@ -44,23 +40,6 @@ def warning_html(artifact: Artifact) -> str:
         "container spec becomes immutable: no more edits, only new artifacts. Then a governed "
         "deployment of this workload is created."
     )
-
-
-def checklist_html(checks: Sequence[Check]) -> str:
-    """The checklist, one line per check."""
-    lines = []
-    for check in checks:
-        mark, colour = ("✓", OK_COLOUR) if check.ok else ("✗", BAD_COLOUR)
-        hint = (
-            f' <span style="{MUTED}">({html_module.escape(check.hint)})</span>'
-            if check.hint
-            else ""
-        )
-        lines.append(
-            f'<div><span style="color:{colour};font-weight:600">{mark}</span> '
-            f"{html_module.escape(check.label)}{hint}</div>"
-        )
-    return "".join(lines)
 
 
 class DeployStep:

@@ -1,6 +1,7 @@
 """What a panel knows, as plain data: the server's view of the workload and its artifact, what the
-watcher saw, and what the panel is doing. No widgets here, so the rules (the Lock & Deploy
-checklist, the timeline's merge) are tested without a frontend.
+watcher saw, and what the panel is doing. No widgets here, so the rules (the timeline's merge
+here; the buttons in :mod:`.decisions`, the Lock & Deploy checklist in :mod:`.checklist`) are
+tested without a frontend.
 
 The panel's lock guards a state: the watcher writes it on the portal's thread, the user's
 clicks read it on the kernel's.
@@ -25,7 +26,6 @@ TIMELINE_ENTRIES = 40
 """How many entries the timeline shows."""
 SAME_CHANGE_WITHIN = dt.timedelta(seconds=10)
 """An observed status change and a server event this close (same new status) are one entry."""
-START_EVENTS = frozenset({"workload.created", "workload.started"})
 _CONTAINER_PREFIX = re.compile(r"^spec\.containerGroups\[\d+\]\.containers\[\d+\]\.")
 
 Level = Literal["info", "success", "warning", "error"]
@@ -46,15 +46,6 @@ class Message:
 
     level: Level
     text: str
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of the Lock & Deploy checklist."""
-
-    label: str
-    ok: bool
-    hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,72 +121,6 @@ class PanelState:
     def in_transition(self) -> bool:
         """Whether the workload is on its way to another status."""
         return self.workload.status.is_transition
-
-    def readiness(self) -> Check:
-        """Running with the readiness probe passing."""
-        workload = self.workload
-        label = "The workload is running and its readiness probe passes"
-        if workload.status is not WorkloadStatus.RUNNING:
-            return Check(label, False, f"it is {workload.status.value}")
-        details = workload.status_details
-        ready = [c for c in (details.conditions if details else []) if c.type == "Ready"]
-        if not ready:
-            return Check(label, True, "the server reports no readiness condition")
-        if all(c.value.lower() == "true" for c in ready):
-            return Check(label, True)
-        return Check(label, False, "the readiness probe is failing")
-
-    def spec_saved_at(self) -> dt.datetime | None:
-        """When the artifact's container spec last changed.
-
-        ``updatedAt`` moves on metadata edits too; the audit trail (when the server keeps one)
-        tells which updates changed the spec.
-        """
-        updates = [e for e in self.events if e.event_type == "artifact.updated"]
-        if updates and updates[0].details.get("needsRestart") is False:
-            spec_updates = [e for e in updates if e.details.get("needsRestart") is not False]
-            return spec_updates[0].timestamp if spec_updates else self.artifact.created_at
-        return self.artifact.updated_at
-
-    def started_at(self) -> dt.datetime | None:
-        """When the workload last started (the spec it runs is the artifact's as of then)."""
-        for event in self.events:
-            if event.event_type in START_EVENTS:
-                return event.timestamp
-        return self.workload.running_since
-
-    def runs_saved_spec(self) -> bool | None:
-        """Whether the workload runs the artifact's saved spec (``None``: not running)."""
-        if self.workload.status is not WorkloadStatus.RUNNING:
-            return None
-        running, digest = self.workload.running_artifact, self.artifact.spec_digest
-        if running is not None and digest is not None:  # the local server says which spec runs
-            return running.id == self.artifact.id and running.spec_digest == digest
-        saved, started = self.spec_saved_at(), self.started_at()
-        if saved is None or started is None:
-            return True  # the server does not say: do not block on what cannot be known
-        return saved <= started
-
-    def checklist(self, *, dirty: bool) -> list[Check]:
-        """What must hold before Lock & Deploy may go ahead."""
-        saved = self.runs_saved_spec()
-        return [
-            Check(
-                "No unsaved edits in the form",
-                not dirty,
-                "save or reload the form first" if dirty else "",
-            ),
-            self.readiness(),
-            Check(
-                "It runs the saved spec",
-                saved is True,
-                ""
-                if saved
-                else "the spec was saved after it started: restart it to apply the spec"
-                if saved is False
-                else "it is not running",
-            ),
-        ]
 
     def timeline(self, limit: int = TIMELINE_ENTRIES) -> list[TimelineEntry]:
         """Server events and observed status changes, merged, newest first."""

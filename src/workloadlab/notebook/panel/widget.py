@@ -24,6 +24,7 @@ from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.panel import decisions
 from workloadlab.notebook.panel.card import CardActions, DeploymentCard
 from workloadlab.notebook.panel.changes import changes_html, yaml_html
+from workloadlab.notebook.panel.checklist import offer_restart, readiness
 from workloadlab.notebook.panel.conflict import ConflictActions, ConflictView
 from workloadlab.notebook.panel.decisions import Button, FormView
 from workloadlab.notebook.panel.deploy import DeployStep
@@ -208,12 +209,12 @@ class WorkloadPanel(
             _show_button(widget, shown)
         assign(self.note, value=note_html(decided.note))
         if state.deploy_open or self._deploy is not None:
-            saved = state.runs_saved_spec()
+            checks = readiness(state, unsaved_edits=bool(self._changes))
             self.deploy.render(
                 open_=state.deploy_open,
                 artifact=state.artifact,
-                checks=state.checklist(dirty=bool(self._changes)),
-                offer_restart=saved is False and not state.in_transition,
+                checks=checks.checks,
+                offer_restart=offer_restart(state, checks),
                 busy=state.busy is not None or state.in_transition,
             )
         if state.deployment is not None:
@@ -359,9 +360,9 @@ class WorkloadPanel(
     def _on_confirm(self) -> None:
         with self._lock:
             state = self.state
-            checks = state.checklist(dirty=bool(self._changes))
+            ready = readiness(state, unsaved_edits=bool(self._changes)).ok
             allowed = self._decide().lock_deploy.enabled
-            if not allowed or not all(c.ok for c in checks) or not self.deploy.deployment_name:
+            if not allowed or not ready or not self.deploy.deployment_name:
                 return
             flow = self._deploy_flow(
                 state.workload,
