@@ -14,12 +14,27 @@ from workloadlab.client import AsyncClient
 from clienttools import CLOUD, CLOUD_TOKEN, FAST_POLLING, Sleeps
 from harness import LocalServer
 
+CONFIG_VARIABLES = (
+    "DATAROBOT_ENDPOINT",
+    "DATAROBOT_API_ENDPOINT",
+    "DATAROBOT_API_TOKEN",
+    "DATAROBOT_CONFIG_FILE",
+    "DATAROBOT_CLI_CONFIG",
+    "DATAROBOT_SSL_VERIFY",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+)
+"""What the client reads from the environment (proxies in either case, as urllib reads them)."""
+
 
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No DataRobot settings, drconfig.yaml or local server from the machine leak into a test."""
-    for name in ("DATAROBOT_ENDPOINT", "DATAROBOT_API_TOKEN", "DATAROBOT_CONFIG_FILE"):
+    for name in CONFIG_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))

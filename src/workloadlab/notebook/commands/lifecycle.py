@@ -38,14 +38,13 @@ def connect(ctx: Context, args: argparse.Namespace) -> None:
 
 
 def _token_for(endpoint: str) -> str | None:
+    """``None`` when a configured source has a token for ``endpoint`` (never another
+    endpoint's token), else the token typed at a prompt."""
     import getpass
-    import os
 
     from workloadlab.client.config import resolve_config
     from workloadlab.errors import ConfigError
 
-    if os.environ.get("DATAROBOT_API_TOKEN"):
-        return None
     try:
         resolve_config(endpoint, None)
         return None
