@@ -11,7 +11,8 @@ import httpx
 
 from workloadlab._version import __version__
 from workloadlab.client._http import AuthTransport, Requester
-from workloadlab.client.config import resolve_config
+from workloadlab.client._transport import network_transport
+from workloadlab.client.config import SslVerify, resolve_config
 from workloadlab.client.local import ensure_server
 from workloadlab.client.paths import V2_41, ApiPaths
 from workloadlab.client.resources.artifacts import Artifacts
@@ -34,10 +35,13 @@ class AsyncClient:
     and ``.credentials``.
 
     ``endpoint`` and ``token`` default to ``DATAROBOT_ENDPOINT``/``DATAROBOT_API_TOKEN``, then
-    drconfig.yaml, then a running local server (see :mod:`workloadlab.client.config`).
-    :meth:`local` finds or starts the local server. Use it as ``async with AsyncClient() as
-    client:`` or call :meth:`aclose`. ``transport`` is the test seam (e.g.
-    ``httpx.ASGITransport``); ``paths`` selects the API profile.
+    drconfig.yaml, then a running local server (see :mod:`workloadlab.client.config`), never a
+    token from one place with an endpoint from another. ``ssl_verify`` (``False`` or a CA bundle
+    path) and ``token_type`` (``Bearer`` or ``Token``) override the configured ones; proxies
+    come from ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` (loopback is never
+    proxied). :meth:`local` finds or starts the local server. Use it as
+    ``async with AsyncClient() as client:`` or call :meth:`aclose`. ``transport`` is the test
+    seam (e.g. ``httpx.ASGITransport``); ``paths`` selects the API profile.
     """
 
     workloads: Workloads
@@ -55,10 +59,12 @@ class AsyncClient:
         polling: Polling | None = None,
         paths: ApiPaths = V2_41,
         transport: httpx.AsyncBaseTransport | None = None,
+        ssl_verify: SslVerify | None = None,
+        token_type: str | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
-        config = resolve_config(endpoint, token)
+        config = resolve_config(endpoint, token, ssl_verify=ssl_verify, token_type=token_type)
         self._endpoint = config.endpoint
         self._config_source = config.source
         # The token is kept by the transport alone, which sets it on the wire only.
@@ -67,9 +73,10 @@ class AsyncClient:
             timeout=timeout,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             transport=AuthTransport(
-                transport or httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS),
+                transport or network_transport(config.ssl_verify, DEFAULT_LIMITS),
                 token=config.token,
                 endpoint=config.endpoint,
+                token_type=config.token_type,
             ),
             follow_redirects=False,
         )

@@ -1,4 +1,4 @@
-"""Sending requests: the bearer token, retries with backoff, and errors as exceptions.
+"""Sending requests: the token, retries with backoff, and errors as exceptions.
 
 The token lives in one place, :class:`AuthTransport`, which puts the ``Authorization`` header on
 a request only while it is handed to the network, and only for the endpoint's own origin. No
@@ -91,11 +91,19 @@ def backoff(retries_done: int, rng: Callable[[], float] = random.random) -> floa
 
 
 class AuthTransport(httpx.AsyncBaseTransport):
-    """Adds the bearer token to requests for the endpoint's origin, for the send only."""
+    """Adds the token (``Bearer`` or ``Token`` scheme) to requests for the endpoint's origin,
+    for the send only."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, token: str, endpoint: str) -> None:
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        token: str,
+        endpoint: str,
+        token_type: str = "Bearer",
+    ) -> None:
         self._inner = inner
-        self._authorization = f"Bearer {token}"
+        self._authorization = f"{token_type} {token}"
         self._origin = origin(httpx.URL(endpoint))
 
     def __repr__(self) -> str:
