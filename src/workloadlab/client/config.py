@@ -20,9 +20,9 @@ the missing variable or key; a named file that does not exist is one too. Endpoi
 accepted with or without ``/api/v2`` (DataRobot's CLI writes them without).
 
 ``ssl_verify`` (``True``, ``False`` or the path of a CA bundle file or directory) and
-``token_type`` (``Bearer`` or ``Token``) come from the arguments, else from the source of the
-endpoint (for the environment: ``DATAROBOT_SSL_VERIFY``), else ``DATAROBOT_SSL_VERIFY``, else
-``True`` and ``Bearer``.
+``token_type`` (``Bearer`` or ``Token``) come from the arguments, else from the keys of the
+file the endpoint came from, else (``ssl_verify``) from ``DATAROBOT_SSL_VERIFY``, else ``True``
+and ``Bearer``.
 
 Where this differs from DataRobot's SDK, and why:
 
@@ -37,6 +37,9 @@ Where this differs from DataRobot's SDK, and why:
   on-premises install sets its CA the way it would turn checks off.
 - ``token_type`` defaults to ``Bearer`` (the SDK's default is ``Token``): the API contract,
   DataRobot's CLI and the local server use ``Bearer``, which DataRobot accepts for API keys.
+- A ``$DATAROBOT_CONFIG_FILE`` with neither endpoint nor token falls through to the variables,
+  and ``DATAROBOT_SSL_VERIFY`` applies to it when it sets no ``ssl_verify`` (the SDK then
+  ignores every variable): variables set on purpose should not vanish behind an unrelated file.
 - A ``$DATAROBOT_CLI_CONFIG`` that does not exist is an error (the CLI silently ignores it): a
   named file that is not there is a typo. ``XDG_CONFIG_HOME`` is not read (the SDK does not;
   the CLI does): point ``DATAROBOT_CLI_CONFIG`` at such a file.
