@@ -69,11 +69,26 @@ def test_every_route_needs_the_token(server: LocalServer, token: str | None) -> 
                 assert answer.headers["www-authenticate"] == "Bearer"
 
 
-def test_token_scheme_must_be_bearer(server: LocalServer) -> None:
+@pytest.mark.parametrize(
+    ("scheme", "token", "status"),
+    [
+        ("Bearer", FAKE_TOKEN, 200),
+        ("bearer", FAKE_TOKEN, 200),
+        ("Token", FAKE_TOKEN, 200),  # DataRobot's SDK sends this scheme by default
+        ("Token", "wrong-token", 401),
+        ("Basic", FAKE_TOKEN, 401),
+        ("", FAKE_TOKEN, 401),
+    ],
+    ids=["bearer", "lower-case", "token", "token-wrong", "basic", "no-scheme"],
+)
+def test_token_scheme_is_bearer_or_token(
+    server: LocalServer, scheme: str, token: str, status: int
+) -> None:
     answer = httpx.get(
-        f"{server.endpoint}/console/workloads/", headers={"Authorization": f"Token {FAKE_TOKEN}"}
+        f"{server.endpoint}/console/workloads/",
+        headers={"Authorization": f"{scheme} {token}".strip()},
     )
-    assert answer.status_code == 401
+    assert answer.status_code == status
 
 
 def test_paths_work_with_and_without_trailing_slash(api: httpx.Client) -> None:

@@ -44,10 +44,13 @@ logger = logging.getLogger("workloadlab.server")
 
 PUBLIC_PATHS = frozenset({f"{API_PREFIX}/openapi.json", DOCS_PATH})
 INVOKE_PREFIX = f"{API_PREFIX}/endpoints/"
+AUTH_SCHEMES = frozenset({b"bearer", b"token"})
+"""Authorization schemes the token is accepted with (compared lower-case)."""
 
 
 class BearerAuthMiddleware:
-    """Answers ``401`` unless the request carries ``Authorization: Bearer <token>``; also
+    """Answers ``401`` unless the request carries ``Authorization: Bearer <token>`` (or
+    ``Token <token>``, the scheme DataRobot's SDK sends by default and DataRobot accepts); also
     accepts every API path with or without its trailing slash (no redirects)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
@@ -71,7 +74,7 @@ class BearerAuthMiddleware:
         for name, value in scope["headers"]:
             if name == b"authorization":
                 scheme, _, credentials = value.partition(b" ")
-                return scheme.lower() == b"bearer" and hmac.compare_digest(
+                return scheme.lower() in AUTH_SCHEMES and hmac.compare_digest(
                     credentials.strip(), self._token
                 )
         return False
