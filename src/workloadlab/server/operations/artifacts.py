@@ -14,7 +14,7 @@ from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.operations import credentials
 from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
-from workloadlab.server.store import ArtifactRow, Store
+from workloadlab.server.store import ArtifactRow, ListOrder, Store
 
 
 def find(store: Store, artifact_id: str) -> ArtifactRow:
@@ -33,15 +33,19 @@ def page(
     search: str | None,
     statuses: Sequence[str] | None,
     collection_id: str | None = None,
+    ids: Sequence[str] | None = None,
+    order: ListOrder | None = None,
 ) -> tuple[list[ArtifactRow], int]:
-    """A page of artifacts, newest first, filtered by name, status and collection (whose
-    versions come highest first), and the total count."""
+    """A page of artifacts in ``order`` (by default newest first, or a collection's highest
+    version first), filtered by name, status, collection and id, and the total count."""
     return store.list_artifacts(
         offset=offset,
         limit=limit,
         search=search,
         statuses=statuses,
         collection_id=collection_id,
+        ids=ids,
+        order=order,
     )
 
 

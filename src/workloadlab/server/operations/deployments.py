@@ -10,7 +10,7 @@ from workloadlab.models import ArtifactStatus, CreateDeployment, UpdateDeploymen
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.operations import governance, rollouts
 from workloadlab.server.problems import Invalid, NotFound
-from workloadlab.server.store import DeploymentRow, Store
+from workloadlab.server.store import DeploymentOrder, DeploymentRow, Store
 from workloadlab.server.supervisor import Supervisor
 
 
@@ -30,15 +30,19 @@ def page(
     search: str | None,
     workload_id: str | None,
     artifact_ids: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
+    order: DeploymentOrder | None = None,
 ) -> tuple[list[DeploymentRow], int]:
-    """A page of deployments, newest first, filtered by name, workload and the artifacts they
-    run, and the total."""
+    """A page of deployments in ``order`` (newest first by default), filtered by name,
+    workload, the artifacts they run and id, and the total."""
     return store.list_deployments(
         offset=offset,
         limit=limit,
         search=search,
         workload_id=workload_id,
         artifact_ids=artifact_ids,
+        ids=ids,
+        order=order,
     )
 
 

@@ -12,6 +12,7 @@ from workloadlab.server.context import Context, Limit, Offset
 from workloadlab.server.operations import artifacts
 from workloadlab.server.problems import answers
 from workloadlab.server.routes.events import trail_answer
+from workloadlab.server.routes.listing import Ids, OrderBy, Sort, either_spelling, wanted_ids
 from workloadlab.server.routing import api_router
 from workloadlab.server.views import artifact_json, paged
 
@@ -41,8 +42,12 @@ async def list_artifacts(
             " highest version first. A local-server extension.",
         ),
     ] = None,
+    ids: Ids = None,
+    order_by: OrderBy = None,
+    sort: Sort = None,
 ) -> Response:
-    """A page of artifacts, newest first, filtered by name, status and collection."""
+    """A page of artifacts, newest first (a collection's: highest version first) unless
+    ``orderBy`` says otherwise, filtered by name, status, collection and id."""
     rows, total = artifacts.page(
         context.store,
         offset=offset,
@@ -50,6 +55,8 @@ async def list_artifacts(
         search=search,
         statuses=status,
         collection_id=collection_id,
+        ids=wanted_ids(ids),
+        order=either_spelling(order_by, sort, other_name="sort"),
     )
     return paged(
         request, [artifact_json(row) for row in rows], total=total, offset=offset, limit=limit

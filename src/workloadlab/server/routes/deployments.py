@@ -20,6 +20,13 @@ from workloadlab.server.operations import deployments
 from workloadlab.server.problems import answers
 from workloadlab.server.routes.events import trail_answer
 from workloadlab.server.routes.governance import DEPLOY_CONFLICT, guarded
+from workloadlab.server.routes.listing import (
+    DeploymentOrderBy,
+    DeploymentSort,
+    Ids,
+    either_spelling,
+    wanted_ids,
+)
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import DeploymentRow
 from workloadlab.server.views import deployment_json, paged
@@ -52,7 +59,16 @@ async def list_deployments(
     offset: Offset = 0,
     limit: Limit = 100,
     search: str | None = None,
-    workload_id: Annotated[str | None, Query(alias="workloadId")] = None,
+    workload_id: Annotated[
+        str | None, Query(alias="workloadId", description="Only the deployment of this workload.")
+    ] = None,
+    wid: Annotated[
+        str | None,
+        Query(
+            description="Another spelling of `workloadId`, the one DataRobot's clients send"
+            " (both at once only with the same value)."
+        ),
+    ] = None,
     artifact_id: Annotated[
         list[str] | None,
         Query(
@@ -61,15 +77,21 @@ async def list_deployments(
             " extension.",
         ),
     ] = None,
+    ids: Ids = None,
+    order_by: DeploymentOrderBy = None,
+    sort: DeploymentSort = None,
 ) -> Response:
-    """A page of deployments, newest first, filtered by name, workload and artifact."""
+    """A page of deployments, newest first unless ``orderBy`` says otherwise, filtered by
+    name, workload, artifact and id."""
     rows, total = deployments.page(
         context.store,
         offset=offset,
         limit=limit,
         search=search,
-        workload_id=workload_id,
+        workload_id=either_spelling(workload_id, wid, other_name="wid"),
         artifact_ids=artifact_id,
+        ids=wanted_ids(ids),
+        order=either_spelling(order_by, sort, other_name="sort"),
     )
     base = base_url(request)
     return paged(
