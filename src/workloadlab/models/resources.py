@@ -23,12 +23,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     model_validator,
 )
 
-from workloadlab.models.base import RequestModel, Text, WireModel
+from workloadlab.models.base import Number, RequestModel, Text, WireModel
 from workloadlab.models.spec import ArtifactSpec
 
 T = TypeVar("T")
@@ -174,7 +173,7 @@ class AutoscalingPolicy(RequestModel):
     """One autoscaling policy."""
 
     scaling_metric: Literal["cpuAverageUtilization", "httpRequestsConcurrency"]
-    target: StrictFloat = Field(gt=0, le=MAX_SCALING_TARGET)
+    target: Number = Field(gt=0, le=MAX_SCALING_TARGET)
     min_count: StrictInt = Field(ge=0, le=MAX_REPLICAS)
     max_count: StrictInt = Field(ge=1, le=MAX_REPLICAS)
     priority: StrictInt | None = Field(default=None, ge=0, le=MAX_PRIORITY)
