@@ -2,6 +2,9 @@
 
 - A number sent as an integer (probe seconds, ``cpu``, an autoscaling ``target``) comes back an
   integer in every answer, not ``10.0``; one sent with a fraction keeps it.
+- ``name`` is optional, as v2.41 marks it: a standalone artifact without one is named
+  ``artifact-`` and the last 8 characters of its id, an inline one takes its workload's name, and
+  a ``PUT`` without one keeps the name it has.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from harness import free_port, hello_spec
+from harness import LocalServer, create_workload, free_port, hello_spec
 
 DUMMY_ID = "0123456789abcdef01234567"
 
@@ -112,3 +115,52 @@ def test_integers_come_back_as_integers(api: httpx.Client) -> None:
         assert_same_number(policies[0]["target"], 70)
         assert_same_number(policies[1]["target"], 2.5)
     assert_numbers_kept(get_artifact(api, workload["artifactId"]))
+
+
+# -- name is optional --------------------------------------------------------------------------
+
+
+def test_an_artifact_without_a_name_gets_one(api: httpx.Client) -> None:
+    body = hello_spec(free_port())
+    del body["name"]
+    created = create_artifact(api, body)
+    assert created["name"] == f"artifact-{created['id'][-8:]}"
+    assert get_artifact(api, created["id"])["name"] == created["name"]
+
+    # A PUT without a name keeps the one it has; with one, changes it.
+    body["description"] = "changed"
+    put = api.put(f"/registry/artifacts/{created['id']}", json=body)
+    assert put.status_code == 200, put.text
+    assert put.json()["name"] == created["name"]
+    assert put.json()["description"] == "changed"
+    put = api.put(f"/registry/artifacts/{created['id']}", json={**body, "name": "named"})
+    assert put.json()["name"] == "named"
+
+    # null is the same as left out; an empty name is still refused.
+    assert create_artifact(api, {**body, "name": None})["name"].startswith("artifact-")
+    empty = api.post("/registry/artifacts/", json={**body, "name": ""})
+    assert empty.status_code == 422
+    assert [issue["loc"] for issue in empty.json()["detail"]] == [["body", "name"]]
+
+
+def test_an_inline_artifact_without_a_name_takes_its_workloads(api: httpx.Client) -> None:
+    body = hello_spec(free_port())
+    del body["name"]
+    workload_id = create_workload(api, "inline-unnamed", body)
+    workload = api.get(f"/console/workloads/{workload_id}/").json()
+    assert workload["artifact"]["name"] == "inline-unnamed"
+    assert get_artifact(api, workload["artifactId"])["name"] == "inline-unnamed"
+
+
+def test_the_api_document_says_name_is_optional_and_what_it_defaults_to(
+    server: LocalServer,
+) -> None:
+    document = httpx.get(f"{server.endpoint}/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    for schema_name in ("InputArtifact",):
+        schema = schemas[schema_name]
+        assert "name" not in schema.get("required", []), schema_name
+        assert "spec" in schema["required"]
+    described = schemas["InputArtifact"]["properties"]["name"]["description"]
+    assert "artifact-" in described
+    assert "workload" in described

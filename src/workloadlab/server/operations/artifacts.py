@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from workloadlab.models import ArtifactStatus, InputArtifact, UpdateArtifact, spec_digest
+from workloadlab.models import (
+    ArtifactStatus,
+    InputArtifact,
+    UpdateArtifact,
+    new_id,
+    spec_digest,
+)
 from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.operations import credentials
@@ -50,14 +56,24 @@ def page(
 
 
 def create(
-    store: Store, actor: Actor, body: InputArtifact, *, at: Sequence[str | int] = ("body",)
+    store: Store,
+    actor: Actor,
+    body: InputArtifact,
+    *,
+    at: Sequence[str | int] = ("body",),
+    default_name: str | None = None,
 ) -> ArtifactRow:
     """Store a new artifact (registered at once if the body says so) and audit it; ``at``
-    is where the artifact is in the request (for the path of a broken credential reference)."""
+    is where the artifact is in the request (for the path of a broken credential reference).
+
+    Without a name it is named ``default_name`` (an inline artifact: its workload's), else
+    ``artifact-`` and the last 8 characters of its id (their random part)."""
     with store.transaction():
         credentials.require_references(store, body.spec, (*at, "spec"))
+        artifact_id = new_id()
         row = store.insert_artifact(
-            name=body.name,
+            artifact_id=artifact_id,
+            name=body.name or default_name or f"artifact-{artifact_id[-8:]}",
             description=body.description,
             type=body.type,
             spec=_spec_wire(body),
@@ -120,14 +136,18 @@ def update(store: Store, actor: Actor, artifact_id: str, body: UpdateArtifact) -
 
 
 def replace(store: Store, actor: Actor, artifact_id: str, body: InputArtifact) -> ArtifactRow:
-    """Replace a whole draft: the only way to change its container spec; a registered
-    artifact is :class:`Forbidden`."""
+    """Replace a whole draft: the only way to change its container spec (without a name, it
+    keeps its own); a registered artifact is :class:`Forbidden`."""
     with store.transaction():
         row = find(store, artifact_id)
         if row.status is not ArtifactStatus.DRAFT:
             raise Forbidden("Cannot update artifact: artifact is registered")
         credentials.require_references(store, body.spec, ("body", "spec"))
-        new = {"name": body.name, "description": body.description, "spec": _spec_wire(body)}
+        new = {
+            "name": row.name if body.name is None else body.name,
+            "description": body.description,
+            "spec": _spec_wire(body),
+        }
         changes = diff_artifacts(_comparable(row), new)
         if changes:
             store.update_artifact(row.id, **new)

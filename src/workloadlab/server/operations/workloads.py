@@ -89,7 +89,9 @@ def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkl
     :class:`Conflict`."""
     with store.transaction():
         if body.artifact is not None:
-            artifact = artifacts.create(store, actor, body.artifact, at=("body", "artifact"))
+            artifact = artifacts.create(
+                store, actor, body.artifact, at=("body", "artifact"), default_name=body.name
+            )
         else:
             assert body.artifact_id is not None
             found = store.get_artifact(body.artifact_id)

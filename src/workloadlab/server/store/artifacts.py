@@ -22,11 +22,12 @@ class ArtifactTable(Database):
         type: str,
         spec: dict[str, Any],
         creator: dict[str, Any],
+        artifact_id: str | None = None,
     ) -> ArtifactRow:
-        """Store a new draft artifact."""
+        """Store a new draft artifact (with a new id unless ``artifact_id`` is given)."""
         created = now()
         row = ArtifactRow(
-            id=new_id(),
+            id=artifact_id or new_id(),
             name=name,
             description=description,
             type=type,
