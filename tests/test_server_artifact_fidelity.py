@@ -1,17 +1,23 @@
-"""Artifacts come back as they were sent (v2.41).
+"""Artifacts come back as they were sent, and what GET answers can be PUT back (v2.41).
 
 - A number sent as an integer (probe seconds, ``cpu``, an autoscaling ``target``) comes back an
   integer in every answer, not ``10.0``; one sent with a fraction keeps it.
 - ``name`` is optional, as v2.41 marks it: a standalone artifact without one is named
   ``artifact-`` and the last 8 characters of its id, an inline one takes its workload's name, and
   a ``PUT`` without one keeps the name it has.
+- ``PUT /registry/artifacts/{id}`` takes a ``GET`` answer as it is: its read-only fields are
+  ignored when they say what is stored (``updatedAt`` and ``specDigest``, which describe the
+  version that was read, whatever they say), and one that differs is ``422`` naming it.
 """
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 from typing import Any
 
 import httpx
+import pytest
 
 from harness import LocalServer, create_workload, free_port, hello_spec
 
@@ -157,10 +163,108 @@ def test_the_api_document_says_name_is_optional_and_what_it_defaults_to(
 ) -> None:
     document = httpx.get(f"{server.endpoint}/openapi.json").json()
     schemas = document["components"]["schemas"]
-    for schema_name in ("InputArtifact",):
+    for schema_name in ("InputArtifact", "ArtifactReplacement"):
         schema = schemas[schema_name]
         assert "name" not in schema.get("required", []), schema_name
         assert "spec" in schema["required"]
     described = schemas["InputArtifact"]["properties"]["name"]["description"]
     assert "artifact-" in described
     assert "workload" in described
+
+
+# -- GET then PUT ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def draft(api: httpx.Client) -> dict[str, Any]:
+    body = hello_spec(free_port())
+    body["name"] = "round-trip"
+    body["spec"]["containerGroups"][0]["containers"][0]["resourceRequest"] = {
+        "cpu": 0.5,
+        "memory": 134217728,
+    }
+    return get_artifact(api, create_artifact(api, body)["id"])
+
+
+def test_a_get_answer_can_be_put_back_as_it_is(api: httpx.Client, draft: dict[str, Any]) -> None:
+    put = api.put(f"/registry/artifacts/{draft['id']}", json=draft)
+    assert put.status_code == 200, put.text
+    assert put.json() == draft, "nothing changed, not even updatedAt"
+
+    edited = copy.deepcopy(draft)
+    primary(edited)["environmentVars"] = [{"name": "GREETING", "value": "round"}]
+    put = api.put(f"/registry/artifacts/{draft['id']}", json=edited)
+    assert put.status_code == 200, put.text
+    after = get_artifact(api, draft["id"])
+    assert primary(after)["environmentVars"] == [{"name": "GREETING", "value": "round"}]
+    assert after["specDigest"] != draft["specDigest"]
+    for key in ("id", "name", "createdAt", "creator", "version", "artifactCollectionId"):
+        assert after[key] == draft[key], key
+
+    # What was read before that edit (updatedAt and specDigest of then) is taken too: they
+    # describe the version the client read, which a PUT replaces whatever it was.
+    put = api.put(f"/registry/artifacts/{draft['id']}", json=draft)
+    assert put.status_code == 200, put.text
+    assert (
+        primary(get_artifact(api, draft["id"]))["environmentVars"]
+        == primary(draft)["environmentVars"]
+    )
+
+
+def test_a_timestamp_in_another_spelling_of_the_same_instant_is_the_same(
+    api: httpx.Client, draft: dict[str, Any]
+) -> None:
+    created = dt.datetime.fromisoformat(draft["createdAt"].replace("Z", "+00:00"))
+    body = {**draft, "createdAt": created.isoformat()}  # +00:00, not Z
+    put = api.put(f"/registry/artifacts/{draft['id']}", json=body)
+    assert put.status_code == 200, put.text
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("id", DUMMY_ID),
+        ("createdAt", "2020-01-01T00:00:00.000000Z"),
+        ("creator", {"id": DUMMY_ID, "username": "someone", "email": "someone@localhost"}),
+        ("version", 3),
+        ("artifactCollectionId", DUMMY_ID),
+    ],
+)
+def test_a_read_only_field_that_differs_is_422_naming_it(
+    api: httpx.Client, draft: dict[str, Any], key: str, value: Any
+) -> None:
+    body = copy.deepcopy(draft)
+    body[key] = value
+    primary(body)["environmentVars"] = [{"name": "GREETING", "value": "not stored"}]
+    answer = api.put(f"/registry/artifacts/{draft['id']}", json=body)
+    assert answer.status_code == 422, answer.text
+    assert [issue["loc"] for issue in answer.json()["detail"]] == [["body", key]]
+    assert get_artifact(api, draft["id"]) == draft, "nothing stored"
+
+
+def test_unknown_keys_are_still_refused(api: httpx.Client, draft: dict[str, Any]) -> None:
+    for key in ("tags", "artifactRepositoryId", "permissions"):
+        answer = api.put(f"/registry/artifacts/{draft['id']}", json={**draft, key: []})
+        assert answer.status_code == 422, answer.text
+        assert [issue["loc"] for issue in answer.json()["detail"]] == [["body", key]]
+
+
+def test_status_keeps_its_rules_through_a_round_trip(
+    api: httpx.Client, draft: dict[str, Any]
+) -> None:
+    registered = api.put(
+        f"/registry/artifacts/{draft['id']}", json={**draft, "status": "registered"}
+    )
+    assert registered.status_code == 200, registered.text
+    frozen = registered.json()
+    assert frozen["status"] == "registered"
+    assert frozen["version"] is not None
+    assert get_artifact(api, draft["id"]) == frozen
+
+    # A registered artifact's GET answer, PUT back: 403 as any PUT of it, nothing stored.
+    answer = api.put(f"/registry/artifacts/{draft['id']}", json=frozen)
+    assert answer.status_code == 403, answer.text
+    assert answer.json() == {"detail": "Cannot update artifact: artifact is registered"}
+    answer = api.put(f"/registry/artifacts/{draft['id']}", json={**frozen, "status": "draft"})
+    assert answer.status_code == 403, answer.text
+    assert get_artifact(api, draft["id"]) == frozen

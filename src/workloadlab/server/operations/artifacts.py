@@ -6,7 +6,8 @@ the collection of its name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workloadlab.models import (
@@ -135,13 +136,37 @@ def update(store: Store, actor: Actor, artifact_id: str, body: UpdateArtifact) -
         return find(store, artifact_id)
 
 
-def replace(store: Store, actor: Actor, artifact_id: str, body: InputArtifact) -> ArtifactRow:
+def replace(
+    store: Store,
+    actor: Actor,
+    artifact_id: str,
+    body: InputArtifact,
+    *,
+    read_only: Mapping[str, Any] | None = None,
+) -> ArtifactRow:
     """Replace a whole draft: the only way to change its container spec (without a name, it
-    keeps its own); a registered artifact is :class:`Forbidden`."""
+    keeps its own); a registered artifact is :class:`Forbidden`.
+
+    ``read_only`` holds the read-only fields the body gave (by wire name: a ``GET`` answer
+    sent back): each of :data:`CHECKED_READ_ONLY` must be the stored one (else
+    :class:`Invalid` naming it); ``updatedAt`` and ``specDigest`` describe the version that was
+    read, which this replaces, and are taken whatever they say."""
     with store.transaction():
         row = find(store, artifact_id)
         if row.status is not ArtifactStatus.DRAFT:
             raise Forbidden("Cannot update artifact: artifact is registered")
+        differing = _differing_read_only(row, read_only or {})
+        if differing:
+            raise Invalid(
+                [
+                    {
+                        "loc": ["body", key],
+                        "msg": "read-only: send the artifact's own value, or leave it out",
+                        "type": "value_error",
+                    }
+                    for key in differing
+                ]
+            )
         credentials.require_references(store, body.spec, ("body", "spec"))
         new = {
             "name": row.name if body.name is None else body.name,
@@ -179,6 +204,23 @@ def delete(store: Store, actor: Actor, artifact_id: str) -> None:
             )
         store.delete_artifact(row.id)
         audit(store, actor, "artifact.deleted", row.id, details={"name": row.name})
+
+
+CHECKED_READ_ONLY = ("id", "version", "artifactCollectionId", "creator", "createdAt")
+"""The read-only fields of a ``GET`` answer that a ``PUT`` may carry only unchanged."""
+
+
+def _differing_read_only(row: ArtifactRow, given: Mapping[str, Any]) -> list[str]:
+    """The fields of :data:`CHECKED_READ_ONLY` in ``given`` that are not the stored ones (a
+    timestamp as an aware datetime: the same instant in any spelling is the same)."""
+    stored = {
+        "id": row.id,
+        "version": row.version,
+        "artifactCollectionId": row.collection_id,
+        "creator": row.creator,
+        "createdAt": dt.datetime.fromisoformat(row.created_at),
+    }
+    return [key for key in CHECKED_READ_ONLY if key in given and given[key] != stored[key]]
 
 
 def _asked(status: str | None) -> ArtifactStatus | None:
