@@ -28,18 +28,18 @@ def page(
     offset: int,
     limit: int,
     search: str | None,
-    workload_id: str | None,
+    workload_ids: Sequence[str] = (),
     artifact_ids: Sequence[str] | None = None,
     ids: Sequence[str] | None = None,
     order: DeploymentOrder | None = None,
 ) -> tuple[list[DeploymentRow], int]:
     """A page of deployments in ``order`` (newest first by default), filtered by name,
-    workload, the artifacts they run and id, and the total."""
+    workload (each of ``workload_ids``), the artifacts they run and id, and the total."""
     return store.list_deployments(
         offset=offset,
         limit=limit,
         search=search,
-        workload_id=workload_id,
+        workload_ids=workload_ids,
         artifact_ids=artifact_ids,
         ids=ids,
         order=order,

@@ -26,7 +26,7 @@ from workloadlab.server.context import Context, Limit, Offset
 from workloadlab.server.operations import artifacts
 from workloadlab.server.problems import answers
 from workloadlab.server.routes.events import trail_answer
-from workloadlab.server.routes.listing import Ids, OrderBy, Sort, either_spelling, wanted_ids
+from workloadlab.server.routes.listing import Ids, OrderBy, Sort, wanted_ids
 from workloadlab.server.routing import api_router
 from workloadlab.server.views import artifact_json, paged
 
@@ -98,7 +98,7 @@ async def list_artifacts(
         statuses=status,
         collection_id=collection_id,
         ids=wanted_ids(ids),
-        order=either_spelling(order_by, sort, other_name="sort"),
+        order=order_by or sort,
     )
     return paged(
         request, [artifact_json(row) for row in rows], total=total, offset=offset, limit=limit

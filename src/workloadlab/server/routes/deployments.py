@@ -24,7 +24,6 @@ from workloadlab.server.routes.listing import (
     DeploymentOrderBy,
     DeploymentSort,
     Ids,
-    either_spelling,
     wanted_ids,
 )
 from workloadlab.server.routing import api_router
@@ -66,7 +65,7 @@ async def list_deployments(
         str | None,
         Query(
             description="Another spelling of `workloadId`, the one DataRobot's clients send"
-            " (both at once only with the same value)."
+            " (with both, a deployment must match both)."
         ),
     ] = None,
     artifact_id: Annotated[
@@ -88,10 +87,10 @@ async def list_deployments(
         offset=offset,
         limit=limit,
         search=search,
-        workload_id=either_spelling(workload_id, wid, other_name="wid"),
+        workload_ids=[value for value in (workload_id, wid) if value],
         artifact_ids=artifact_id,
         ids=wanted_ids(ids),
-        order=either_spelling(order_by, sort, other_name="sort"),
+        order=order_by or sort,
     )
     base = base_url(request)
     return paged(

@@ -3,21 +3,17 @@
 ``ids`` comes the ways DataRobot's clients send it: repeated (``ids=a&ids=b``), separated by
 commas (``ids=a,b``), or both; given with no id in it, it matches nothing (as ``status=`` does).
 An order is a field with ``-`` in front for descending (``name``, ``-createdAt``): ``orderBy`` is
-DataRobot's spelling, ``sort`` another one; any other value is ``422`` naming the parameter. A
-filter that has two spellings (``orderBy``/``sort``, ``workloadId``/``wid``) takes either, or
-both when they agree: two different values are ``422`` naming the second spelling.
+DataRobot's spelling, ``sort`` another one (``orderBy`` wins when both are given: what the API
+document says is valid is never refused); any other value is ``422`` naming the parameter.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Query
 
-from workloadlab.server.problems import Invalid
 from workloadlab.server.store import DeploymentOrder, ListOrder
-
-T = TypeVar("T")
 
 Ids = Annotated[
     list[str] | None,
@@ -31,7 +27,7 @@ ORDER_HELP = (
     "The order: a field, with `-` in front for descending. Ties go by creation time. Default:"
     " newest first (`-createdAt`)."
 )
-SORT_HELP = "Another spelling of `orderBy` (both at once only with the same value)."
+SORT_HELP = "Another spelling of `orderBy` (which wins when both are given)."
 OrderBy = Annotated[ListOrder | None, Query(alias="orderBy", description=ORDER_HELP)]
 Sort = Annotated[ListOrder | None, Query(description=SORT_HELP)]
 DeploymentOrderBy = Annotated[
@@ -46,13 +42,3 @@ def wanted_ids(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
     return [part for value in values for part in value.split(",") if part]
-
-
-def either_spelling(value: T | None, other: T | None, *, other_name: str) -> T | None:
-    """The value of a parameter that has two spellings; :class:`Invalid` (at ``other_name``,
-    the second spelling) when both are given and differ."""
-    if value is not None and other is not None and value != other:
-        raise Invalid.at(
-            ["query", other_name], "another spelling of a parameter given with another value"
-        )
-    return value if value is not None else other

@@ -21,7 +21,7 @@ from workloadlab.server.routes.governance import (
     Force,
     guarded,
 )
-from workloadlab.server.routes.listing import Ids, OrderBy, Sort, either_spelling, wanted_ids
+from workloadlab.server.routes.listing import Ids, OrderBy, Sort, wanted_ids
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import WorkloadRow
 from workloadlab.server.views import API_PREFIX, paged
@@ -72,7 +72,7 @@ async def list_workloads(
         search=search,
         statuses=status,
         ids=wanted_ids(ids),
-        order=either_spelling(order_by, sort, other_name="sort"),
+        order=order_by or sort,
     )
     base = base_url(request)
     data = [context.workload_json(row, base) for row in rows]

@@ -53,15 +53,16 @@ class DeploymentTable(Database):
         offset: int,
         limit: int,
         search: str | None,
-        workload_id: str | None,
+        workload_ids: Sequence[str] = (),
         artifact_ids: Sequence[str] | None = None,
         ids: Sequence[str] | None = None,
         order: DeploymentOrder | None = None,
     ) -> tuple[list[DeploymentRow], int]:
         """A page of deployments, newest first unless ``order`` says otherwise, and the total
-        count."""
+        count; each of ``workload_ids`` must be the deployment's workload (two different ones
+        match nothing)."""
         where, params = self._filters(search, None, ids)
-        if workload_id:
+        for workload_id in workload_ids:
             where.append("workload_id = ?")
             params.append(workload_id)
         if artifact_ids:
