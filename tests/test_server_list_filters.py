@@ -215,3 +215,22 @@ def test_trail_links_keep_the_path_as_requested(server: LocalServer, api: httpx.
         page = api.get(path, params={"limit": 1, "offset": 1}).json()
         assert _link(page["next"])[0] == f"{server.endpoint}{path}"
         assert _link(page["previous"])[0] == f"{server.endpoint}{path}"
+
+
+def test_the_api_document_lists_the_filters_and_orders(server: LocalServer) -> None:
+    paths = httpx.get(f"{server.endpoint}/openapi.json").json()["paths"]
+
+    def parameters(path: str) -> dict[str, dict[str, Any]]:
+        return {p["name"]: p["schema"] for p in paths[f"/api/v2{path}"]["get"]["parameters"]}
+
+    def values(schema: dict[str, Any]) -> set[str]:
+        return {v for variant in schema["anyOf"] for v in variant.get("enum", [])}
+
+    orders = {"name", "createdAt", "updatedAt", "status"}
+    for path in ("/console/workloads", "/registry/artifacts", "/console/deployments"):
+        found = parameters(path)
+        assert {"ids", "orderBy", "sort"} <= set(found), path
+        extra = {"importance"} if "deployments" in path else set()
+        expected = {f"{sign}{o}" for o in orders | extra for sign in ("", "-")}
+        assert values(found["orderBy"]) == values(found["sort"]) == expected, path
+    assert {"wid", "workloadId"} <= set(parameters("/console/deployments"))
