@@ -7,11 +7,12 @@ read tolerantly with :func:`parse_response` (unknown keys dropped at every depth
 the client reads what a server sends, because DataRobot adds response fields over time.
 
 Request models take JSON at its word: an integer field refuses ``"8080"`` and ``8080.0``, a
-boolean refuses ``1`` and ``"true"`` (strict types), a number refuses ``Infinity``, ``NaN`` and
-``1e400`` (which Python's JSON parser reads as infinite), every number has documented bounds and
-no string holds a NUL character (:data:`Text`): whatever reaches the server's database can be
-written back as JSON, passed to a process and shown. A validation error never shows the value
-it rejected (``hide_input_in_errors``): it may be a secret.
+boolean refuses ``1`` and ``"true"`` (strict types), a number sent as an integer stays one
+(:data:`Number`: ``10`` is written back ``10``, not ``10.0``), a number refuses ``Infinity``,
+``NaN`` and ``1e400`` (which Python's JSON parser reads as infinite), every number has
+documented bounds and no string holds a NUL character (:data:`Text`): whatever reaches the
+server's database can be written back as JSON, passed to a process and shown. A validation
+error never shows the value it rejected (``hide_input_in_errors``): it may be a secret.
 """
 
 from __future__ import annotations
@@ -21,8 +22,16 @@ import secrets
 import time
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    StrictFloat,
+    ValidatorFunctionWrapHandler,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import CoreSchema, core_schema
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -31,6 +40,31 @@ NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, Field(pattern=NO_NUL)]
 """A string without NUL characters: an argument, environment value, path or name that holds
 one cannot reach a process (C strings end there), so it is refused with the field's path."""
+
+
+class _KeepsIntegers:
+    """Makes a float field keep an integer as the integer it was sent as (``10`` is written
+    back ``10``, not ``10.0``), with the float's checks, errors and JSON schema unchanged (the
+    same schema for requests and responses)."""
+
+    @staticmethod
+    def _keep(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        number = handler(value)
+        return value if type(value) is int else number
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_wrap_validator_function(
+            self._keep,
+            handler(source),
+            serialization=core_schema.plain_serializer_function_ser_schema(lambda value: value),
+        )
+
+
+Number = Annotated[StrictFloat, _KeepsIntegers()]
+"""A JSON number (not a string, not a boolean) that keeps its kind: sent as an integer, it is an
+``int`` and is written back as one; with a fraction (or as ``10.0``), a ``float``."""
 
 
 class WireModel(BaseModel):

@@ -23,12 +23,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     model_validator,
 )
 
-from workloadlab.models.base import RequestModel, Text, WireModel
+from workloadlab.models.base import Number, RequestModel, Text, WireModel
 from workloadlab.models.spec import ArtifactSpec
 
 T = TypeVar("T")
@@ -134,11 +133,19 @@ EXAMPLE_ARTIFACT: dict[str, Any] = {
 
 
 class InputArtifact(RequestModel):
-    """Body of ``POST /registry/artifacts/`` and ``PUT /registry/artifacts/{id}``."""
+    """Body of ``POST /registry/artifacts/`` and ``PUT /registry/artifacts/{id}``, and the
+    inline artifact of ``POST /console/workloads/``. ``name`` is optional, as v2.41 marks it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ARTIFACT]})
 
-    name: Text = Field(min_length=1, max_length=5000)
+    name: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=5000,
+        description="Optional. Left out (or null): `artifact-` and the last 8 characters of its"
+        " id for a new artifact, its workload's name for an inline one, the name it has for a"
+        " `PUT`. Registered artifacts of one name form a collection.",
+    )
     description: Text = ""
     type: Literal["generic"] = "generic"
     status: Literal["draft", "registered"] = "draft"
@@ -174,7 +181,7 @@ class AutoscalingPolicy(RequestModel):
     """One autoscaling policy."""
 
     scaling_metric: Literal["cpuAverageUtilization", "httpRequestsConcurrency"]
-    target: StrictFloat = Field(gt=0, le=MAX_SCALING_TARGET)
+    target: Number = Field(gt=0, le=MAX_SCALING_TARGET)
     min_count: StrictInt = Field(ge=0, le=MAX_REPLICAS)
     max_count: StrictInt = Field(ge=1, le=MAX_REPLICAS)
     priority: StrictInt | None = Field(default=None, ge=0, le=MAX_PRIORITY)

@@ -35,7 +35,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     ValidationError,
     ValidatorFunctionWrapHandler,
@@ -43,7 +42,7 @@ from pydantic import (
     field_validator,
 )
 
-from workloadlab.models.base import RequestModel, Text
+from workloadlab.models.base import Number, RequestModel, Text
 from workloadlab.models.digest import spec_digest
 
 MAX_PORT = 65535
@@ -160,9 +159,9 @@ class Probe(RequestModel):
     scheme: Literal["HTTP", "HTTPS"] = "HTTP"
     host: Text | None = None
     http_headers: dict[str, str] | None = None
-    initial_delay_seconds: StrictFloat = Field(default=0, ge=0, le=MAX_PROBE_SECONDS)
-    period_seconds: StrictFloat = Field(default=10, ge=MIN_PROBE_SECONDS, le=MAX_PROBE_SECONDS)
-    timeout_seconds: StrictFloat = Field(default=1, ge=MIN_PROBE_SECONDS, le=MAX_PROBE_SECONDS)
+    initial_delay_seconds: Number = Field(default=0, ge=0, le=MAX_PROBE_SECONDS)
+    period_seconds: Number = Field(default=10, ge=MIN_PROBE_SECONDS, le=MAX_PROBE_SECONDS)
+    timeout_seconds: Number = Field(default=1, ge=MIN_PROBE_SECONDS, le=MAX_PROBE_SECONDS)
     failure_threshold: StrictInt = Field(default=3, ge=1, le=MAX_PROBE_THRESHOLD)
     success_threshold: StrictInt = Field(default=1, ge=1, le=MAX_PROBE_THRESHOLD)
 
@@ -180,7 +179,7 @@ class Probe(RequestModel):
 class ResourceRequest(RequestModel):
     """CPU (cores), memory (bytes) and GPUs requested for a container."""
 
-    cpu: StrictFloat = Field(gt=0, le=MAX_CPU)
+    cpu: Number = Field(gt=0, le=MAX_CPU)
     memory: StrictInt = Field(ge=1, le=MAX_MEMORY)
     gpu: StrictInt = Field(default=0, ge=0, le=MAX_GPU)
     gpu_type: Text | None = None

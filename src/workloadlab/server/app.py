@@ -38,7 +38,7 @@ from workloadlab.server.secrets import Secrets
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import Store
 from workloadlab.server.supervisor import Supervisor
-from workloadlab.server.views import API_PREFIX
+from workloadlab.server.views import API_PREFIX, REQUESTED_PATH
 
 logger = logging.getLogger("workloadlab.server")
 
@@ -51,7 +51,8 @@ AUTH_SCHEMES = frozenset({b"bearer", b"token"})
 class BearerAuthMiddleware:
     """Answers ``401`` unless the request carries ``Authorization: Bearer <token>`` (or
     ``Token <token>``, the scheme DataRobot's SDK sends by default and DataRobot accepts); also
-    accepts every API path with or without its trailing slash (no redirects)."""
+    accepts every API path with or without its trailing slash (no redirects; the path as
+    written stays in the scope, under ``REQUESTED_PATH``, for the links of list answers)."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
@@ -67,7 +68,7 @@ class BearerAuthMiddleware:
             await self._deny(send)
             return
         if len(path) > 1 and path.endswith("/") and not path.startswith(INVOKE_PREFIX):
-            scope = dict(scope, path=path.rstrip("/"))
+            scope = dict(scope, path=path.rstrip("/"), **{REQUESTED_PATH: path})
         await self.app(scope, receive, send)
 
     def _authorized(self, scope: Scope) -> bool:

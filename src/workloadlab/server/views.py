@@ -27,6 +27,9 @@ from workloadlab.server.store import (
 )
 
 API_PREFIX = "/api/v2"
+REQUESTED_PATH = "workloadlab.requested_path"
+"""The ASGI scope key that holds the path as the client wrote it: routing sees it without its
+trailing slash (every path is served with and without one), links repeat it as it was."""
 
 
 def artifact_json(row: ArtifactRow) -> dict[str, Any]:
@@ -172,8 +175,10 @@ def log_json(line: LogLine) -> dict[str, Any]:
 def paged(
     request: Request, data: Sequence[dict[str, Any]], *, total: int, offset: int, limit: int
 ) -> JSONResponse:
-    """A list response: the envelope, with links to this request's own URL and filters."""
-    url = f"{str(request.base_url).rstrip('/')}{request.url.path}"
+    """A list response: the envelope, with links to this request's own URL (its path as the
+    client wrote it, trailing slash included) and filters."""
+    path = request.scope.get(REQUESTED_PATH, request.url.path)
+    url = f"{str(request.base_url).rstrip('/')}{path}"
     query = list(request.query_params.multi_items())
     return JSONResponse(
         page_json(data, total=total, offset=offset, limit=limit, url=url, query=query)

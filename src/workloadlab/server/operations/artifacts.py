@@ -6,15 +6,22 @@ the collection of its name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from workloadlab.models import ArtifactStatus, InputArtifact, UpdateArtifact, spec_digest
+from workloadlab.models import (
+    ArtifactStatus,
+    InputArtifact,
+    UpdateArtifact,
+    new_id,
+    spec_digest,
+)
 from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.operations import credentials
 from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
-from workloadlab.server.store import ArtifactRow, Store
+from workloadlab.server.store import ArtifactRow, ListOrder, Store
 
 
 def find(store: Store, artifact_id: str) -> ArtifactRow:
@@ -33,27 +40,41 @@ def page(
     search: str | None,
     statuses: Sequence[str] | None,
     collection_id: str | None = None,
+    ids: Sequence[str] | None = None,
+    order: ListOrder | None = None,
 ) -> tuple[list[ArtifactRow], int]:
-    """A page of artifacts, newest first, filtered by name, status and collection (whose
-    versions come highest first), and the total count."""
+    """A page of artifacts in ``order`` (by default newest first, or a collection's highest
+    version first), filtered by name, status, collection and id, and the total count."""
     return store.list_artifacts(
         offset=offset,
         limit=limit,
         search=search,
         statuses=statuses,
         collection_id=collection_id,
+        ids=ids,
+        order=order,
     )
 
 
 def create(
-    store: Store, actor: Actor, body: InputArtifact, *, at: Sequence[str | int] = ("body",)
+    store: Store,
+    actor: Actor,
+    body: InputArtifact,
+    *,
+    at: Sequence[str | int] = ("body",),
+    default_name: str | None = None,
 ) -> ArtifactRow:
     """Store a new artifact (registered at once if the body says so) and audit it; ``at``
-    is where the artifact is in the request (for the path of a broken credential reference)."""
+    is where the artifact is in the request (for the path of a broken credential reference).
+
+    Without a name it is named ``default_name`` (an inline artifact: its workload's), else
+    ``artifact-`` and the last 8 characters of its id (their random part)."""
     with store.transaction():
         credentials.require_references(store, body.spec, (*at, "spec"))
+        artifact_id = new_id()
         row = store.insert_artifact(
-            name=body.name,
+            artifact_id=artifact_id,
+            name=body.name or default_name or f"artifact-{artifact_id[-8:]}",
             description=body.description,
             type=body.type,
             spec=_spec_wire(body),
@@ -115,15 +136,43 @@ def update(store: Store, actor: Actor, artifact_id: str, body: UpdateArtifact) -
         return find(store, artifact_id)
 
 
-def replace(store: Store, actor: Actor, artifact_id: str, body: InputArtifact) -> ArtifactRow:
-    """Replace a whole draft: the only way to change its container spec; a registered
-    artifact is :class:`Forbidden`."""
+def replace(
+    store: Store,
+    actor: Actor,
+    artifact_id: str,
+    body: InputArtifact,
+    *,
+    read_only: Mapping[str, Any] | None = None,
+) -> ArtifactRow:
+    """Replace a whole draft: the only way to change its container spec (without a name, it
+    keeps its own); a registered artifact is :class:`Forbidden`.
+
+    ``read_only`` holds the read-only fields the body gave (by wire name: a ``GET`` answer
+    sent back): each of :data:`CHECKED_READ_ONLY` must be the stored one (else
+    :class:`Invalid` naming it); ``updatedAt`` and ``specDigest`` describe the version that was
+    read, which this replaces, and are taken whatever they say."""
     with store.transaction():
         row = find(store, artifact_id)
         if row.status is not ArtifactStatus.DRAFT:
             raise Forbidden("Cannot update artifact: artifact is registered")
+        differing = _differing_read_only(row, read_only or {})
+        if differing:
+            raise Invalid(
+                [
+                    {
+                        "loc": ["body", key],
+                        "msg": "read-only: send the artifact's own value, or leave it out",
+                        "type": "value_error",
+                    }
+                    for key in differing
+                ]
+            )
         credentials.require_references(store, body.spec, ("body", "spec"))
-        new = {"name": body.name, "description": body.description, "spec": _spec_wire(body)}
+        new = {
+            "name": row.name if body.name is None else body.name,
+            "description": body.description,
+            "spec": _spec_wire(body),
+        }
         changes = diff_artifacts(_comparable(row), new)
         if changes:
             store.update_artifact(row.id, **new)
@@ -155,6 +204,23 @@ def delete(store: Store, actor: Actor, artifact_id: str) -> None:
             )
         store.delete_artifact(row.id)
         audit(store, actor, "artifact.deleted", row.id, details={"name": row.name})
+
+
+CHECKED_READ_ONLY = ("id", "version", "artifactCollectionId", "creator", "createdAt")
+"""The read-only fields of a ``GET`` answer that a ``PUT`` may carry only unchanged."""
+
+
+def _differing_read_only(row: ArtifactRow, given: Mapping[str, Any]) -> list[str]:
+    """The fields of :data:`CHECKED_READ_ONLY` in ``given`` that are not the stored ones (a
+    timestamp as an aware datetime: the same instant in any spelling is the same)."""
+    stored = {
+        "id": row.id,
+        "version": row.version,
+        "artifactCollectionId": row.collection_id,
+        "creator": row.creator,
+        "createdAt": dt.datetime.fromisoformat(row.created_at),
+    }
+    return [key for key in CHECKED_READ_ONLY if key in given and given[key] != stored[key]]
 
 
 def _asked(status: str | None) -> ArtifactStatus | None:

@@ -10,7 +10,7 @@ from workloadlab.models import ArtifactStatus, CreateDeployment, UpdateDeploymen
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.operations import governance, rollouts
 from workloadlab.server.problems import Invalid, NotFound
-from workloadlab.server.store import DeploymentRow, Store
+from workloadlab.server.store import DeploymentOrder, DeploymentRow, Store
 from workloadlab.server.supervisor import Supervisor
 
 
@@ -28,17 +28,21 @@ def page(
     offset: int,
     limit: int,
     search: str | None,
-    workload_id: str | None,
+    workload_ids: Sequence[str] = (),
     artifact_ids: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
+    order: DeploymentOrder | None = None,
 ) -> tuple[list[DeploymentRow], int]:
-    """A page of deployments, newest first, filtered by name, workload and the artifacts they
-    run, and the total."""
+    """A page of deployments in ``order`` (newest first by default), filtered by name,
+    workload (each of ``workload_ids``), the artifacts they run and id, and the total."""
     return store.list_deployments(
         offset=offset,
         limit=limit,
         search=search,
-        workload_id=workload_id,
+        workload_ids=workload_ids,
         artifact_ids=artifact_ids,
+        ids=ids,
+        order=order,
     )
 
 

@@ -26,7 +26,7 @@ from workloadlab.server.audit import SYSTEM, Actor, audit
 from workloadlab.server.operations import artifacts, credentials, governance
 from workloadlab.server.operations import deployments as deployments_operations
 from workloadlab.server.problems import Conflict, NotFound, Unavailable
-from workloadlab.server.store import DeploymentRow, Store, WorkloadRow
+from workloadlab.server.store import DeploymentRow, ListOrder, Store, WorkloadRow
 from workloadlab.server.supervisor import Lease, Supervisor, record_status
 
 RESTING = frozenset({WorkloadStatus.STOPPED, WorkloadStatus.ERRORED})
@@ -66,10 +66,20 @@ def invoke_target(store: Store, supervisor: Supervisor, workload_id: str) -> tup
 
 
 def page(
-    store: Store, *, offset: int, limit: int, search: str | None, statuses: Sequence[str] | None
+    store: Store,
+    *,
+    offset: int,
+    limit: int,
+    search: str | None,
+    statuses: Sequence[str] | None,
+    ids: Sequence[str] | None = None,
+    order: ListOrder | None = None,
 ) -> tuple[list[WorkloadRow], int]:
-    """A page of workloads, newest first, filtered by name and status, and the total count."""
-    return store.list_workloads(offset=offset, limit=limit, search=search, statuses=statuses)
+    """A page of workloads in ``order`` (newest first by default), filtered by name, status
+    and id, and the total count."""
+    return store.list_workloads(
+        offset=offset, limit=limit, search=search, statuses=statuses, ids=ids, order=order
+    )
 
 
 def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkload) -> WorkloadRow:
@@ -79,7 +89,9 @@ def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkl
     :class:`Conflict`."""
     with store.transaction():
         if body.artifact is not None:
-            artifact = artifacts.create(store, actor, body.artifact, at=("body", "artifact"))
+            artifact = artifacts.create(
+                store, actor, body.artifact, at=("body", "artifact"), default_name=body.name
+            )
         else:
             assert body.artifact_id is not None
             found = store.get_artifact(body.artifact_id)

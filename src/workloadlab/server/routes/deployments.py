@@ -20,6 +20,12 @@ from workloadlab.server.operations import deployments
 from workloadlab.server.problems import answers
 from workloadlab.server.routes.events import trail_answer
 from workloadlab.server.routes.governance import DEPLOY_CONFLICT, guarded
+from workloadlab.server.routes.listing import (
+    DeploymentOrderBy,
+    DeploymentSort,
+    Ids,
+    wanted_ids,
+)
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import DeploymentRow
 from workloadlab.server.views import deployment_json, paged
@@ -52,7 +58,16 @@ async def list_deployments(
     offset: Offset = 0,
     limit: Limit = 100,
     search: str | None = None,
-    workload_id: Annotated[str | None, Query(alias="workloadId")] = None,
+    workload_id: Annotated[
+        str | None, Query(alias="workloadId", description="Only the deployment of this workload.")
+    ] = None,
+    wid: Annotated[
+        str | None,
+        Query(
+            description="Another spelling of `workloadId`, the one DataRobot's clients send"
+            " (with both, a deployment must match both)."
+        ),
+    ] = None,
     artifact_id: Annotated[
         list[str] | None,
         Query(
@@ -61,15 +76,21 @@ async def list_deployments(
             " extension.",
         ),
     ] = None,
+    ids: Ids = None,
+    order_by: DeploymentOrderBy = None,
+    sort: DeploymentSort = None,
 ) -> Response:
-    """A page of deployments, newest first, filtered by name, workload and artifact."""
+    """A page of deployments, newest first unless ``orderBy`` says otherwise, filtered by
+    name, workload, artifact and id."""
     rows, total = deployments.page(
         context.store,
         offset=offset,
         limit=limit,
         search=search,
-        workload_id=workload_id,
+        workload_ids=[value for value in (workload_id, wid) if value],
         artifact_ids=artifact_id,
+        ids=wanted_ids(ids),
+        order=order_by or sort,
     )
     base = base_url(request)
     return paged(

@@ -21,6 +21,7 @@ from workloadlab.server.routes.governance import (
     Force,
     guarded,
 )
+from workloadlab.server.routes.listing import Ids, OrderBy, Sort, wanted_ids
 from workloadlab.server.routing import api_router
 from workloadlab.server.store import WorkloadRow
 from workloadlab.server.views import API_PREFIX, paged
@@ -58,10 +59,20 @@ async def list_workloads(
     limit: Limit = 100,
     search: str | None = None,
     status: Annotated[list[str] | None, Query()] = None,
+    ids: Ids = None,
+    order_by: OrderBy = None,
+    sort: Sort = None,
 ) -> Response:
-    """A page of workloads, newest first, filtered by name and status."""
+    """A page of workloads, newest first unless ``orderBy`` says otherwise, filtered by name,
+    status and id."""
     rows, total = workloads.page(
-        context.store, offset=offset, limit=limit, search=search, statuses=status
+        context.store,
+        offset=offset,
+        limit=limit,
+        search=search,
+        statuses=status,
+        ids=wanted_ids(ids),
+        order=order_by or sort,
     )
     base = base_url(request)
     data = [context.workload_json(row, base) for row in rows]

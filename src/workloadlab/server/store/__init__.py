@@ -7,6 +7,7 @@ here: :mod:`~workloadlab.server.store.database` owns the connection and its tran
 table is a mixin of it (``artifacts``, ``workloads`` with its ``logs``, ``deployments``,
 ``events`` with the ``trails`` read from them, ``credentials``, ``running`` artifacts,
 ``rollouts``), and :class:`Store` combines them, so callers say ``store.get_workload(...)``.
+The orders a list accepts, and their SQL, are in :mod:`~workloadlab.server.store.ordering`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from workloadlab.server.store.artifacts import ArtifactTable
 from workloadlab.server.store.credentials import CredentialRow, CredentialTable
 from workloadlab.server.store.deployments import DeploymentTable
 from workloadlab.server.store.events import EventTable
+from workloadlab.server.store.ordering import DeploymentOrder, ListOrder
 from workloadlab.server.store.rollouts import RolloutTable
 from workloadlab.server.store.rows import (
     ArtifactRow,
@@ -34,8 +36,10 @@ __all__ = [
     "SCHEMA_VERSION",
     "ArtifactRow",
     "CredentialRow",
+    "DeploymentOrder",
     "DeploymentRow",
     "EventRow",
+    "ListOrder",
     "LogLine",
     "RolloutRow",
     "RunningArtifactRow",

@@ -7,6 +7,7 @@ from typing import Any
 
 from workloadlab.models import ArtifactStatus, new_id
 from workloadlab.server.store.database import Database
+from workloadlab.server.store.ordering import NEWEST_FIRST, ListOrder, order_sql
 from workloadlab.server.store.rows import ArtifactRow, now
 
 
@@ -21,11 +22,12 @@ class ArtifactTable(Database):
         type: str,
         spec: dict[str, Any],
         creator: dict[str, Any],
+        artifact_id: str | None = None,
     ) -> ArtifactRow:
-        """Store a new draft artifact."""
+        """Store a new draft artifact (with a new id unless ``artifact_id`` is given)."""
         created = now()
         row = ArtifactRow(
-            id=new_id(),
+            id=artifact_id or new_id(),
             name=name,
             description=description,
             type=type,
@@ -60,16 +62,20 @@ class ArtifactTable(Database):
         search: str | None,
         statuses: Sequence[str] | None,
         collection_id: str | None = None,
+        ids: Sequence[str] | None = None,
+        order: ListOrder | None = None,
     ) -> tuple[list[ArtifactRow], int]:
-        """A page of artifacts, newest first (a collection's: highest version first), and the
-        total count."""
-        where, params = self._filters(search, statuses)
-        order = "created_at DESC, id DESC"
+        """A page of artifacts, newest first (a collection's: highest version first) unless
+        ``order`` says otherwise, and the total count."""
+        where, params = self._filters(search, statuses, ids)
+        default = NEWEST_FIRST
         if collection_id is not None:
             where.append("collection_id = ?")
             params.append(collection_id)
-            order = "version DESC, id DESC"
-        rows, total = self._page("artifacts", where, params, offset, limit, order)
+            default = "version DESC, id DESC"
+        rows, total = self._page(
+            "artifacts", where, params, offset, limit, order_sql(order, default=default)
+        )
         return [ArtifactRow.from_sql(r) for r in rows], total
 
     def update_artifact(self, artifact_id: str, **values: Any) -> None:

@@ -9,6 +9,7 @@ mixins of :class:`Database`, combined into the one :class:`~workloadlab.server.s
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -140,7 +141,11 @@ class Database:
         return rows, int(total)
 
     @staticmethod
-    def _filters(search: str | None, statuses: Sequence[str] | None) -> tuple[list[str], list[Any]]:
+    def _filters(
+        search: str | None, statuses: Sequence[str] | None, ids: Sequence[str] | None = None
+    ) -> tuple[list[str], list[Any]]:
+        """The ``WHERE`` terms of a list: a name that contains ``search`` (any case), one of
+        ``statuses``, one of ``ids`` (given as one JSON parameter: no limit on how many)."""
         where: list[str] = []
         params: list[Any] = []
         if search:
@@ -149,4 +154,7 @@ class Database:
         if statuses:
             where.append(f"status IN ({', '.join('?' for _ in statuses)})")
             params.extend(statuses)
+        if ids is not None:
+            where.append("id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(ids)))
         return where, params

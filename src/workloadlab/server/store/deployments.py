@@ -7,6 +7,7 @@ from typing import Any
 
 from workloadlab.models import Importance, new_id
 from workloadlab.server.store.database import Database
+from workloadlab.server.store.ordering import DeploymentOrder, order_sql
 from workloadlab.server.store.rows import DeploymentRow, now
 
 
@@ -52,18 +53,23 @@ class DeploymentTable(Database):
         offset: int,
         limit: int,
         search: str | None,
-        workload_id: str | None,
+        workload_ids: Sequence[str] = (),
         artifact_ids: Sequence[str] | None = None,
+        ids: Sequence[str] | None = None,
+        order: DeploymentOrder | None = None,
     ) -> tuple[list[DeploymentRow], int]:
-        """A page of deployments, newest first, and the total count."""
-        where, params = self._filters(search, None)
-        if workload_id:
+        """A page of deployments, newest first unless ``order`` says otherwise, and the total
+        count; each of ``workload_ids`` must be the deployment's workload (two different ones
+        match nothing)."""
+        where, params = self._filters(search, None, ids)
+        for workload_id in workload_ids:
             where.append("workload_id = ?")
             params.append(workload_id)
         if artifact_ids:
             where.append(f"artifact_id IN ({', '.join('?' for _ in artifact_ids)})")
             params.extend(artifact_ids)
-        rows, total = self._page("deployments", where, params, offset, limit)
+        order_by = order_sql(order, table="deployments")
+        rows, total = self._page("deployments", where, params, offset, limit, order_by)
         return [DeploymentRow.from_sql(r) for r in rows], total
 
     def deployments_of(self, workload_id: str) -> list[DeploymentRow]:

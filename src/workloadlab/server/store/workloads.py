@@ -7,6 +7,7 @@ from typing import Any
 
 from workloadlab.models import WorkloadStatus, new_id
 from workloadlab.server.store.logs import LogTable
+from workloadlab.server.store.ordering import ListOrder, order_sql
 from workloadlab.server.store.rows import WorkloadRow, now
 
 
@@ -49,11 +50,19 @@ class WorkloadTable(LogTable):
         return WorkloadRow.from_sql(row) if row else None
 
     def list_workloads(
-        self, *, offset: int, limit: int, search: str | None, statuses: Sequence[str] | None
+        self,
+        *,
+        offset: int,
+        limit: int,
+        search: str | None,
+        statuses: Sequence[str] | None,
+        ids: Sequence[str] | None = None,
+        order: ListOrder | None = None,
     ) -> tuple[list[WorkloadRow], int]:
-        """A page of workloads, newest first, and the total count."""
-        where, params = self._filters(search, statuses)
-        rows, total = self._page("workloads", where, params, offset, limit)
+        """A page of workloads, newest first unless ``order`` says otherwise, and the total
+        count."""
+        where, params = self._filters(search, statuses, ids)
+        rows, total = self._page("workloads", where, params, offset, limit, order_sql(order))
         return [WorkloadRow.from_sql(r) for r in rows], total
 
     def all_workloads(self) -> list[WorkloadRow]:
