@@ -1,7 +1,9 @@
-"""The deployment card: the deployment the workload backs, live, and its Delete.
+"""The deployment card: the deployment the workload backs, live, its Delete, and the version
+chooser that moves it to another version (:mod:`.mover`).
 
 The card follows the deployment: its status is the workload's (the panel refreshes it when the
-workload changes), and once the deployment is gone (deleted here, from a cell, or anywhere) the
+workload changes), its latest change of version as the server reports it (in progress, done,
+abandoned and why), and once the deployment is gone (deleted here, from a cell, or anywhere) the
 card says ``deleted`` and keeps what it knew. Delete asks first, in the card itself.
 """
 
@@ -11,15 +13,24 @@ import html as html_module
 
 from workloadlab.models import Deployment
 from workloadlab.notebook.panel import actions
-from workloadlab.notebook.panel.core import PanelCore
 from workloadlab.notebook.panel.decisions import (
-    CardControls,
     card_controls,
     deployment_deleted_message,
     live_deployment,
 )
+from workloadlab.notebook.panel.mover import MoveActions, VersionChooser
+from workloadlab.notebook.panel.state import PanelState
 from workloadlab.notebook.panel.status import MUTED, WRAP, badge_html, clock
-from workloadlab.notebook.panel.ui import Widget, assign, button, hbox, html, set_visible, vbox
+from workloadlab.notebook.panel.ui import (
+    Confirmation,
+    Widget,
+    assign,
+    button,
+    html,
+    set_visible,
+    vbox,
+)
+from workloadlab.notebook.panel.versions import rollout_text
 
 
 def deployment_html(deployment: Deployment, *, deleted: bool = False) -> str:
@@ -35,6 +46,10 @@ def deployment_html(deployment: Deployment, *, deleted: bool = False) -> str:
     ]
     if deployment.artifact is not None and deployment.artifact.version:
         rows.append(("artifact", f"version {deployment.artifact.version}"))
+    if deployment.rollout is not None:
+        word = html_module.escape(deployment.rollout.status.value)
+        text = html_module.escape(rollout_text(deployment.rollout))
+        rows.append(("change", f'<span class="wl-rollout wl-rollout-{word}">{text}</span>'))
     if deployment.endpoint and not deleted:
         href = html_module.escape(deployment.endpoint)
         rows.append(("endpoint", f'<a href="{href}" target="_blank" rel="noopener">{href}</a>'))
@@ -49,7 +64,8 @@ def deployment_html(deployment: Deployment, *, deleted: bool = False) -> str:
 
 
 class DeploymentCard:
-    """The card's widgets: the table, Delete, and the confirmation Delete asks for."""
+    """The card's widgets: the table, the version chooser, Delete, and the confirmation Delete
+    asks for."""
 
     def __init__(self) -> None:
         self.info: Widget = html("", "wl-deployment")
@@ -61,16 +77,17 @@ class DeploymentCard:
             width="auto",
             min_width="13em",
         )
-        self.question: Widget = html("", "wl-deployment-question")
-        self.confirm: Widget = button(
-            "Delete", "wl-deployment-confirm-delete", button_style="danger", icon="trash"
+        asking = self.confirmation = Confirmation(
+            "Delete",
+            ("wl-deployment-question", "wl-deployment-confirm-delete", "wl-deployment-cancel"),
+            button_style="danger",
+            icon="trash",
         )
-        self.cancel: Widget = button("Cancel", "wl-deployment-cancel")
-        self.asking: Widget = hbox(
-            [self.question, self.confirm, self.cancel], own_layout=True, display="none"
-        )
+        self.question, self.confirm, self.cancel = asking.question, asking.confirm, asking.cancel
+        self.asking: Widget = asking.row
+        self.versions = VersionChooser()
         self.box: Widget = vbox(
-            [self.info, self.delete, self.asking],
+            [self.info, self.versions.box, self.delete, self.asking],
             "wl-deployment-card",
             own_layout=True,
             border="1px solid var(--jp-border-color2, #d0d7de)",
@@ -78,20 +95,31 @@ class DeploymentCard:
             margin="4px 0",
         )
 
-    def render(self, deployment: Deployment, *, deleted: bool, controls: CardControls) -> None:
-        """Show the deployment as last seen, and Delete as ``controls`` decide."""
+    def render(self, state: PanelState) -> None:
+        """Show the deployment as last seen, the versions, Move and Delete as decided."""
+        deployment, deleted = state.deployment, state.deployment_deleted
+        assert deployment is not None
+        controls = card_controls(state)
         assign(self.info, value=deployment_html(deployment, deleted=deleted))
+        self.versions.render(state)
         set_visible(self.delete, not deleted)
         assign(self.delete, disabled=not controls.delete.enabled, tooltip=controls.delete.tooltip)
-        set_visible(self.asking, controls.asking)
-        if controls.asking:
-            name = html_module.escape(deployment.name)
-            text = f"Delete deployment <b>{name}</b>? Its endpoint stops answering."
-            assign(self.question, value=text)
+        name = html_module.escape(deployment.name)
+        question = f"Delete deployment <b>{name}</b>? Its endpoint stops answering."
+        self.confirmation.ask(question if controls.asking else None)
 
 
-class CardActions(PanelCore):
+class CardActions(MoveActions):
     """What the card's buttons do (a part of :class:`~.widget.WorkloadPanel`)."""
+
+    def _make_card(self) -> DeploymentCard:
+        """The card, its buttons wired."""
+        card = DeploymentCard()
+        card.delete.on_click(lambda _: self._on_delete())
+        card.cancel.on_click(lambda _: self._set_flag("confirm_delete", False))
+        card.confirm.on_click(lambda _: self._on_delete_confirm())
+        self._wire_chooser(card.versions)
+        return card
 
     def _on_delete(self) -> None:
         with self._lock:

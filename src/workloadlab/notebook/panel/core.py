@@ -10,7 +10,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any
 
-from workloadlab.models import Artifact
+from workloadlab.models import Artifact, Deployment
 from workloadlab.notebook.panel.form import FormReading, SpecForm
 from workloadlab.notebook.panel.state import PanelState
 from workloadlab.notebook.panel.throttle import Throttle
@@ -47,6 +47,18 @@ class PanelCore:
     def _take(self, artifact: Artifact, *, reload_form: bool, settle: bool = False) -> None:
         """Make ``artifact`` the form's base (and, with ``reload_form``, its content; with
         ``settle``, secret rows show the references they were saved as)."""
+        raise NotImplementedError
+
+    def _set_flag(self, name: str, value: bool) -> None:
+        """Set a flag of the state and redraw (kernel thread)."""
+        raise NotImplementedError
+
+    def _see_deployment(self, fresh: Deployment | None) -> None:
+        """Take a read of the workload's deployment into the card (hold the lock)."""
+        raise NotImplementedError
+
+    def _read_versions_if_due(self) -> None:
+        """Read the deployed artifact's versions when due (on the portal)."""
         raise NotImplementedError
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:

@@ -245,19 +245,24 @@ def deployment_deleted_message(deployment: Deployment, *, here: bool) -> Message
 
 # -- the watcher's news ------------------------------------------------------------------------
 
-ArtifactNews = Literal["ignore", "later", "registered", "reload", "conflict"]
+ArtifactNews = Literal["ignore", "later", "switched", "registered", "reload", "conflict"]
 
 
 def artifact_news(
     state: PanelState, artifact: Artifact, *, newer: bool, edited: bool
 ) -> ArtifactNews:
     """What to do with the server's artifact: ``ignore`` (not newer), ``later`` (an action of
-    the panel runs: maybe its own save), ``registered`` or ``reload`` (take it into the form),
-    ``conflict`` (the form has edits: the user chooses Reload or Compare)."""
-    if not newer:
+    the panel runs: maybe its own save), ``switched`` (the workload runs another artifact now:
+    its deployment moved to another version, older or newer; take it), ``registered`` or
+    ``reload`` (take it into the form), ``conflict`` (the form has edits: the user chooses
+    Reload or Compare)."""
+    switched = artifact.id != state.artifact.id
+    if not newer and not switched:
         return "ignore"
     if state.busy is not None:
         return "later"
+    if switched:
+        return "switched"
     if artifact.is_registered and not state.locked:
         return "registered"
     if not edited and state.merge is None:
@@ -288,7 +293,8 @@ class DeploymentView:
 def deployment_news(state: PanelState, fresh: Deployment | None) -> DeploymentView:
     """The card once the server was asked for the workload's deployment (``fresh``: its
     answer, ``None``: there is none): a deployment that is gone is shown ``deleted``; a
-    deleted one never comes back (an answer with its id was read before the delete)."""
+    deleted one never comes back (an answer with its id was read before the delete), nor
+    does a change of version that is over (:func:`older_read`)."""
     known = state.deployment
     if fresh is None:
         if known is None or state.deployment_deleted:
@@ -296,4 +302,31 @@ def deployment_news(state: PanelState, fresh: Deployment | None) -> DeploymentVi
         return DeploymentView(known, True, deployment_deleted_message(known, here=False))
     if state.deployment_deleted and known is not None and fresh.id == known.id:
         return DeploymentView(known, True)
+    if known is not None and older_read(known, fresh):
+        return DeploymentView(known, state.deployment_deleted)
     return DeploymentView(fresh, False)
+
+
+def older_read(known: Deployment, fresh: Deployment) -> bool:
+    """Whether ``fresh`` was read before ``known`` (two reads crossed on the way): its latest
+    change of version is missing, older, or still under way where ``known``'s is over. A
+    deployment's change never disappears nor resumes."""
+    if fresh.id != known.id or known.rollout is None:
+        return False
+    was, now = known.rollout, fresh.rollout
+    if now is None:
+        return True
+    if now.id != was.id:
+        return bool(now.started_at and was.started_at and now.started_at < was.started_at)
+    return was.status.finished and not now.status.finished
+
+
+DEPLOYMENT_EVENTS = frozenset({"workload.rolledOut", "workload.rolloutAbandoned"})
+"""Events of the workload's trail (besides ``deployment.*``) after which its deployment reads
+differently: a change of version switched or was abandoned."""
+
+
+def tells_of_deployment(event_type: str) -> bool:
+    """Whether an event of the workload's trail means its deployment changed (made, deleted,
+    moved to another version, or a move started, switched or abandoned)."""
+    return event_type.startswith("deployment.") or event_type in DEPLOYMENT_EVENTS

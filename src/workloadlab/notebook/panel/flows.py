@@ -116,10 +116,12 @@ class PanelFlows(PanelCore):
             )
 
     def _tick(self) -> None:
-        """Redraw the relative times now and then (on the portal)."""
+        """Redraw the relative times now and then, and read the deployed artifact's versions
+        when due (on the portal)."""
         if self._closed:
             return
         self._throttle.request()
+        self._read_versions_if_due()
         state = self.state
         expires = state.workload.expires_at
         soon = expires is not None and expires - utcnow() < SOON

@@ -3,8 +3,11 @@
 Each method holds the panel's lock while it changes the state, then asks the throttle for a
 redraw. The deployment card follows the deployment: a status change of the workload reads the
 deployment again (its status is the workload's), a new ``deployment.*`` event in the
-workload's trail looks for the workload's deployment (made or deleted elsewhere), and a
-deployment that is no longer there is shown ``deleted`` (:func:`~.decisions.deployment_news`).
+workload's trail (or the end of a change of version: :func:`~.decisions.tells_of_deployment`)
+looks for the workload's deployment (made, deleted or moved elsewhere), and a deployment that
+is no longer there is shown ``deleted`` (:func:`~.decisions.deployment_news`). When the
+workload runs another artifact (its deployment moved to another version), the panel takes that
+artifact (:func:`~.decisions.artifact_news`: ``switched``).
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from workloadlab.notebook.panel.decisions import (
     artifact_news,
     deployment_news,
     live_deployment,
+    tells_of_deployment,
 )
 from workloadlab.notebook.panel.state import Message
+from workloadlab.notebook.panel.versions import default_target, under_way
 
 
 def _newer(candidate: Artifact, known: Artifact) -> bool:
@@ -58,7 +63,7 @@ class PanelNews(PanelCore):
     def events_changed(self, events: Sequence[Event]) -> None:
         """The watcher's news: the newest events (a deployment made or deleted elsewhere, e.g.
         by ``%workload deploy`` or a client call, shows up here first)."""
-        marker = next((e.id for e in events if e.event_type.startswith("deployment.")), None)
+        marker = next((e.id for e in events if tells_of_deployment(e.event_type)), None)
         with self._lock:
             self.state.events = list(events)
             reload = marker is not None and marker != self._deployment_marker
@@ -95,12 +100,19 @@ class PanelNews(PanelCore):
         self._throttle.request()
 
     def _see_deployment(self, fresh: Deployment | None) -> None:
-        view = deployment_news(self.state, fresh)
-        self.state.deployment, self.state.deployment_deleted = view.deployment, view.deleted
+        state = self.state
+        view = deployment_news(state, fresh)
+        before = state.deployment.artifact_id if state.deployment is not None else None
+        state.deployment, state.deployment_deleted = view.deployment, view.deleted
         if view.deleted:
-            self.state.confirm_delete = False
+            state.confirm_delete = False
+        now = view.deployment.artifact_id if view.deployment is not None else None
+        if view.deleted or now != before or under_way(view.deployment) is not None:
+            state.confirm_move = False  # what it asked about is not so any more
+        state.move_target = default_target(state.versions or (), view.deployment, state.move_target)
         if view.message is not None:
-            self.state.message = view.message
+            state.message = view.message
+        self._read_versions_if_due()
 
     def artifact_changed(self, artifact: Artifact) -> None:
         """The watcher's news: the artifact changed on the server (maybe by this panel)."""
@@ -115,7 +127,7 @@ class PanelNews(PanelCore):
             )
             if news == "later":
                 self._pending_artifact = artifact
-            elif news in ("registered", "reload"):
+            elif news in ("switched", "registered", "reload"):
                 self._take(artifact, reload_form=True)
             elif news == "conflict":
                 self.state.conflict = artifact

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from workloadlab.client import ArtifactVersion
 from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload, WorkloadStatus
 from workloadlab.notebook.panel.watcher import LOG_LINES
 
@@ -90,6 +91,19 @@ class PanelState:
     """Whether the Lock & Deploy confirmation is shown."""
     confirm_delete: bool = False
     """Whether the deployment card asks to confirm its Delete."""
+    versions: list[ArtifactVersion] | None = None
+    """The registered versions of the deployed artifact's collection, highest first (``None``:
+    not read yet)."""
+    versions_for: str | None = None
+    """The artifact (the deployment's, then) whose collection :attr:`versions` lists."""
+    versions_read_at: float = 0.0
+    """When :attr:`versions` were read (``time.monotonic``)."""
+    versions_problem: str | None = None
+    """Why the last reading of the versions failed."""
+    move_target: str | None = None
+    """The artifact (a version) chosen in the card's version chooser."""
+    confirm_move: bool = False
+    """Whether the deployment card asks to confirm its move to :attr:`move_target`."""
     merge: Merging | None = None
     """A Compare under way (its conflicts wait for choices), until the form is saved or
     reloaded."""

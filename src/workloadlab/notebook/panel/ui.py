@@ -34,6 +34,7 @@ LABEL_WIDTH = "7.5em"
 
 __all__ = [
     "LABEL_WIDTH",
+    "Confirmation",
     "FixedRepr",
     "Widget",
     "assign",
@@ -143,10 +144,12 @@ def dropdown(
     description: str = "",
     **layout_traits: Any,
 ) -> Widget:
-    """A ``Dropdown`` (it syncs its ``index``; ``value`` follows)."""
+    """A ``Dropdown`` (it syncs its ``index``; ``value`` follows); none chosen when empty."""
+    if value is None and options:
+        value = options[0]
     return widgets.Dropdown(
         options=list(options),
-        value=value if value is not None else options[0],
+        value=value,
         description=description,
         layout=layout(**layout_traits),
         style=_share(DescriptionStyle, description_width=LABEL_WIDTH if description else ""),
@@ -213,6 +216,29 @@ def close_tree(widget: Widget) -> None:
         if part is not None and id(part) not in _shared_ids and part.comm is not None:
             part.close()
     widget.close()
+
+
+class Confirmation:
+    """A question with its confirm and Cancel buttons, in a row hidden until asked: the
+    panel's disruptive actions (Delete deployment, Move deployment) ask first, in place."""
+
+    def __init__(
+        self, label: str, classes: tuple[str, str, str], *, button_style: str, icon: str
+    ) -> None:
+        """``classes``: the question's, the confirm button's, Cancel's."""
+        question, confirm, cancel = classes
+        self.question: Widget = html("", question)
+        self.confirm: Widget = button(label, confirm, button_style=button_style, icon=icon)
+        self.cancel: Widget = button("Cancel", cancel)
+        self.row: Widget = hbox(
+            [self.question, self.confirm, self.cancel], own_layout=True, display="none"
+        )
+
+    def ask(self, question: str | None) -> None:
+        """Show the row with ``question`` (HTML), or hide it (``None``)."""
+        set_visible(self.row, question is not None)
+        if question is not None:
+            assign(self.question, value=question)
 
 
 class FixedRepr:

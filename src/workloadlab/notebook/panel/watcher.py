@@ -82,13 +82,19 @@ class WatchTiming:
     """Seconds of fast polling after :meth:`Watcher.poke`."""
     retry_max: float = 10.0
     """Longest gap between retries while the server cannot be reached."""
+    versions: float = 10.0
+    """Gap between readings of a deployed artifact's versions (one locked elsewhere shows up
+    in the panel's version chooser after at most this long, or the panel's next clock tick)."""
 
 
 LOCAL = WatchTiming(Polling(fast=0.05, fast_max=0.5, growth=1.5, stable=0.5), details=2.0)
 """The local server: status requests wait there for a change (these gaps apply to a server
 that cannot); logs and events every 2 s, and at once after a change."""
-REMOTE = WatchTiming(Polling(fast=0.2, fast_max=2.0, growth=1.5, stable=5.0), details=10.0)
-"""DataRobot: mind the rate limits; transitions still show within a couple of seconds."""
+REMOTE = WatchTiming(
+    Polling(fast=0.2, fast_max=2.0, growth=1.5, stable=5.0), details=10.0, versions=120.0
+)
+"""DataRobot: mind the rate limits (reading versions there may read whole lists); transitions
+still show within a couple of seconds."""
 
 
 def timing_for(endpoint: str) -> WatchTiming:

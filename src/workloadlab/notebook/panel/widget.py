@@ -218,11 +218,7 @@ class WorkloadPanel(
                 busy=state.busy is not None or state.in_transition,
             )
         if state.deployment is not None:
-            self.card.render(
-                state.deployment,
-                deleted=state.deployment_deleted,
-                controls=decisions.card_controls(state),
-            )
+            self.card.render(state)
         if state.conflict is not None or state.merge is not None or self._conflict is not None:
             self.conflict_view.render(conflict=state.conflict is not None, merging=state.merge)
         self.status.render_message(state)
@@ -270,12 +266,10 @@ class WorkloadPanel(
 
     @property
     def card(self) -> DeploymentCard:
-        """The deployment card (name, id, status, endpoint, importance, Delete)."""
+        """The deployment card (name, id, status, endpoint, importance, its change of version,
+        the version chooser, Delete)."""
         if self._card is None:
-            card = self._card = DeploymentCard()
-            card.delete.on_click(lambda _: self._on_delete())
-            card.cancel.on_click(lambda _: self._set_flag("confirm_delete", False))
-            card.confirm.on_click(lambda _: self._on_delete_confirm())
+            self._card = self._make_card()
             self._add_extras()
         return self._card
 
