@@ -1,21 +1,28 @@
 """A real kernel, driven over the kernel protocol (no browser): status updates reach the
 panel's widget state while another cell blocks, because the watcher runs on the portal and
-widget updates are comm messages sent from that thread."""
+widget updates are comm messages sent from that thread; and the deployment card's version
+chooser, driven with the messages a browser sends, moves a deployment to a new version and
+back."""
 
 from __future__ import annotations
 
+import html
 import os
 import queue
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
-from harness import LocalServer
+from rollouttools import collection_name, deploy, register
+
+from harness import LocalServer, free_port, hello_spec
 from paneltools import Example
 
 pytestmark = [pytest.mark.notebook, pytest.mark.slow]
@@ -120,3 +127,126 @@ def test_status_reaches_the_widget_while_a_cell_blocks(
     assert "stopped" in arrivals, "the badge showed the new status"
     assert arrivals["stopped"] < idle_at - 1.0, "it arrived while the cell was still running"
     assert arrivals["stopped"] - stopped_at < 3.0
+
+
+class Frontend:
+    """What a frontend of the kernel knows of its widgets (their states, from IOPub), and the
+    messages it sends them (a choice, a click), as the widget manager in the browser does."""
+
+    def __init__(self, client: BlockingKernelClient, messages: list[dict[str, Any]]) -> None:
+        self.client = client
+        self.models = widget_states(messages)
+
+    def find(self, css_class: str) -> str:
+        """The comm id of the widget with this CSS class."""
+        (found,) = [cid for cid, s in self.models.items() if css_class in s.get("_dom_classes", ())]
+        return found
+
+    def state(self, css_class: str) -> dict[str, Any]:
+        return self.models[self.find(css_class)]
+
+    def send(self, css_class: str, data: dict[str, Any]) -> None:
+        message = self.client.session.msg(
+            "comm_msg", {"comm_id": self.find(css_class), "data": data}
+        )
+        self.client.shell_channel.send(message)
+
+    def click(self, css_class: str) -> None:
+        self.send(css_class, {"method": "custom", "content": {"event": "click"}})
+
+    def choose(self, css_class: str, index: int) -> None:
+        self.send(css_class, {"method": "update", "state": {"index": index}, "buffer_paths": []})
+        self.models[self.find(css_class)]["index"] = index
+
+    def wait(self, predicate: Callable[[Frontend], Any], timeout: float = 30.0) -> Any:
+        """Take the kernel's widget updates until ``predicate`` holds."""
+        deadline = time.monotonic() + timeout
+        while not (result := predicate(self)):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"the widgets never showed it within {timeout} s")
+            try:
+                msg = self.client.get_iopub_msg(timeout=min(left, 1.0))
+            except queue.Empty:
+                continue
+            content = msg["content"]
+            if msg["msg_type"] == "comm_open":
+                self.models[content["comm_id"]] = dict(content["data"]["state"])
+            elif msg["msg_type"] == "comm_msg" and content["comm_id"] in self.models:
+                self.models[content["comm_id"]].update(content["data"].get("state", {}))
+        return result
+
+    def text(self, css_class: str) -> str:
+        """An HTML widget's text, as the page shows it."""
+        return html.unescape(re.sub(r"<[^>]+>", "", str(self.state(css_class)["value"])))
+
+
+def move_through_the_card(frontend: Frontend, version: int, was: int) -> None:
+    """Choose version ``version`` in the card, press Move, confirm; wait for the outcome."""
+    labels = frontend.state(CHOOSER)["_options_labels"]
+    frontend.choose(CHOOSER, [label.split(" ")[0] for label in labels].index(f"v{version}"))
+    move = f"Move deployment to v{version}…"
+    frontend.wait(lambda f: f.state(MOVE)["description"] == move and not f.state(MOVE)["disabled"])
+    frontend.click(MOVE)
+    asked = f"from version {was} to version {version}?"
+    frontend.wait(lambda f: asked in f.text("wl-version-question"))
+    frontend.click("wl-version-confirm")
+    said = f"runs version {version} (was version {was})"
+    frontend.wait(lambda f: said in f.text("wl-message"), timeout=60)
+
+
+CHOOSER = "wl-version-choice"
+MOVE = "wl-version-move"
+
+
+def test_the_panel_moves_a_deployment_to_a_new_version_and_back(
+    kernel: BlockingKernelClient, api: httpx.Client
+) -> None:
+    name = collection_name()
+    v1 = register(api, hello_spec(free_port(), "one"), name)["id"]
+    workload_id, deployment_id = deploy(api, v1, name=name)
+    draft = api.post("/registry/artifacts/", json={**hello_spec(free_port(), "two"), "name": name})
+    locked = api.patch(f"/registry/artifacts/{draft.json()['id']}", json={"status": "registered"})
+    assert locked.status_code == 200, locked.text
+    v2 = locked.json()["id"]
+    try:
+        shown = run(kernel, f"import workloadlab\nworkloadlab.panel({workload_id!r})")
+        frontend = Frontend(kernel, shown)
+        frontend.wait(lambda f: len(f.state(CHOOSER).get("_options_labels", ())) == 2)
+        first, second = frontend.state(CHOOSER)["_options_labels"]
+        assert first.startswith("v2 · ")
+        assert second.startswith("v1 · ")
+        assert second.endswith(" · deployed here")
+
+        for target, version, was, greeting in ((v2, 2, 1, "two"), (v1, 1, 2, "one")):
+            move_through_the_card(frontend, version, was)
+            assert f"version {was} → {version}: done at" in frontend.text("wl-deployment")
+            deployment = api.get(f"/console/deployments/{deployment_id}/").json()
+            assert (deployment["artifactId"], deployment["artifact"]["version"]) == (
+                target,
+                version,
+            )
+            answer = api.get(f"/endpoints/deployments/{deployment_id}/").json()
+            assert answer["greeting"] == greeting
+            header = f"registered v{version}"
+            frontend.wait(lambda f, header=header: header in f.text("wl-header"))
+
+        trail = api.get(f"/console/deployments/{deployment_id}/events", params={"limit": 100})
+        events = list(reversed(trail.json()["data"]))
+        moves = [
+            (e["eventType"], e["details"]["fromVersion"], e["details"]["toVersion"])
+            for e in events
+            if e["eventType"] in ("deployment.rolloutStarted", "deployment.artifactChanged")
+        ]
+        assert moves == [
+            ("deployment.rolloutStarted", 1, 2),
+            ("deployment.artifactChanged", 1, 2),
+            ("deployment.rolloutStarted", 2, 1),
+            ("deployment.artifactChanged", 2, 1),
+        ]
+        changed = [e for e in events if e["eventType"] == "deployment.artifactChanged"]
+        assert [e["details"]["rolling"] for e in changed] == [True, True]
+        assert [e["eventType"] for e in events].count("workload.rolledOut") == 2
+    finally:
+        api.delete(f"/console/deployments/{deployment_id}/")
+        api.delete(f"/console/workloads/{workload_id}/")
