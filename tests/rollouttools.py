@@ -12,7 +12,14 @@ from typing import Any
 
 import httpx
 
-from harness import LocalServer, processes_marked, wait_status, wait_until
+from harness import (
+    LocalServer,
+    free_port,
+    hello_spec,
+    processes_marked,
+    wait_status,
+    wait_until,
+)
 
 
 def collection_name() -> str:
@@ -28,6 +35,18 @@ def register(api: httpx.Client, artifact: dict[str, Any], name: str) -> dict[str
     assert answer.status_code == 201, answer.text
     created: dict[str, Any] = answer.json()
     return created
+
+
+def lock_version(api: httpx.Client, name: str, greeting: str, **container: Any) -> str:
+    """The example app saying ``greeting`` as a draft of collection ``name``, then locked
+    (registered): the collection's next version. Its id."""
+    body = {**hello_spec(free_port(), greeting, **container), "name": name}
+    draft = api.post("/registry/artifacts/", json=body)
+    assert draft.status_code == 201, draft.text
+    locked = api.patch(f"/registry/artifacts/{draft.json()['id']}", json={"status": "registered"})
+    assert locked.status_code == 200, locked.text
+    artifact_id: str = locked.json()["id"]
+    return artifact_id
 
 
 def deploy(api: httpx.Client, artifact_id: str, name: str = "prod") -> tuple[str, str]:

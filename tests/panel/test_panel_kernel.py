@@ -20,7 +20,7 @@ import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
-from rollouttools import collection_name, deploy, register
+from rollouttools import collection_name, deploy, lock_version, register
 
 from harness import LocalServer, free_port, hello_spec
 from paneltools import Example
@@ -205,10 +205,7 @@ def test_the_panel_moves_a_deployment_to_a_new_version_and_back(
     name = collection_name()
     v1 = register(api, hello_spec(free_port(), "one"), name)["id"]
     workload_id, deployment_id = deploy(api, v1, name=name)
-    draft = api.post("/registry/artifacts/", json={**hello_spec(free_port(), "two"), "name": name})
-    locked = api.patch(f"/registry/artifacts/{draft.json()['id']}", json={"status": "registered"})
-    assert locked.status_code == 200, locked.text
-    v2 = locked.json()["id"]
+    v2 = lock_version(api, name, "two")
     try:
         shown = run(kernel, f"import workloadlab\nworkloadlab.panel({workload_id!r})")
         frontend = Frontend(kernel, shown)

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rollouttools import collection_name, deploy, event_types, register
+from rollouttools import collection_name, deploy, event_types, lock_version, register
 from workloadlab.notebook.panel import WorkloadPanel, open_panel
 from workloadlab.notebook.session import Session
 
@@ -44,17 +44,6 @@ class Versioned:
         answer = self.api.get(f"/endpoints/deployments/{self.deployment_id}/")
         text: str = answer.json()["greeting"]
         return text
-
-
-def lock_version(api: httpx.Client, name: str, greeting: str, **container: Any) -> str:
-    """A draft of collection ``name``, then locked (registered): the next version; its id."""
-    body = {**hello_spec(free_port(), greeting, **container), "name": name}
-    draft = api.post("/registry/artifacts/", json=body)
-    assert draft.status_code == 201, draft.text
-    locked = api.patch(f"/registry/artifacts/{draft.json()['id']}", json={"status": "registered"})
-    assert locked.status_code == 200, locked.text
-    artifact_id: str = locked.json()["id"]
-    return artifact_id
 
 
 @pytest.fixture
