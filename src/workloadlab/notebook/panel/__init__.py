@@ -10,14 +10,15 @@ each:
 - :mod:`.state`: what the panel knows (and the timeline); :mod:`.checklist`: Lock & Deploy's
   checklist, the client's readiness checks on what the panel holds.
 - :mod:`.decisions`: which buttons are on and why, the words of each outcome, what the
-  watcher's news lead to; :mod:`.merging`: Compare's three-way merge and its choices. Pure
-  functions, unit-tested without widgets.
+  watcher's news lead to; :mod:`.merging`: Compare's three-way merge and its choices;
+  :mod:`.versions`: the card's version chooser (what it lists, whether Move is on and why,
+  what a change of version says). Pure functions, unit-tested without widgets.
 - :mod:`.status`, :mod:`.form` (with :mod:`.fields` and :mod:`.env`), :mod:`.changes`,
-  :mod:`.deploy`, :mod:`.card` (the deployment card), :mod:`.conflict` (Reload, Compare and
-  the choices): the widgets, made through :mod:`.ui` (shared layouts and styles, only changed
-  values sent).
+  :mod:`.deploy`, :mod:`.card` (the deployment card) with :mod:`.mover` (its version chooser
+  and Move), :mod:`.conflict` (Reload, Compare and the choices): the widgets, made through
+  :mod:`.ui` (shared layouts and styles, only changed values sent).
 - :mod:`.actions`: Save (with conflict detection and secrets stored as credentials), Restart,
-  Lock & Deploy, Delete deployment, as coroutines.
+  Lock & Deploy, Delete deployment, as coroutines (Move deployment is in :mod:`.mover`).
 - :mod:`.widget`: the panel that wires them, with its parts :mod:`.news` (the watcher's news),
   :mod:`.flows` (the actions on the portal), :mod:`.display` (inline or in the sidebar) and
   :mod:`.core` (what they share); :mod:`.api`: opening and reusing panels.
@@ -26,6 +27,8 @@ Stable CSS classes (tests, users' own styling): ``wl-panel``, ``wl-status``, ``w
 ``wl-logs``, ``wl-timeline``, ``wl-diff``, ``wl-save``, ``wl-restart``, ``wl-save-restart``,
 ``wl-lock-deploy``, ``wl-button-note``, ``wl-confirm``, ``wl-deploy-name``, ``wl-deployment``,
 ``wl-deployment-delete``, ``wl-deployment-confirm-delete``, ``wl-deployment-cancel``,
+``wl-rollout``, ``wl-version-choice``, ``wl-version-move``, ``wl-version-note``,
+``wl-version-question``, ``wl-version-confirm``, ``wl-version-cancel``,
 ``wl-conflict``, ``wl-reload``, ``wl-compare``, ``wl-merge``, ``wl-merge-row``,
 ``wl-merge-choice``, ``wl-field-image``, ``wl-field-port``, ``wl-env-row``, ``wl-env-name``,
 ``wl-env-value``, ``wl-env-secret``, ``wl-secret-warning``, ``wl-env-add``.
