@@ -1,7 +1,8 @@
 """The deployment card's version chooser against the real local server (widgets on a recording
 comm, clicks delivered as the browser sends them): the versions listed, a move to another
 version and back, the card and the header following; a version locked elsewhere showing up; a
-move refused by the server, and one abandoned, each said in one line."""
+move refused by the server, and one abandoned, each said in one line; how a move under way
+stands, on the card and in the message area."""
 
 from __future__ import annotations
 
@@ -162,6 +163,7 @@ def test_an_abandoned_move_and_a_refused_one_are_said_in_one_line(
 ) -> None:
     broken = lock_version(versioned.api, versioned.name, "broken", entrypoint=CRASH)
     slow = lock_version(versioned.api, versioned.name, "slow", env={"STARTUP_DELAY": "3"})
+    slower = lock_version(versioned.api, versioned.name, "slower", env={"STARTUP_DELAY": "2"})
     panel = open_panel(session, versioned.workload_id)
     move_to(panel, broken)
     eventually(lambda: "Not moved:" in message(panel), timeout=60)
@@ -180,8 +182,8 @@ def test_an_abandoned_move_and_a_refused_one_are_said_in_one_line(
 
     # A move confirmed while one started in a cell runs: the server refuses it, in one line.
     chooser = panel.card.versions
-    assert len(chooser.choice.options) == 4
-    frontend_set(chooser.choice, index=0)
+    assert len(chooser.choice.options) == 5
+    frontend_set(chooser.choice, index=1)
     assert panel.state.move_target == slow
     frontend_click(chooser.move)
     with portal_held(session.portal):  # the panel hears nothing of the cell's change
@@ -208,3 +210,14 @@ def test_an_abandoned_move_and_a_refused_one_are_said_in_one_line(
     eventually(lambda: not chooser.move.disabled, timeout=10)
     assert chooser.choice.value == versioned.v1, "back to where it was, offered"
     assert versioned.greeting() == "slow"
+
+    # The panel's own move, while it runs: the message area and the card say how it stands.
+    move_to(panel, slower)
+    eventually(lambda: "the new instance is getting ready" in message(panel), timeout=10)
+    assert message(panel).startswith(f"⏳ Moving {versioned.name} to version 5: ")
+    assert "version 4 → 5: in progress since" in text_of(panel.deployment_card.value)
+    assert chooser.move.disabled
+    assert panel.card.delete.disabled
+    eventually(lambda: "runs version 5 (was version 4)" in message(panel), timeout=30)
+    assert "version 4 → 5: done at" in text_of(panel.deployment_card.value)
+    assert versioned.greeting() == "slower"
