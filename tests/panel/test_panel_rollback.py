@@ -221,3 +221,16 @@ def test_an_abandoned_move_and_a_refused_one_are_said_in_one_line(
     eventually(lambda: "runs version 5 (was version 4)" in message(panel), timeout=30)
     assert "version 4 → 5: done at" in text_of(panel.deployment_card.value)
     assert versioned.greeting() == "slower"
+
+
+def test_the_panel_follows_moves_made_in_a_cell_back_to_an_older_version(
+    session: Session, versioned: Versioned
+) -> None:
+    panel = open_panel(session, versioned.workload_id)
+    api, path = versioned.api, f"/console/deployments/{versioned.deployment_id}"
+    for target, version in ((versioned.v2, 2), (versioned.v1, 1)):  # as %workload rollback does
+        assert api.patch(path, json={"artifactId": target}).status_code == 200
+        eventually(lambda v=version: f"registered v{v}" in panel.status.header.value, timeout=20)
+        assert panel.state.artifact.id == target, "the form shows what the workload runs"
+        done = f"→ {version}: done at"
+        eventually(lambda done=done: done in text_of(panel.deployment_card.value), timeout=20)
