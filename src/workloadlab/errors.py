@@ -36,7 +36,8 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from workloadlab.models import StatusDetails, Workload
+    from workloadlab.models import StatusDetails
+    from workloadlab.models.neutral import Workload
 
 __all__ = [
     "APIConnectionError",

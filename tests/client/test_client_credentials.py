@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from workloadlab import errors
 from workloadlab.client import AsyncClient
-from workloadlab.models import Credential, CredentialEnvironmentVar, CredentialType
+from workloadlab.models import Credential, CredentialType
+from workloadlab.models.neutral import CredentialVariable
 
 from harness import free_port
 
@@ -96,7 +97,7 @@ async def test_a_reference_survives_get_then_replace(wl: AsyncClient) -> None:
     workload = await wl.workloads.create(name="with-secret", artifact=artifact)
     assert workload.artifact_id is not None
     read = await wl.artifacts.get(workload.artifact_id)
-    assert read.spec.primary.environment_vars == [CredentialEnvironmentVar.model_validate(variable)]
+    assert read.spec.primary.environment_vars == [CredentialVariable.model_validate(variable)]
     replaced = await wl.artifacts.replace(read.id, read)
     assert replaced.spec == read.spec
     await wl.workloads.wait_for_status(workload.id, "running", timeout=30)

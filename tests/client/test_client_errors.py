@@ -7,7 +7,8 @@ import pytest
 import workloadlab.client
 from workloadlab import errors
 from workloadlab.errors import FieldError, parse_error_body, status_error
-from workloadlab.models import StatusDetails, Workload
+from workloadlab.models import StatusDetails
+from workloadlab.models.neutral import Workload
 
 from clienttools import fixture
 

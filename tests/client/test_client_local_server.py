@@ -11,13 +11,8 @@ import pytest
 
 from workloadlab import errors
 from workloadlab.client import AsyncClient, Polling
-from workloadlab.models import (
-    ArtifactStatus,
-    Importance,
-    InputArtifact,
-    Workload,
-    WorkloadStatus,
-)
+from workloadlab.models import ArtifactStatus, Importance, WorkloadStatus
+from workloadlab.models.neutral import InputArtifact, Workload
 
 from harness import LocalServer, free_port, hello_spec
 

@@ -11,7 +11,8 @@ import respx
 
 from workloadlab.client import AsyncClient, CheckName
 from workloadlab.client.readiness import TIME_JUDGED, assess
-from workloadlab.models import Artifact, Deployment, Workload, parse_response
+from workloadlab.models import Deployment, parse_response
+from workloadlab.models.neutral import Artifact, Workload
 
 from clienttools import fixture
 from harness import free_port, hello_spec
@@ -126,7 +127,7 @@ def mock_datarobot(
     )
     router.get(f"/registry/artifacts/{AID}").respond(json=artifact or draft_artifact())
     items = deployments or []
-    router.get("/console/deployments/", params={"workloadId": WID}).respond(
+    router.get("/console/deployments/", params={"wid": WID}).respond(
         json={"count": len(items), "totalCount": len(items), "next": None, "data": items}
     )
 

@@ -12,7 +12,8 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from workloadlab.models import Artifact, Deployment, Workload, WorkloadStatus
+from workloadlab.models import Deployment, WorkloadStatus
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel import WorkloadPanel
 from workloadlab.notebook.session import get_session
 
@@ -248,7 +249,7 @@ def test_registered_artifact_edits_are_refused_in_one_line(
 ) -> None:
     magic(shell, f"create {spec_file(tmp_path)} --name frozen")
     magic(shell, "lock --yes")
-    container = magic(shell, "spec").spec.primary.model_dump(mode="json", by_alias=True)
+    container = magic(shell, "spec").spec.primary.to_wire()
     container["environmentVars"] = [{"name": "GREETING", "value": "changed"}]
     with pytest.raises(UsageError) as caught:
         cell(shell, "", yaml.safe_dump({"containerGroups": [{"containers": [container]}]}))

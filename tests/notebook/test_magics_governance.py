@@ -12,7 +12,8 @@ import yaml
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from workloadlab.models import Artifact, Deployment, WorkloadStatus
+from workloadlab.models import Deployment, WorkloadStatus
+from workloadlab.models.neutral import Artifact
 
 from harness import LocalServer
 from magictools import all_text, cell, magic, refusal, spec_file

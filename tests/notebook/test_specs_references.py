@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workloadlab.models import Artifact, InputArtifact
+from workloadlab.models.neutral import Artifact, InputArtifact
 from workloadlab.notebook import render
 from workloadlab.notebook.specs import parse_text, to_input_artifact, to_yaml
 

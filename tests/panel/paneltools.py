@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 from comm.base_comm import BaseComm
 
-from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload
+from workloadlab.models import Deployment, Event, LogRecord
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.portal import Portal
 
 from harness import wait_until

@@ -8,7 +8,8 @@ from typing import Any
 from test_panel_state import artifact, at, workload
 
 from workloadlab.client.readiness import TIME_JUDGED, CheckName
-from workloadlab.models import Artifact, Deployment, Workload
+from workloadlab.models import Deployment
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel.checklist import (
     checklist_html,
     offer_restart,

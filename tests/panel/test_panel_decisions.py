@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from test_panel_state import artifact, workload
 
-from workloadlab.models import Artifact, Deployment
+from workloadlab.models import ArtifactStatus, Deployment
 from workloadlab.models.diff import FieldChange
+from workloadlab.models.neutral import Artifact
 from workloadlab.notebook.panel import decisions
 from workloadlab.notebook.panel.actions import credential_name
 from workloadlab.notebook.panel.decisions import FormView
@@ -42,7 +43,7 @@ def deployment(name: str = "hello-prod", id: str = "d" * 24) -> Deployment:
 
 
 def registered() -> Artifact:
-    return artifact().model_copy(update={"status": "registered", "version": 1})
+    return artifact().model_copy(update={"status": ArtifactStatus.LOCKED, "version": 1})
 
 
 def state(**fields: Any) -> PanelState:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from workloadlab.models import Artifact
+from workloadlab.models.neutral import Artifact
 from workloadlab.notebook.panel.fields import (
     FieldProblem,
     format_memory,

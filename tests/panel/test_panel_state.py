@@ -8,7 +8,8 @@ import threading
 import time
 from typing import Any
 
-from workloadlab.models import Artifact, Event, Workload, WorkloadStatus
+from workloadlab.models import Event, WorkloadStatus
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel.state import PanelState
 from workloadlab.notebook.panel.status import countdown, duration
 from workloadlab.notebook.panel.throttle import Throttle

@@ -15,7 +15,8 @@ from IPython.core.interactiveshell import InteractiveShell
 from test_panel_budget import Counter
 
 import workloadlab
-from workloadlab.models import Artifact, Deployment
+from workloadlab.models import Deployment
+from workloadlab.models.neutral import Artifact
 from workloadlab.notebook.panel import WorkloadPanel, open_panel, open_panels
 from workloadlab.notebook.panel.actions import SpecConflict, save
 from workloadlab.notebook.panel.checklist import runs_saved_spec

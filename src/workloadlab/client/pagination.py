@@ -8,7 +8,7 @@ the token. A server that answers a bare JSON list (no envelope) is read as one p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -26,12 +26,22 @@ class AsyncPager(Generic[T]):
     ``async for item in ...`` to go through every item of every page."""
 
     def __init__(
-        self, requester: Requester, model: type[T], url: str, params: dict[str, Any]
+        self,
+        requester: Requester,
+        model: type[T],
+        url: str,
+        params: dict[str, Any],
+        *,
+        keep: Callable[[T], bool] | None = None,
     ) -> None:
         self._requester = requester
         self._model = model
         self._url = url
         self._params = params
+        self._keep = keep
+        """Items a page must match to be shown (a filter the server may ignore, checked here
+        too); ``count`` is then the number kept."""
+        self._was_empty = False
 
     def __repr__(self) -> str:
         return f"<AsyncPager of {self._model.__name__} at {self._url!r}>"
@@ -53,7 +63,7 @@ class AsyncPager(Generic[T]):
         seen: set[str] = set()
         while True:
             yield page
-            if not page.next or not page.data or page.next in seen:
+            if not page.next or page.next in seen or self._was_empty:
                 return
             seen.add(page.next)
             page = await self._fetch(self._next_url(page.next), None)
@@ -74,4 +84,9 @@ class AsyncPager(Generic[T]):
         if isinstance(body, list):
             body = {"count": len(body), "totalCount": len(body), "data": body}
         page_model: type[Page[T]] = Page[self._model]  # type: ignore[name-defined]
-        return Requester.validate(page_model, body, response)
+        page = Requester.validate(page_model, body, response)
+        self._was_empty = not page.data
+        if self._keep is not None:
+            page.data = [item for item in page.data if self._keep(item)]
+            page.count = len(page.data)
+        return page

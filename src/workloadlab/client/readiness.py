@@ -31,8 +31,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from workloadlab.models import Artifact, Deployment, Workload, WorkloadStatus
+from workloadlab.models import Deployment, WorkloadStatus
 from workloadlab.models.digest import short_digest
+from workloadlab.models.neutral import Artifact, Workload
 
 TIME_JUDGED = "DataRobot does not report which spec runs: judged by restart time"
 """Said in the detail of ``runs the saved spec`` when the server reports no spec digests."""

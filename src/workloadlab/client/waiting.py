@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from workloadlab.errors import WaitTimeoutError, WorkloadErroredError, WorkloadlabError
-from workloadlab.models import Deployment, Rollout, Workload, WorkloadStatus
+from workloadlab.models import Deployment, Rollout, WorkloadStatus
+from workloadlab.models.neutral import Workload
 
 T = TypeVar("T")
 LogTail = Callable[[], Awaitable[list[str]]]

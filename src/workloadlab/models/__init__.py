@@ -1,6 +1,15 @@
-"""The Workload API's wire schema (``workload-api.md``), shared by the client and the server.
+"""The Workload API's wire schema, shared by the client and the server.
 
-Pydantic v2 models with snake_case attributes and camelCase aliases; no I/O.
+Pydantic v2 models with snake_case attributes and camelCase aliases; no I/O. Two families:
+
+- the local server's strict request models of its v2.41 profile (``InputArtifact``,
+  ``CreateWorkload``, ``ArtifactSpec``... here; unknown keys are ``422``) and the response
+  models it documents;
+- the neutral models the client reads and writes (:mod:`workloadlab.models.neutral`): the
+  union of both API generations, lossless on a read-modify-write.
+
+The status enums are shared: the server sets its values with the members, the client reads
+whatever word a server sends (:data:`ObservedStatus`).
 """
 
 from workloadlab.models.base import (
@@ -25,6 +34,7 @@ from workloadlab.models.resources import (
     Artifact,
     ArtifactRef,
     ArtifactStatus,
+    ArtifactType,
     Autoscaling,
     AutoscalingPolicy,
     Condition,
@@ -37,6 +47,9 @@ from workloadlab.models.resources import (
     Importance,
     InputArtifact,
     LogRecord,
+    ObservedArtifactStatus,
+    ObservedArtifactType,
+    ObservedStatus,
     Operation,
     Page,
     ResourceBundle,
@@ -49,6 +62,7 @@ from workloadlab.models.resources import (
     UpdateDeployment,
     Workload,
     WorkloadStatus,
+    read_word,
 )
 from workloadlab.models.secrets import looks_secret
 from workloadlab.models.spec import (
@@ -71,6 +85,7 @@ __all__ = [
     "ArtifactRef",
     "ArtifactSpec",
     "ArtifactStatus",
+    "ArtifactType",
     "Autoscaling",
     "AutoscalingPolicy",
     "Condition",
@@ -91,6 +106,9 @@ __all__ = [
     "InputArtifact",
     "LogRecord",
     "NewCredentialBody",
+    "ObservedArtifactStatus",
+    "ObservedArtifactType",
+    "ObservedStatus",
     "Operation",
     "Page",
     "Probe",
@@ -115,6 +133,7 @@ __all__ = [
     "parse_credential_body",
     "parse_request",
     "parse_response",
+    "read_word",
     "spec_digest",
     "utcnow",
 ]

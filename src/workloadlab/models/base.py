@@ -1,10 +1,10 @@
 """Base classes and helpers shared by every wire model.
 
 Attributes are snake_case in Python and camelCase on the wire (aliases). Request models, the
-container spec among them, forbid unknown keys through their config, so the server (and the
-client, before sending) rejects a typo with a `422` naming the field. Every model can also be
-read tolerantly with :func:`parse_response` (unknown keys dropped at every depth): that is how
-the client reads what a server sends, because DataRobot adds response fields over time.
+container spec among them, forbid unknown keys through their config, so the local server rejects
+a typo with a `422` naming the field. Response models ignore the keys they do not know; the
+client reads and writes the neutral models (:mod:`workloadlab.models.neutral`), which keep them,
+because DataRobot adds fields over time and a write must send back what was read.
 
 Request models take JSON at its word: an integer field refuses ``"8080"`` and ``8080.0``, a
 boolean refuses ``1`` and ``"true"`` (strict types), a number sent as an integer stays one
@@ -89,8 +89,9 @@ class RequestModel(WireModel):
 
 
 def parse_response(model: type[M], data: Any) -> M:
-    """Validate what a server sent, ignoring unknown keys at every depth."""
-    return model.model_validate(data, extra="ignore")
+    """Validate what a server sent with a response model: a :class:`WireModel` ignores the
+    keys it does not know, a neutral model (:mod:`workloadlab.models.lossless`) keeps them."""
+    return model.model_validate(data)
 
 
 def parse_request(model: type[M], data: Any) -> M:

@@ -29,7 +29,6 @@ reprs and validation errors (they may be secrets).
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -44,6 +43,14 @@ from pydantic import (
 
 from workloadlab.models.base import Number, RequestModel, Text
 from workloadlab.models.digest import spec_digest
+from workloadlab.models.rules import UnresolvedVariableError as UnresolvedVariableError
+from workloadlab.models.rules import (
+    check_group,
+    check_headers,
+    check_unique_names,
+    plain_env,
+    primary_first,
+)
 
 MAX_PORT = 65535
 MIN_CONTAINER_PORT = 1024
@@ -60,8 +67,6 @@ MAX_MEMORY = 2**44
 MAX_GPU = 64
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-"""An HTTP header name (RFC 9110 token)."""
 
 
 DEFAULT_API_KEY_NAME = "DATAROBOT_API_TOKEN"
@@ -147,10 +152,6 @@ AnyEnvironmentVar = Annotated[
 """One environment variable, of the kind its ``source`` says."""
 
 
-class UnresolvedVariableError(ValueError):
-    """A variable's value is a reference that only the server can resolve (at each start)."""
-
-
 class Probe(RequestModel):
     """An HTTP probe with Kubernetes semantics and defaults (0 / 10 / 1 / 3 / 1)."""
 
@@ -168,11 +169,7 @@ class Probe(RequestModel):
     @field_validator("http_headers")
     @classmethod
     def _headers_are_http(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        for name, header in (value or {}).items():
-            if not HEADER_NAME.fullmatch(name):
-                raise ValueError(f"{name!r} is not an HTTP header name")
-            if any(char in header for char in "\r\n\0"):
-                raise ValueError(f"the value of header {name!r} has a line break or NUL")
+        check_headers(value)
         return value
 
 
@@ -203,24 +200,13 @@ class Container(RequestModel):
     @field_validator("environment_vars")
     @classmethod
     def _env_names_unique(cls, value: list[AnyEnvironmentVar]) -> list[AnyEnvironmentVar]:
-        seen: set[str] = set()
-        for var in value:
-            if var.env_name in seen:
-                raise ValueError(f"environment variable {var.env_name!r} is defined twice")
-            seen.add(var.env_name)
+        check_unique_names(var.env_name for var in value)
         return value
 
     def env(self) -> dict[str, str]:
         """The environment variables as a dict; :class:`UnresolvedVariableError` if one is a
         reference (a credential, the API key), which the server resolves at each start."""
-        env = {}
-        for var in self.environment_vars:
-            if not isinstance(var, EnvironmentVar):
-                raise UnresolvedVariableError(
-                    f"environment variable {var.env_name!r} is a {var.source} reference"
-                )
-            env[var.name] = var.value
-        return env
+        return plain_env(self.environment_vars, EnvironmentVar)
 
 
 class ContainerGroup(RequestModel):
@@ -231,25 +217,10 @@ class ContainerGroup(RequestModel):
     @field_validator("containers")
     @classmethod
     def _one_primary(cls, value: list[Container]) -> list[Container]:
-        primaries = [i for i, c in enumerate(value) if c.primary]
-        if len(primaries) != 1:
-            found = "none" if not primaries else f"{len(primaries)} (containers {primaries})"
-            raise ValueError(f"exactly one container must have primary: true, found {found}")
-        names: set[str] = set()
-        for index, container in enumerate(value):
-            if container.primary:
-                if container.name is None:
-                    container.name = "primary"
-                if container.port is None:
-                    raise ValueError(f"containers[{index}].port is required on the primary")
-            else:
-                if container.name is None:
-                    raise ValueError(f"containers[{index}].name is required")
-                if container.port is not None:
-                    raise ValueError(f"containers[{index}].port is only allowed on the primary")
-            if container.name in names:
-                raise ValueError(f"container name {container.name!r} is used twice")
-            names.add(container.name)
+        check_group(value, default_name="primary")
+        for container in value:
+            if container.primary and container.name is None:
+                container.name = "primary"
         return value
 
 
@@ -261,8 +232,7 @@ class ArtifactSpec(RequestModel):
     @property
     def containers(self) -> list[Container]:
         """Every container, the primary first."""
-        group = self.container_groups[0].containers
-        return sorted(group, key=lambda c: not c.primary)
+        return primary_first(self.container_groups[0].containers)
 
     @property
     def primary(self) -> Container:

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 _TABLES = {
-    "Workload": ("workload_html", "workload_text"),
-    "Deployment": ("deployment_html", "deployment_text"),
-    "Artifact": ("artifact_html", "artifact_text"),
+    ("workloadlab.models.neutral.workloads", "Workload"): ("workload_html", "workload_text"),
+    ("workloadlab.models.resources", "Deployment"): ("deployment_html", "deployment_text"),
+    ("workloadlab.models.neutral.artifacts", "Artifact"): ("artifact_html", "artifact_text"),
 }
+"""The models shown as tables (by module and name), with the renderers of each."""
 
 
 def _render(name: str) -> Callable[[Any], str]:
@@ -44,8 +45,7 @@ def load(shell: Any) -> None:
     shell.register_magics(magics)
     shell.configurables.append(magics)  # so that %config WorkloadMagics.x = y reaches it
     formatters = shell.display_formatter.formatters
-    for model, (as_html, as_text) in _TABLES.items():
-        module = "workloadlab.models.resources"
+    for (module, model), (as_html, as_text) in _TABLES.items():
         formatters["text/html"].for_type_by_name(module, model, _render(as_html))
         formatters["text/plain"].for_type_by_name(module, model, _pretty(as_text))
 

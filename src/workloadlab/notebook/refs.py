@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from workloadlab.models import Workload
+from workloadlab.models.neutral import Workload
 from workloadlab.notebook.session import Session
 
 ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")

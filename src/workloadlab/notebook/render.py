@@ -14,16 +14,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from workloadlab.client import ArtifactVersion, Check
-from workloadlab.models import (
-    AnyEnvironmentVar,
-    Artifact,
-    Deployment,
-    Event,
-    Workload,
-    WorkloadStatus,
-)
+from workloadlab.models import Deployment, Event, WorkloadStatus
 from workloadlab.models.diff import FieldChange
 from workloadlab.models.digest import short_digest
+from workloadlab.models.neutral import Artifact, Variable, Workload
 
 STATUS_COLOURS = {
     WorkloadStatus.RUNNING: "#1a7f37",
@@ -264,13 +258,13 @@ def checklist_text(checks: Sequence[Check]) -> str:
 def _artifact_pairs(a: Artifact) -> list[tuple[str, str]]:
     primary = a.spec.primary
     return [
-        ("artifact", a.name),
+        ("artifact", a.name_or_id),
         ("id", a.id),
-        ("status", a.status.value + (f" v{a.version}" if a.version else "")),
-        ("image", primary.image_uri),
+        ("status", a.status_word + (f" v{a.version}" if a.version else "")),
+        ("image", primary.image_uri or "(built from imageBuildConfig)"),
         ("port", str(primary.port)),
         ("entrypoint", " ".join(primary.entrypoint or []) or "(the image's)"),
-        ("env", ", ".join(_env_label(v) for v in primary.environment_vars) or "—"),
+        ("env", ", ".join(_env_label(v) for v in primary.variables) or "—"),
         ("updated", _when(a.updated_at)),
     ]
 
@@ -278,7 +272,7 @@ def _artifact_pairs(a: Artifact) -> list[tuple[str, str]]:
 _SOURCE_LABELS = {"dr-credential": "credential", "api-key": "API key"}
 
 
-def _env_label(variable: AnyEnvironmentVar) -> str:
+def _env_label(variable: Variable) -> str:
     """A variable's name, and where its value comes from when it is not in the spec."""
     source = _SOURCE_LABELS.get(variable.source or "")
     return f"{variable.env_name} ({source})" if source else variable.env_name

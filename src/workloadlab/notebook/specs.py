@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from workloadlab.models import Artifact, InputArtifact
+from workloadlab.models.neutral import Artifact, InputArtifact
 
 
 class SpecError(ValueError):
@@ -88,8 +88,8 @@ def to_input_artifact(
 ) -> InputArtifact:
     """Whatever the user wrote, as the artifact it stands for.
 
-    ``base`` (the stored artifact) fills in what a partial spec leaves out: its name and
-    description when only the container spec is given.
+    ``base`` (the stored artifact) fills in what the cell leaves out (name, description,
+    ``type``, ``status``, the repository, unknown keys), as the server sent it.
     """
     if not isinstance(data, Mapping):
         raise SpecError("a spec must be a mapping (YAML keys or a JSON object)")
@@ -99,7 +99,7 @@ def to_input_artifact(
     prefix: tuple[str | int, ...] = ()
     if "spec" not in body:
         if base is not None and body and set(body) <= {"name", "description"}:
-            body["spec"] = base.spec.model_dump(mode="json", by_alias=True)  # metadata only
+            body["spec"] = base.spec.to_wire()  # metadata only
         elif "containerGroups" in body:
             body = {"spec": body}
         elif "imageUri" in body or "entrypoint" in body:
@@ -111,9 +111,8 @@ def to_input_artifact(
                 "not a spec: expected an artifact (name, spec), a container spec "
                 "(containerGroups) or a container (imageUri, port, entrypoint, ...)"
             )
-    if base is not None:
-        body.setdefault("name", base.name)
-        body.setdefault("description", base.description)
+    if base is not None:  # what the cell leaves out stays as the server has it
+        body = {**base.to_input().to_wire(), **body}
     if name:
         body.setdefault("name", name)
     body.setdefault("name", "artifact")
@@ -124,10 +123,12 @@ def to_input_artifact(
 
 
 def to_yaml(artifact: Artifact | InputArtifact) -> str:
-    """An artifact as the YAML a user would write back into ``%%artifact``."""
+    """An artifact as the YAML a user would write back into ``%%artifact``: its name,
+    description and the whole spec as the server sent it (nulls and unknown keys included,
+    so that pasting it back changes nothing)."""
     data = {
         "name": artifact.name,
         "description": artifact.description,
-        "spec": artifact.spec.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+        "spec": artifact.spec.to_wire(),
     }
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)

@@ -7,14 +7,17 @@ from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel
 
 from workloadlab.client._http import Requester
 from workloadlab.client.paths import ApiPaths
-from workloadlab.models import Artifact, RequestModel, format_timestamp, parse_request
+from workloadlab.models import RequestModel, format_timestamp, parse_request
+from workloadlab.models.lossless import LosslessModel
+from workloadlab.models.neutral import Artifact
 
-R = TypeVar("R", bound=RequestModel)
+R = TypeVar("R", bound=BaseModel)
 
-Body = RequestModel | Mapping[str, Any]
+Body = BaseModel | Mapping[str, Any]
 """A request body: the request model, or a plain dict with camelCase (or snake_case) keys."""
 
 
@@ -53,13 +56,23 @@ class Resource:
 def wire_body(model: type[R], body: Any) -> dict[str, Any]:
     """``body`` (a model or a dict) checked against ``model`` and dumped with wire names.
 
-    A response :class:`~workloadlab.models.Artifact` stands for the artifact it describes, so
-    ``replace(id, artifact)`` works on what ``get`` returned. Invalid bodies raise pydantic's
-    ``ValidationError`` (a ``ValueError``) naming the field, before anything is sent.
+    A neutral model (:mod:`workloadlab.models.neutral`) sends what it holds, unknown keys and
+    nulls included, nothing it was not given; a read :class:`~workloadlab.models.neutral.Artifact`
+    stands for the artifact it describes, so ``replace(id, artifact)`` sends back what ``get``
+    returned. Invalid bodies raise pydantic's ``ValidationError`` (a ``ValueError``) naming the
+    field, before anything is sent.
     """
     if isinstance(body, Artifact):
         body = body.to_input()
-    return parse_request(model, body).to_wire()
+    if issubclass(model, RequestModel):
+        strict: RequestModel = parse_request(model, body)
+        return strict.to_wire()
+    if isinstance(body, BaseModel) and not isinstance(body, model):
+        body = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    checked = body if isinstance(body, model) else model.model_validate(body)
+    if not isinstance(checked, LosslessModel):
+        raise TypeError(f"{model.__name__} is neither a request model nor a neutral one")
+    return checked.to_wire()
 
 
 def drop_none(**fields: Any) -> dict[str, Any]:

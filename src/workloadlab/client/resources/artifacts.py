@@ -12,7 +12,8 @@ from workloadlab.client._http import Requester
 from workloadlab.client.pagination import AsyncPager
 from workloadlab.client.paths import ApiPaths
 from workloadlab.client.resources._base import Body, Resource, drop_none, list_params, wire_body
-from workloadlab.models import Artifact, Deployment, InputArtifact, UpdateArtifact
+from workloadlab.models import Deployment
+from workloadlab.models.neutral import Artifact, InputArtifact, UpdateArtifact
 
 PAGE = 100
 """The largest page a list answers."""

@@ -22,7 +22,6 @@ from workloadlab.client.resources._base import (
 from workloadlab.client.resources.artifacts import collection_versions
 from workloadlab.client.waiting import Polling, wait_for_rollout
 from workloadlab.models import (
-    Artifact,
     CreateDeployment,
     Deployment,
     Event,
@@ -31,6 +30,7 @@ from workloadlab.models import (
     RolloutStatus,
     UpdateDeployment,
 )
+from workloadlab.models.neutral import Artifact
 
 
 class Deployments(Resource):
@@ -86,9 +86,13 @@ class Deployments(Resource):
         limit: int | None = None,
         offset: int | None = None,
     ) -> AsyncPager[Deployment]:
-        """Deployments, by name (``search``) or workload; ``await`` or ``async for``."""
-        params = list_params(search=search, workloadId=workload_id, limit=limit, offset=offset)
-        return AsyncPager(self._requester, Deployment, self._paths.deployments, params)
+        """Deployments, by name (``search``) or workload; ``await`` or ``async for``.
+
+        The workload filter is sent as ``wid``, as DataRobot's own clients spell it, and
+        checked here too: a server that ignores it answers every deployment."""
+        params = list_params(search=search, wid=workload_id, limit=limit, offset=offset)
+        keep = None if workload_id is None else (lambda d: d.workload_id == workload_id)
+        return AsyncPager(self._requester, Deployment, self._paths.deployments, params, keep=keep)
 
     async def get(self, id: str) -> Deployment:
         """One deployment."""

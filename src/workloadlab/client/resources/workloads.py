@@ -32,18 +32,8 @@ from workloadlab.client.waiting import (
     watch,
 )
 from workloadlab.errors import WaitTimeoutError, WorkloadlabError
-from workloadlab.models import (
-    Artifact,
-    CreateWorkload,
-    Deployment,
-    Event,
-    InputArtifact,
-    LogRecord,
-    Operation,
-    Runtime,
-    Workload,
-    WorkloadStatus,
-)
+from workloadlab.models import Deployment, Event, LogRecord, Operation, WorkloadStatus
+from workloadlab.models.neutral import Artifact, CreateWorkload, InputArtifact, Runtime, Workload
 
 LOG_TAIL_LINES = 20
 
@@ -334,7 +324,7 @@ class Workloads(Resource):
         return assess(workload, artifact, deployments, unsaved_edits=unsaved_edits, extra=extra)
 
     async def _deployments_of(self, id: str) -> builtins.list[Deployment]:
-        params = list_params(workloadId=id)
+        params = list_params(wid=id)
         pager = AsyncPager(self._requester, Deployment, self._paths.deployments, params)
         return [d async for d in pager if d.workload_id == id]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from workloadlab.models import Artifact, WorkloadStatus
+from workloadlab.models import WorkloadStatus
 from workloadlab.models.diff import diff_artifacts, needs_restart
+from workloadlab.models.neutral import Artifact
 from workloadlab.notebook import render
 from workloadlab.notebook.commands.base import Context, Table, notify_panels
 from workloadlab.notebook.commands.lifecycle import restart

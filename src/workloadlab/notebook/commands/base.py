@@ -13,7 +13,8 @@ from IPython.display import display
 
 from workloadlab.client import AsyncClient
 from workloadlab.errors import WorkloadErroredError
-from workloadlab.models import Artifact, Deployment, Workload, WorkloadStatus
+from workloadlab.models import Deployment, WorkloadStatus
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.progress import Progress, seconds
 from workloadlab.notebook.refs import WorkloadRefError, resolve_workload
 from workloadlab.notebook.session import Session

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from workloadlab.client import Check, CheckName, Readiness
 from workloadlab.errors import WorkloadlabError
-from workloadlab.models import Artifact, CreateDeployment, Deployment, Importance, Workload
+from workloadlab.models import CreateDeployment, Deployment, Importance
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook import render
 from workloadlab.notebook.commands.base import (
     CommandError,

@@ -12,7 +12,8 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from workloadlab.models import Deployment, Operation, Workload, WorkloadStatus
+from workloadlab.models import Deployment, Operation, WorkloadStatus
+from workloadlab.models.neutral import Workload
 from workloadlab.notebook.commands.base import (
     CommandError,
     Context,

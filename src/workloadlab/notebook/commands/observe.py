@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from workloadlab.models import Event, LogRecord, Workload
+from workloadlab.models import Event, LogRecord
+from workloadlab.models.neutral import Workload
 from workloadlab.notebook import render
 from workloadlab.notebook.commands.base import CommandError, Context, Table
 

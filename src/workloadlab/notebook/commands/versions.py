@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 
 from workloadlab.client import ArtifactVersion
-from workloadlab.models import Deployment, Rollout, RolloutStatus, Workload
+from workloadlab.models import Deployment, Rollout, RolloutStatus
 from workloadlab.models.diff import diff_artifacts
+from workloadlab.models.neutral import Workload
 from workloadlab.notebook import render
 from workloadlab.notebook.commands.base import CommandError, Context, Table, notify_panels
 from workloadlab.notebook.commands.lifecycle import deployments_of

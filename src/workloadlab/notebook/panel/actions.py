@@ -20,16 +20,9 @@ from dataclasses import dataclass, field
 from workloadlab.client import AsyncClient
 from workloadlab.client.waiting import OnChange
 from workloadlab.errors import ConflictError, NotFoundError
-from workloadlab.models import (
-    Artifact,
-    Credential,
-    CredentialType,
-    Deployment,
-    Importance,
-    InputArtifact,
-    Workload,
-)
+from workloadlab.models import Credential, CredentialType, Deployment, Importance
 from workloadlab.models.diff import FieldChange, diff_artifacts, needs_restart
+from workloadlab.models.neutral import Artifact, InputArtifact, Workload
 from workloadlab.notebook.panel.env import PENDING_CREDENTIAL, SECRET_KEY, PendingSecret
 
 RESTART_TIMEOUT = 600.0
@@ -199,6 +192,14 @@ async def delete_deployment(client: AsyncClient, deployment_id: str) -> None:
 
 
 async def latest_deployment(client: AsyncClient, workload_id: str) -> Deployment | None:
-    """The newest deployment of the workload, if any."""
-    page = await client.deployments.list(workload_id=workload_id, limit=1)
-    return page.data[0] if page.data else None
+    """The newest deployment of the workload, if any: the list is asked for the workload's
+    (``wid=``) and checked here too, since a server that ignores the filter answers every
+    deployment, newest first."""
+    async for deployment in client.deployments.list(workload_id=workload_id, limit=PAGE):
+        if deployment.workload_id == workload_id:
+            return deployment
+    return None
+
+
+PAGE = 100
+"""The page size of the deployment lists the panel reads."""

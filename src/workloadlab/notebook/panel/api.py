@@ -13,7 +13,8 @@ import asyncio
 import threading
 
 from workloadlab.client import AsyncClient
-from workloadlab.models import Artifact, Deployment, Workload
+from workloadlab.models import Deployment
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel.actions import latest_deployment
 from workloadlab.notebook.panel.widget import WorkloadPanel
 from workloadlab.notebook.refs import resolve_workload

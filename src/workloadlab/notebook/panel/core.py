@@ -10,7 +10,8 @@ import threading
 from collections.abc import Coroutine
 from typing import Any
 
-from workloadlab.models import Artifact, Deployment
+from workloadlab.models import Deployment
+from workloadlab.models.neutral import Artifact
 from workloadlab.notebook.panel.form import FormReading, SpecForm
 from workloadlab.notebook.panel.state import PanelState
 from workloadlab.notebook.panel.throttle import Throttle

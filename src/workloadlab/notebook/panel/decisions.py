@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from workloadlab.models import Artifact, Deployment, Workload
+from workloadlab.models import Deployment
 from workloadlab.models.diff import FieldChange
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel.merging import unsettled_problem
 from workloadlab.notebook.panel.state import Message, PanelState
 

@@ -11,7 +11,8 @@ import html as html_module
 from collections.abc import Sequence
 
 from workloadlab.client.readiness import Check
-from workloadlab.models import Artifact, Importance
+from workloadlab.models import Importance
+from workloadlab.models.neutral import Artifact
 from workloadlab.notebook.panel.checklist import checklist_html
 from workloadlab.notebook.panel.decisions import confirm_button
 from workloadlab.notebook.panel.ui import (
@@ -29,7 +30,7 @@ from workloadlab.notebook.panel.ui import (
 
 def warning_html(artifact: Artifact) -> str:
     """What confirming will do, in words."""
-    name = html_module.escape(artifact.name)
+    name = html_module.escape(artifact.name_or_id)
     if artifact.is_registered:
         return (
             f"Artifact <b>{name}</b> is already registered (version {artifact.version}): "

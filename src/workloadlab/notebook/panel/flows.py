@@ -13,7 +13,8 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 
-from workloadlab.models import Artifact, Importance, InputArtifact, Workload
+from workloadlab.models import Importance
+from workloadlab.models.neutral import Artifact, InputArtifact, Workload
 from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.panel import actions
 from workloadlab.notebook.panel.core import PanelCore

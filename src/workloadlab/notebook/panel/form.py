@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from workloadlab.models import Artifact, InputArtifact
+from workloadlab.models.neutral import Artifact, InputArtifact
 from workloadlab.notebook.panel.env import EnvEditor, PendingSecret
 from workloadlab.notebook.panel.fields import (
     FieldProblem,
@@ -138,6 +138,7 @@ class ContainerForm(FixedRepr):
             parts, "wl-container", "wl-container-primary" if primary else "wl-container-sidecar"
         )
         self._env_rows: list[int] = []
+        self._as_loaded = self._read_fields(FormReading({}))
 
     def _opened(self, change: dict[str, Any]) -> None:
         if change["new"] is not None:
@@ -159,6 +160,10 @@ class ContainerForm(FixedRepr):
             )
             if self._disabled:
                 self._set_advanced_disabled(True)
+            for probe in self._probes:
+                _put(self._as_loaded, probe.key, probe.read(self.base.get(probe.key))[0])
+            loaded_request = self._resources.read(self.base.get("resourceRequest"))[0]
+            _put(self._as_loaded, "resourceRequest", loaded_request)
         return self._probes, self._resources
 
     @property
@@ -183,9 +188,15 @@ class ContainerForm(FixedRepr):
             for probe in self._probes:
                 probe.load(container.get(probe.key))
             self._resources.load(container.get("resourceRequest"))
+        self._as_loaded = self._read_fields(FormReading({}))
 
     def read(self, reading: FormReading) -> dict[str, Any]:
-        """The container as wire data; parse problems go into ``reading``."""
+        """The container as wire data; parse problems go into ``reading``. What reads as it
+        did when loaded is the server's value as it came (a ``null``, ``"512MB"``, ``1``
+        rather than ``1.0``, a variable's unknown keys): only edits change the wire."""
+        return keep_untouched(self._read_fields(reading), self._as_loaded, self.base)
+
+    def _read_fields(self, reading: FormReading) -> dict[str, Any]:
         key = f"c{self.index}"
         data = dict(self.base)
         name = self.name.value.strip()
@@ -269,6 +280,32 @@ class ContainerForm(FixedRepr):
         self.resources.set_disabled(disabled)
 
 
+def keep_untouched(
+    read: dict[str, Any], as_loaded: dict[str, Any], base: dict[str, Any]
+) -> dict[str, Any]:
+    """``read`` with each key that reads as it did when ``base`` was loaded put back as
+    ``base`` has it (or left out, as there); environment variables one by one, by name."""
+    kept = dict(read)
+    for key in set(read) | set(as_loaded):
+        if read.get(key, _ABSENT) == as_loaded.get(key, _ABSENT):
+            if key in base:
+                kept[key] = base[key]
+            else:
+                kept.pop(key, None)
+    variables = kept.get("environmentVars")
+    if isinstance(variables, list) and variables is not base.get("environmentVars"):
+        loaded = {v.get("name"): v for v in as_loaded.get("environmentVars") or ()}
+        came = {v.get("name"): v for v in base.get("environmentVars") or ()}
+        kept["environmentVars"] = [
+            came[v.get("name")] if v.get("name") in came and loaded.get(v.get("name")) == v else v
+            for v in variables
+        ]
+    return kept
+
+
+_ABSENT = object()
+
+
 def _put(data: dict[str, Any], key: str, value: Any) -> None:
     if value is None:
         data.pop(key, None)
@@ -294,6 +331,7 @@ class SpecForm(FixedRepr):
             [self.name.box, self.description.box, self.message, self.containers_box], "wl-form"
         )
         self.read_only = False
+        self._loaded_texts = ("", "")
 
     def _changed(self) -> None:
         if not self._loading:
@@ -306,8 +344,9 @@ class SpecForm(FixedRepr):
         self._loading = True
         try:
             self.base = wire
-            self.name.load(str(wire.get("name", "")))
-            self.description.load(str(wire.get("description", "")))
+            self.name.load(str(wire.get("name") or ""))
+            self.description.load(str(wire.get("description") or ""))
+            self._loaded_texts = (self.name.value, self.description.value)
             containers = wire["spec"]["containerGroups"][0]["containers"]
             order = sorted(range(len(containers)), key=lambda i: not containers[i].get("primary"))
             shape = [(i, bool(containers[i].get("primary"))) for i in order]
@@ -350,8 +389,10 @@ class SpecForm(FixedRepr):
         """Parse and validate what the form shows (does not change what is displayed)."""
         wire = {key: value for key, value in self.base.items() if key != "spec"}
         reading = FormReading(wire)
-        wire["name"] = self.name.value.strip()
-        wire["description"] = self.description.value
+        if self.name.value != self._loaded_texts[0]:
+            wire["name"] = self.name.value.strip()
+        if self.description.value != self._loaded_texts[1]:
+            wire["description"] = self.description.value
         group = dict(self.base["spec"]["containerGroups"][0])
         containers = list(group["containers"])
         for form in self.containers:
@@ -428,8 +469,7 @@ def artifact_wire(artifact: Artifact | InputArtifact | Mapping[str, Any]) -> dic
     if isinstance(artifact, Mapping):
         return copy.deepcopy(dict(artifact))
     body = artifact.to_input() if isinstance(artifact, Artifact) else artifact
-    data: dict[str, Any] = body.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return data
+    return body.to_wire()
 
 
 def base_containers(wire: dict[str, Any]) -> list[dict[str, Any]]:

@@ -21,9 +21,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from workloadlab.models import Artifact
 from workloadlab.models.diff import diff_artifacts
 from workloadlab.models.merge import Conflict, MergeResult, Side, merge_artifacts
+from workloadlab.models.neutral import Artifact
 from workloadlab.notebook.panel.state import Message
 
 _CONTAINER = re.compile(r"^spec\.containerGroups\[[^\]]*\]\.containers\[([^\]]*)\]\.?")

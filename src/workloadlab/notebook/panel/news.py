@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from workloadlab.errors import NotFoundError
-from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload
+from workloadlab.models import Deployment, Event, LogRecord
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel import actions
 from workloadlab.notebook.panel.core import PanelCore
 from workloadlab.notebook.panel.decisions import (

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from workloadlab.client import ArtifactVersion
-from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload, WorkloadStatus
+from workloadlab.models import Deployment, Event, LogRecord, WorkloadStatus
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel.watcher import LOG_LINES
 
 if TYPE_CHECKING:

@@ -12,7 +12,8 @@ import html as html_module
 import time
 from collections.abc import Iterable, Sequence
 
-from workloadlab.models import LogRecord, Workload, WorkloadStatus
+from workloadlab.models import LogRecord, WorkloadStatus
+from workloadlab.models.neutral import Workload
 from workloadlab.notebook.panel.state import Message, PanelState, TimelineEntry
 from workloadlab.notebook.panel.ui import Widget, assign, html
 from workloadlab.notebook.render import STATUS_COLOURS
@@ -67,7 +68,7 @@ def header_html(state: PanelState, now: dt.datetime) -> str:
         href = _e(workload.endpoint)
         parts.append(f'<a href="{href}" target="_blank" rel="noopener" title="{href}">endpoint</a>')
     version = f" v{artifact.version}" if artifact.version else ""
-    parts.append(f"artifact <b>{_e(artifact.status.value)}{version}</b>")
+    parts.append(f"artifact <b>{_e(artifact.status_word)}{version}</b>")
     if workload.expires_at is not None and not artifact.is_registered:
         when = clock(workload.expires_at)
         text = f"draft expires {countdown(workload.expires_at, now)}"

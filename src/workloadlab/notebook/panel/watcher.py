@@ -32,7 +32,8 @@ import httpx
 from workloadlab.client import AsyncClient, Observation, Polling
 from workloadlab.client.waiting import next_observation
 from workloadlab.errors import ConfigError, NotFoundError, WorkloadlabError
-from workloadlab.models import Artifact, Deployment, Event, LogRecord, Workload
+from workloadlab.models import Deployment, Event, LogRecord
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.session import Session
 

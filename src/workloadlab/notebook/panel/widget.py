@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from workloadlab.models import Artifact, Deployment, Workload
+from workloadlab.models import Deployment
 from workloadlab.models.diff import FieldChange, diff_artifacts
+from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.panel import decisions
 from workloadlab.notebook.panel.card import CardActions, DeploymentCard
