@@ -286,7 +286,7 @@ def keep_untouched(
     """``read`` with each key that reads as it did when ``base`` was loaded put back as
     ``base`` has it (or left out, as there); environment variables one by one, by name."""
     kept = dict(read)
-    for key in set(read) | set(as_loaded):
+    for key in set(read) | set(as_loaded) | set(base):
         if read.get(key, _ABSENT) == as_loaded.get(key, _ABSENT):
             if key in base:
                 kept[key] = base[key]
@@ -300,7 +300,9 @@ def keep_untouched(
             came[v.get("name")] if v.get("name") in came and loaded.get(v.get("name")) == v else v
             for v in variables
         ]
-    return kept
+    ordered = {key: kept[key] for key in base if key in kept}  # in the order they came
+    ordered.update((key, value) for key, value in kept.items() if key not in ordered)
+    return ordered
 
 
 _ABSENT = object()
