@@ -33,8 +33,6 @@ from workloadlab.models.digest import spec_digest
 from workloadlab.models.resources import (
     Artifact,
     ArtifactRef,
-    ArtifactStatus,
-    ArtifactType,
     Autoscaling,
     AutoscalingPolicy,
     Condition,
@@ -47,9 +45,6 @@ from workloadlab.models.resources import (
     Importance,
     InputArtifact,
     LogRecord,
-    ObservedArtifactStatus,
-    ObservedArtifactType,
-    ObservedStatus,
     Operation,
     Page,
     ResourceBundle,
@@ -61,8 +56,6 @@ from workloadlab.models.resources import (
     UpdateArtifact,
     UpdateDeployment,
     Workload,
-    WorkloadStatus,
-    read_word,
 )
 from workloadlab.models.secrets import looks_secret
 from workloadlab.models.spec import (
@@ -76,6 +69,15 @@ from workloadlab.models.spec import (
     Probe,
     ResourceRequest,
     UnresolvedVariableError,
+)
+from workloadlab.models.status import (
+    ArtifactStatus,
+    ArtifactType,
+    ObservedArtifactStatus,
+    ObservedArtifactType,
+    ObservedStatus,
+    WorkloadStatus,
+    read_word,
 )
 
 __all__ = [

@@ -18,8 +18,10 @@ from pydantic import Field, StrictInt
 from workloadlab.models.lossless import LosslessModel
 from workloadlab.models.neutral.spec import ArtifactSpec
 from workloadlab.models.resources import (
-    ArtifactStatus,
     Creator,
+)
+from workloadlab.models.status import (
+    ArtifactStatus,
     ObservedArtifactStatus,
     ObservedArtifactType,
 )

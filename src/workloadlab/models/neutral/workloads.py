@@ -20,12 +20,14 @@ from workloadlab.models.neutral.runtime import Runtime
 from workloadlab.models.resources import (
     Creator,
     Importance,
-    ObservedArtifactStatus,
-    ObservedArtifactType,
-    ObservedStatus,
     Rollout,
     RunningArtifact,
     StatusDetails,
+)
+from workloadlab.models.status import (
+    ObservedArtifactStatus,
+    ObservedArtifactType,
+    ObservedStatus,
     WorkloadStatus,
 )
 

@@ -13,10 +13,11 @@ each:
   watcher's news lead to; :mod:`.merging`: Compare's three-way merge and its choices;
   :mod:`.versions`: the card's version chooser (what it lists, whether Move is on and why,
   what a change of version says). Pure functions, unit-tested without widgets.
-- :mod:`.status`, :mod:`.form` (with :mod:`.fields` and :mod:`.env`), :mod:`.changes`,
-  :mod:`.deploy`, :mod:`.card` (the deployment card) with :mod:`.mover` (its version chooser
-  and Move), :mod:`.conflict` (Reload, Compare and the choices): the widgets, made through
-  :mod:`.ui` (shared layouts and styles, only changed values sent).
+- :mod:`.status`, :mod:`.form` (with :mod:`.fields`, :mod:`.env` and :mod:`.untouched`: what
+  was not edited goes back as it came), :mod:`.changes`, :mod:`.deploy`, :mod:`.card` (the
+  deployment card) with :mod:`.mover` (its version chooser and Move), :mod:`.conflict`
+  (Reload, Compare and the choices): the widgets, made through :mod:`.ui` (shared layouts and
+  styles, only changed values sent).
 - :mod:`.actions`: Save (with conflict detection and secrets stored as credentials), Restart,
   Lock & Deploy, Delete deployment, as coroutines (Move deployment is in :mod:`.mover`).
 - :mod:`.widget`: the panel that wires them, with its parts :mod:`.news` (the watcher's news),

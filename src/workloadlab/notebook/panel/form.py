@@ -4,10 +4,11 @@ Probes and the resource request sit in a collapsed section that is built when fi
 (or when a problem must be shown there): they are a third of the form's widgets, and building
 widgets is most of what opening a panel costs in a kernel.
 
-Reading the form builds the wire data on top of the server's artifact (so fields the form does
-not show, such as probe headers, are kept), parses what was typed, and validates the result
-with :class:`~workloadlab.models.InputArtifact`, the same model the server uses. Each problem
-is shown beside its field; :attr:`FormReading.artifact` is ``None`` while any remains.
+Reading the form builds the wire data on top of the server's artifact (fields the form does
+not show, and those not edited, go back as they came: :mod:`.untouched`), parses what was typed,
+and validates the result with the neutral :class:`~workloadlab.models.neutral.InputArtifact`.
+Each problem is shown beside its field; :attr:`FormReading.artifact` is ``None`` while any
+remains.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from workloadlab.notebook.panel.ui import (
     vbox,
     widgets,
 )
+from workloadlab.notebook.panel.untouched import keep_untouched
 
 Callback = Callable[[], None]
 
@@ -191,9 +193,8 @@ class ContainerForm(FixedRepr):
         self._as_loaded = self._read_fields(FormReading({}))
 
     def read(self, reading: FormReading) -> dict[str, Any]:
-        """The container as wire data; parse problems go into ``reading``. What reads as it
-        did when loaded is the server's value as it came (a ``null``, ``"512MB"``, ``1``
-        rather than ``1.0``, a variable's unknown keys): only edits change the wire."""
+        """The container as wire data (what was not edited as it came); problems go into
+        ``reading``."""
         return keep_untouched(self._read_fields(reading), self._as_loaded, self.base)
 
     def _read_fields(self, reading: FormReading) -> dict[str, Any]:
@@ -278,34 +279,6 @@ class ContainerForm(FixedRepr):
         for probe in self.probes:
             probe.set_disabled(disabled)
         self.resources.set_disabled(disabled)
-
-
-def keep_untouched(
-    read: dict[str, Any], as_loaded: dict[str, Any], base: dict[str, Any]
-) -> dict[str, Any]:
-    """``read`` with each key that reads as it did when ``base`` was loaded put back as
-    ``base`` has it (or left out, as there); environment variables one by one, by name."""
-    kept = dict(read)
-    for key in set(read) | set(as_loaded) | set(base):
-        if read.get(key, _ABSENT) == as_loaded.get(key, _ABSENT):
-            if key in base:
-                kept[key] = base[key]
-            else:
-                kept.pop(key, None)
-    variables = kept.get("environmentVars")
-    if isinstance(variables, list) and variables is not base.get("environmentVars"):
-        loaded = {v.get("name"): v for v in as_loaded.get("environmentVars") or ()}
-        came = {v.get("name"): v for v in base.get("environmentVars") or ()}
-        kept["environmentVars"] = [
-            came[v.get("name")] if v.get("name") in came and loaded.get(v.get("name")) == v else v
-            for v in variables
-        ]
-    ordered = {key: kept[key] for key in base if key in kept}  # in the order they came
-    ordered.update((key, value) for key, value in kept.items() if key not in ordered)
-    return ordered
-
-
-_ABSENT = object()
 
 
 def _put(data: dict[str, Any], key: str, value: Any) -> None:
