@@ -243,3 +243,15 @@ def test_the_server_s_own_request_model_stays_strict() -> None:
             ServerInputArtifact.model_validate({"name": "a", "spec": spec(**extra)})
     with pytest.raises(ValidationError):
         ServerInputArtifact.model_validate({"name": "a", "type": "service", "spec": spec()})
+
+
+def test_an_artifact_written_back_by_patch_drops_only_spec_type() -> None:
+    body = current("artifact-draft.json")
+    artifact = Artifact.model_validate(body)
+    artifact.spec.primary.image_uri = "ghcr.io/org/hello:2"
+    patch = artifact.to_update().to_wire()
+    expected_spec = {k: v for k, v in body["spec"].items() if k != "type"}
+    expected_spec["containerGroups"][0]["containers"][0]["imageUri"] = "ghcr.io/org/hello:2"
+    assert text(patch) == text(
+        {"name": body["name"], "description": body["description"], "spec": expected_spec}
+    )

@@ -126,6 +126,20 @@ class Artifact(_ArtifactFields):
         field it came with except :data:`RESPONSE_ONLY`, in the same words and order."""
         return InputArtifact.model_validate(input_wire(self.to_wire()))
 
+    def to_update(self) -> UpdateArtifact:
+        """The PATCH body that writes this artifact's name, description and spec back (the
+        current generation's way of editing a draft): as they came, but ``spec.type``, which a
+        PATCH must not carry (``workload-api-current.md`` §4)."""
+        wire = self.to_wire()
+        body = {key: wire[key] for key in PATCH_FIELDS if key in wire}
+        if isinstance(body.get("spec"), dict):
+            body["spec"] = {key: v for key, v in body["spec"].items() if key != "type"}
+        return UpdateArtifact.model_validate(body)
+
+
+PATCH_FIELDS = ("name", "description", "spec")
+"""What a PATCH that writes an artifact back sends (the status is a lock, not an edit)."""
+
 
 def input_wire(answer: dict[str, Any]) -> dict[str, Any]:
     """An artifact answer's JSON without the fields only a server writes."""
