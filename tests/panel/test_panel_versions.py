@@ -13,7 +13,8 @@ from test_panel_decisions import deployment, registered, state
 from test_panel_state import at, workload
 
 from workloadlab.client import ArtifactVersion
-from workloadlab.models import Artifact, ArtifactRef, Deployment, Rollout
+from workloadlab.models import ArtifactRef, Deployment, Rollout
+from workloadlab.models.neutral import Artifact
 from workloadlab.notebook.panel import decisions, versions
 from workloadlab.notebook.panel.state import PanelState
 
