@@ -10,8 +10,9 @@ its network in :mod:`.sandbox`. Design notes:
 - **Spec mapping.** ``entrypoint`` replaces the image's entrypoint *and* command;
   ``environmentVars`` plus ``PORT`` (the container port) and ``WORKLOAD_ID``;
   ``resourceRequest.cpu`` becomes ``NanoCpus``, ``memory`` the memory limit (swap capped at the
-  same size), ``gpu`` a device request. A missing image is pulled; if that fails, the start
-  fails at once with the registry's answer.
+  same size), ``gpu`` a device request; the workload runtime's ``resourceAllocation`` (current
+  generation) overrides cpu and memory (:mod:`workloadlab.server.supervisor.sizing`). A
+  missing image is pulled; if that fails, the start fails at once with the registry's answer.
 - **Labels, not names, own containers.** Each container is labelled with its workload and a
   hash of the server's data dir (:func:`~workloadlab.server.runtimes.base.data_dir_id`), so
   :meth:`ContainerRuntime.sweep` removes this server's orphans and never another server's. The
@@ -238,8 +239,9 @@ class ContainerRuntime:
         if container.port is not None:
             environment["PORT"] = str(container.port)
         environment["WORKLOAD_ID"] = workload_id
-        resources = container.resource_request
-        memory = resources.memory if resources else None
+        resources = container.resource_request  # a runtime's allocation may give only one
+        memory = (resources.memory or None) if resources else None
+        cpus = (resources.cpu or None) if resources else None
         # Every container joins the sandbox's network; without one, the primary has it.
         publishes = sandbox is None and container.primary
         network_of = sandbox.container_id if sandbox else None
@@ -256,7 +258,7 @@ class ContainerRuntime:
                     environment=environment,
                     entrypoint=container.entrypoint,
                     ports=[PortBinding(p) for p in published_ports(container)] if publishes else (),
-                    nano_cpus=round(resources.cpu * 1e9) if resources else None,
+                    nano_cpus=round(cpus * 1e9) if cpus else None,
                     memory=memory,
                     gpus=resources.gpu if resources else 0,
                     network_of=network_of,
