@@ -60,7 +60,7 @@ async def test_a_waiting_call_cancelled_as_a_slot_frees_up_leaves_it_free(
     app_target: str, gap: int
 ) -> None:
     limits = InvokeLimits(connect_timeout=1.0, max_connections=1)
-    proxy = InvokeProxy(limits, lambda _: app_target)
+    proxy = InvokeProxy(limits, lambda _: [app_target])
     try:
         holder, waiter = anyio.CancelScope(), anyio.CancelScope()
         calls = [asyncio.create_task(_hang(proxy, app_target, holder))]

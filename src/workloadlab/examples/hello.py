@@ -16,6 +16,7 @@ Routes:
 - ``GET /readyz``: ``503`` until ``STARTUP_DELAY`` has passed, then ``200 ready``.
 - ``POST /echo``: answers with the request's body and ``Content-Type``.
 - ``GET /headers``: ``{"headers": {...}}``, the request headers as received (lower-case names).
+- ``GET /instance``: ``{"pid": ..., "port": "$PORT"}``: which instance answered (replicas).
 - ``GET`` of any other path: ``{"greeting": ..., "workloadId": ..., "path": "<request target>"}``
   (the path as received, query included, so a proxy's prefix stripping can be checked).
 
@@ -128,6 +129,9 @@ class App:
             return 200, "text/plain", b"ready"
         if path == "/headers":
             return 200, "application/json", json.dumps({"headers": headers}).encode()
+        if path == "/instance":
+            who = {"pid": os.getpid(), "port": os.environ.get("PORT")}
+            return 200, "application/json", json.dumps(who).encode()
         payload = {"greeting": self.greeting, "workloadId": self.workload_id, "path": target}
         return 200, "application/json", json.dumps(payload).encode()
 

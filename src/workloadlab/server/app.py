@@ -126,7 +126,7 @@ def create_app(
         runtime = make_runtime(settings)
         secrets = Secrets(store, token, endpoint=partial(api_base_url, settings))
         supervisor = Supervisor(store, runtime, settings, secrets=secrets)
-        proxy = InvokeProxy(settings.invoke, supervisor.target)
+        proxy = InvokeProxy(settings.invoke, supervisor.targets)
         context = ServerContext(settings, store, supervisor, proxy)
         store.on_commit = context.changes.notify
         app.state.context = context

@@ -49,6 +49,8 @@ class StateHolder(enum.Enum):
     """The workload's row: the instance that serves it."""
     ROLLOUT = "rollout"
     """The row of the workload's change in progress: the new instance, until the switch."""
+    REPLICA = "replica"
+    """The ``replicas`` table: one of a workload's further replicas (by its ordinal)."""
     NONE = "none"
     """Nowhere: an instance on its way out (the old one after a switch)."""
 
@@ -67,7 +69,7 @@ class LogWriter:
         self.store = store
         self.cap = cap
         self.window = window
-        self._pending: dict[tuple[str, StateHolder], _Pending] = {}
+        self._pending: dict[tuple[str, StateHolder, int], _Pending] = {}
         self._count = 0
         self._timer: asyncio.TimerHandle | None = None
 
@@ -77,10 +79,11 @@ class LogWriter:
         lines: Sequence[LogLine],
         state: dict[str, Any],
         holder: StateHolder = StateHolder.WORKLOAD,
+        ordinal: int = 0,
     ) -> None:
         """Store ``lines`` (and the runtime's ``state`` after reading them, where ``holder``
-        says) soon."""
-        pending = self._pending.setdefault((workload_id, holder), _Pending())
+        says; ``ordinal``: which replica's) soon."""
+        pending = self._pending.setdefault((workload_id, holder, ordinal), _Pending())
         pending.lines.extend(lines)
         pending.state = state
         self._count += len(lines)
@@ -112,15 +115,17 @@ class LogWriter:
             lost = sum(len(p.lines) for p in batch.values())
             logger.warning("storing %d log lines failed (%s); they are lost", lost, exc)
 
-    def _write(self, batch: dict[tuple[str, StateHolder], _Pending]) -> None:
+    def _write(self, batch: dict[tuple[str, StateHolder, int], _Pending]) -> None:
         with self.store.transaction():
-            for (workload_id, holder), pending in batch.items():
+            for (workload_id, holder, ordinal), pending in batch.items():
                 state = pending.state if holder is StateHolder.WORKLOAD else None
                 self.store.add_logs(workload_id, pending.lines, self.cap, runtime_state=state)
                 if holder is StateHolder.ROLLOUT and pending.state is not None:
                     self.store.save_rollout_state(workload_id, pending.state)
+                if holder is StateHolder.REPLICA and pending.state is not None:
+                    self.store.save_replica_state(workload_id, ordinal, pending.state)
 
-    def _keys(self, workload_id: str) -> list[tuple[str, StateHolder]]:
+    def _keys(self, workload_id: str) -> list[tuple[str, StateHolder, int]]:
         return [key for key in self._pending if key[0] == workload_id]
 
     def discard(self, workload_id: str) -> None:

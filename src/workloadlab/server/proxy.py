@@ -18,7 +18,7 @@ app that never answers blocked invoke for every workload until that app stopped.
 - **Cancellation** is the caller's: cancelling :meth:`InvokeProxy.call` (the route does when
   its client goes away) closes the app's connection at once, as httpcore drops a connection
   whose exchange was interrupted. Nothing waits for an answer nobody will read.
-- **Release.** A pool whose workload no longer runs at the target it was made for (stopped,
+- **Release.** A pool whose workload no longer runs at the target of its last call (stopped,
   deleted, not ready) is closed once its last call has ended: checked when a call ends, and
   every ``SWEEP_INTERVAL`` seconds while there are pools (a stop or a delete may come with no
   call at all), so pools never outnumber the running workloads plus those with calls still
@@ -132,10 +132,10 @@ class Answer:
 class InvokeProxy:
     """Connection pools to the workloads' apps, owned by the server's lifespan."""
 
-    def __init__(self, limits: InvokeLimits, target_of: Callable[[str], str | None]) -> None:
-        """``target_of(workload_id)`` is the base URL of its ready instance, or ``None``."""
+    def __init__(self, limits: InvokeLimits, targets_of: Callable[[str], list[str]]) -> None:
+        """``targets_of(workload_id)``: the base URLs of its ready instances (its replicas)."""
         self.limits = limits
-        self._target_of = target_of
+        self._targets_of = targets_of
         self._pools: dict[str, _Pool] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -262,7 +262,7 @@ class InvokeProxy:
             self._release_idle()
 
     def _release_if_gone(self, workload_id: str, pool: _Pool) -> None:
-        if self._target_of(workload_id) == pool.target:
+        if pool.target in self._targets_of(workload_id):
             return
         if self._pools.get(workload_id) is pool:
             del self._pools[workload_id]

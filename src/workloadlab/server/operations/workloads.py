@@ -58,7 +58,8 @@ def invoke_target(store: Store, supervisor: Supervisor, workload_id: str) -> tup
     that had its address), for the invoke proxy; :class:`NotFound`, or :class:`Unavailable`
     while it is not running."""
     row = find(store, workload_id)
-    running = row.status is WorkloadStatus.RUNNING
+    # Partly ready replicas serve while the workload is still ``initializing``.
+    running = row.status in (WorkloadStatus.RUNNING, WorkloadStatus.INITIALIZING)
     lease = supervisor.lease(row.id) if running else None
     if lease is None:
         raise Unavailable(f"Workload {row.id} is {row.status}, not running: nothing to invoke")

@@ -1,13 +1,15 @@
 """The local server's SQLite store: artifacts, workloads, deployments, events, logs,
-credentials, rollouts.
+credentials, rollouts,
+replicas.
 
 The database holds the *desired* state (``workloads.desired``, ``workloads.generation``) as well
 as what was last observed, so a restarted server knows what should run. SQL lives here and only
 here: :mod:`~workloadlab.server.store.database` owns the connection and its transactions, each
 table is a mixin of it (``artifacts``, ``workloads`` with its ``logs``, ``deployments``,
 ``events`` with the ``trails`` read from them, ``credentials``, ``running`` artifacts,
-``rollouts``), and :class:`Store` combines them, so callers say ``store.get_workload(...)``.
-The orders a list accepts, and their SQL, are in :mod:`~workloadlab.server.store.ordering`.
+``rollouts``, ``replicas``), and :class:`Store` combines them, so callers say
+``store.get_workload(...)``. The orders a list accepts, and their SQL, are in
+:mod:`~workloadlab.server.store.ordering`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from workloadlab.server.store.credentials import CredentialRow, CredentialTable
 from workloadlab.server.store.deployments import DeploymentTable
 from workloadlab.server.store.events import EventTable
 from workloadlab.server.store.ordering import DeploymentOrder, ListOrder
+from workloadlab.server.store.replicas import ReplicaTable
 from workloadlab.server.store.rollouts import RolloutTable
 from workloadlab.server.store.rows import (
     ArtifactRow,
@@ -57,5 +60,6 @@ class Store(
     CredentialTable,
     RunningArtifactTable,
     RolloutTable,
+    ReplicaTable,
 ):
     """All reads and writes of the local server's database."""

@@ -110,4 +110,10 @@ CREATE TABLE IF NOT EXISTS rollouts (
 CREATE INDEX IF NOT EXISTS rollouts_deployment ON rollouts (deployment_id, created_at);
 CREATE UNIQUE INDEX IF NOT EXISTS rollouts_under_way ON rollouts (workload_id)
     WHERE status = 'inProgress';
+CREATE TABLE IF NOT EXISTS replicas (
+    workload_id TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    runtime_state TEXT NOT NULL,
+    PRIMARY KEY (workload_id, ordinal)
+);
 """

@@ -88,4 +88,5 @@ class WorkloadTable(LogTable):
         """Remove a workload and its logs (its events stay: they are the audit trail)."""
         with self.transaction() as db:
             db.execute("DELETE FROM workloads WHERE id = ?", (workload_id,))
+            db.execute("DELETE FROM replicas WHERE workload_id = ?", (workload_id,))
             self.delete_logs(workload_id)

@@ -10,6 +10,9 @@ the instances a previous server left running (same pid and start time), kills wh
 
 The package: :mod:`~.fleet` (the :class:`Supervisor`, which owns the tasks), :mod:`~.workload`
 (one workload's reconcile loop), :mod:`~.monitor` (probes and exits of a running instance),
+:mod:`~.replicas` and :mod:`~.replicaset` (a workload's further replicas when its runtime asks
+for ``replicaCount`` > 1; the invoke proxy takes them in turn), :mod:`~.sizing` (replica counts
+and resource allocations from a workload's runtime),
 :mod:`~.status` (recording a status and auditing the change), :mod:`~.reaper` (expiry of
 draft workloads), and the rolling change of a deployment to another artifact version:
 :mod:`~.rollout` (its new instance, from start to switch or abandonment), :mod:`~.readiness`

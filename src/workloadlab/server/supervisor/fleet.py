@@ -16,6 +16,7 @@ from workloadlab.server.secrets import Secrets
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import LogLine, Store
 from workloadlab.server.supervisor.reaper import DraftReaper, Expire
+from workloadlab.server.supervisor.replicas import ReplicaView
 from workloadlab.server.supervisor.status import record_status
 from workloadlab.server.supervisor.traffic import Lease, Traffic
 from workloadlab.server.supervisor.workload import WorkloadSupervisor
@@ -49,6 +50,7 @@ class Supervisor:
         workloads with ``expire``."""
         rows = self.store.all_workloads()
         adopted: dict[str, tuple[Instance, InstanceSink]] = {}
+        replicas: dict[str, dict[int, tuple[Instance, InstanceSink]]] = {}
         for row in rows:
             should_run = row.desired is WorkloadStatus.RUNNING
             if row.runtime_state and should_run and row.status is not WorkloadStatus.ERRORED:
@@ -57,9 +59,13 @@ class Supervisor:
                 instance = await self.runtime.adopt(row.id, row.runtime_state, sink)
                 if instance is not None:
                     adopted[row.id] = (instance, sink)
+                    replicas[row.id] = await self._adopt_replicas(row.id)
                     logger.info("adopted workload %s (%s)", row.id, row.name)
+            if row.id not in adopted:  # its further replicas start again with it
+                self.store.forget_replicas(row.id)
         candidates = await self._adopt_candidates()
         kept = [instance for instance, _ in [*adopted.values(), *candidates.values()]]
+        kept.extend(i for of in replicas.values() for i, _ in of.values())
         for removed in await self.runtime.sweep(kept):
             logger.warning("%s", removed)
         for removed in self.runtime.forget_others({row.id for row in rows}):
@@ -77,9 +83,22 @@ class Supervisor:
                     running_since=None,
                     message="starting again: it was not running after the server restarted",
                 )
-            self._spawn(row.id, adopted.get(row.id), candidates.get(row.id))
+            self._spawn(row.id, adopted.get(row.id), candidates.get(row.id), replicas.get(row.id))
         reaper = DraftReaper(self.store, self.settings.timings, expire)
         self._reaper_task = asyncio.create_task(reaper.run(), name="draft-reaper")
+
+    async def _adopt_replicas(self, workload_id: str) -> dict[int, tuple[Instance, InstanceSink]]:
+        """Adopt the further replicas of an adopted workload; forget those gone."""
+        adopted: dict[int, tuple[Instance, InstanceSink]] = {}
+        for ordinal, state in self.store.replica_states(workload_id).items():
+            sink = self.sink(workload_id, StateHolder.REPLICA, ordinal)
+            instance = await self.runtime.adopt(workload_id, state, sink)
+            if instance is None:
+                self.store.forget_replica(workload_id, ordinal)
+                continue
+            adopted[ordinal] = (instance, sink)
+            logger.info("adopted replica %d of workload %s", ordinal, workload_id)
+        return adopted
 
     async def _adopt_candidates(self) -> dict[str, tuple[Instance, InstanceSink]]:
         """Adopt the new instances of the rolling changes in progress; forget those gone."""
@@ -102,8 +121,9 @@ class Supervisor:
         workload_id: str,
         adopted: tuple[Instance, InstanceSink] | None = None,
         candidate: tuple[Instance, InstanceSink] | None = None,
+        replicas: dict[int, tuple[Instance, InstanceSink]] | None = None,
     ) -> WorkloadSupervisor:
-        supervisor = WorkloadSupervisor(self, workload_id, adopted, candidate)
+        supervisor = WorkloadSupervisor(self, workload_id, adopted, candidate, replicas)
         self._workloads[workload_id] = supervisor
         return supervisor
 
@@ -119,8 +139,10 @@ class Supervisor:
         for good once kicked: a stop request commits the desired state meanwhile, so the
         app's own shutdown and that commit's fsync overlap."""
         supervisor = self._workloads.get(workload_id)
-        if supervisor is not None and supervisor.instance is not None:
-            supervisor.instance.terminate()
+        if supervisor is not None:
+            if supervisor.instance is not None:
+                supervisor.instance.terminate()
+            supervisor.replicas.terminate()
 
     def kick(self, workload_id: str) -> None:
         """Tell a workload's task that its desired state may have changed."""
@@ -132,9 +154,21 @@ class Supervisor:
         supervisor.wake()
 
     def target(self, workload_id: str) -> str | None:
-        """Base URL of a workload's running instance, or ``None``."""
+        """Base URL of a workload's ready instance (the next in turn, with several replicas),
+        or ``None``."""
         supervisor = self._workloads.get(workload_id)
         return supervisor.target if supervisor is not None else None
+
+    def targets(self, workload_id: str) -> list[str]:
+        """Base URLs of all a workload's ready instances (none taken in turn)."""
+        supervisor = self._workloads.get(workload_id)
+        return supervisor.targets if supervisor is not None else []
+
+    def replicas(self, workload_id: str) -> list[ReplicaView]:
+        """A read-only picture of a workload's instances (replica 0 first; empty when its
+        task is not running): name, address, port, start, readiness, restarts."""
+        supervisor = self._workloads.get(workload_id)
+        return supervisor.replicas.views() if supervisor is not None else []
 
     def lease(self, workload_id: str) -> Lease | None:
         """The base URL of a workload's running instance, held for one call until the lease is
@@ -168,10 +202,12 @@ class Supervisor:
         await self.runtime.close()
         self.logs.flush()
 
-    def sink(self, workload_id: str, holder: StateHolder = StateHolder.WORKLOAD) -> InstanceSink:
+    def sink(
+        self, workload_id: str, holder: StateHolder = StateHolder.WORKLOAD, ordinal: int = 0
+    ) -> InstanceSink:
         """Where a runtime delivers the log lines of one of a workload's instances (stored with
-        its read offsets, in ``holder``)."""
-        return InstanceSink(self, workload_id, holder)
+        its read offsets, in ``holder``; ``ordinal``: which further replica's)."""
+        return InstanceSink(self, workload_id, holder, ordinal)
 
 
 class InstanceSink:
@@ -179,14 +215,17 @@ class InstanceSink:
     workload's log, its runtime state to its :attr:`holder`, which a rolling change's switch
     moves (the new instance's to the workload, the old one's to nowhere)."""
 
-    def __init__(self, parent: Supervisor, workload_id: str, holder: StateHolder) -> None:
+    def __init__(
+        self, parent: Supervisor, workload_id: str, holder: StateHolder, ordinal: int = 0
+    ) -> None:
         self._parent = parent
         self._workload_id = workload_id
         self.holder = holder
+        self.ordinal = ordinal
 
     async def __call__(self, lines: Sequence[LogLine], state: dict[str, Any]) -> None:
         supervisor = self._parent._workloads.get(self._workload_id)
         if supervisor is not None and supervisor.retired:
             return
         masked = self._parent.secrets.mask_lines(self._workload_id, lines)
-        self._parent.logs.add(self._workload_id, masked, state, self.holder)
+        self._parent.logs.add(self._workload_id, masked, state, self.holder, self.ordinal)

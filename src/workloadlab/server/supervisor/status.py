@@ -22,12 +22,15 @@ def record_status(
     conditions: list[dict[str, str]] | None = None,
     exit_code: int | None = None,
     running_since: str | object | None = ...,
+    replicas: list[dict[str, Any]] | None = None,
     **columns: Any,
 ) -> None:
     """Store a workload's status and why, and audit the change (if it is one).
 
     ``conditions=None`` keeps the current conditions; ``running_since`` is left alone unless
-    given, and cleared on ``stopped`` and ``errored``. Extra ``columns`` are written with it.
+    given, and cleared on ``stopped`` and ``errored``; ``replicas``: the state of each replica
+    of a workload that runs several (``statusDetails.replicas``). Extra ``columns`` are written
+    with it.
     """
     details: dict[str, Any] = {
         "conditions": row.status_details.get("conditions", []) if conditions is None else conditions
@@ -36,6 +39,8 @@ def record_status(
         details["message"] = message
     if exit_code is not None:
         details["exitCode"] = exit_code
+    if replicas is not None:
+        details["replicas"] = replicas
     values: dict[str, Any] = {"status": status, "status_details": details, **columns}
     if running_since is not ...:
         values["running_since"] = running_since

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from workloadlab.models import ArtifactSpec, WorkloadStatus, format_timestamp, spec_digest, utcnow
@@ -13,7 +14,9 @@ from workloadlab.server.runtimes import Instance, StartFailed
 from workloadlab.server.storage import storage_trouble
 from workloadlab.server.store import WorkloadRow
 from workloadlab.server.supervisor.monitor import Outcome, monitor
+from workloadlab.server.supervisor.replicaset import ReplicaSet
 from workloadlab.server.supervisor.rollout import RollingChange, abandon
+from workloadlab.server.supervisor.sizing import sized
 from workloadlab.server.supervisor.status import condition, record_status
 from workloadlab.server.supervisor.switch import record_switch, retire_after_drain
 
@@ -36,9 +39,11 @@ class WorkloadSupervisor:
         workload_id: str,
         adopted: tuple[Instance, InstanceSink] | None = None,
         candidate: tuple[Instance, InstanceSink] | None = None,
+        replicas: Mapping[int, tuple[Instance, InstanceSink]] | None = None,
     ) -> None:
         """``adopted``: the instance a previous server left running, with its log sink;
-        ``candidate``: the same of its rolling change's new instance."""
+        ``candidate``: the same of its rolling change's new instance; ``replicas``: the same
+        of its further replicas (:mod:`.replicas`), by ordinal."""
         self.parent = parent
         self.store = parent.store
         self.timings = parent.settings.timings
@@ -53,6 +58,9 @@ class WorkloadSupervisor:
         """Set while the old instances must stop without waiting for their calls."""
         self.instance_generation: int | None = None
         self.ready = False
+        self.started_at: str | None = None
+        self.restarts = 0
+        """Restarts of its own instance (replica 0) that this server saw."""
         self.retired = False
         self.crashes = 0
         self.healthy_since: float | None = None
@@ -67,6 +75,9 @@ class WorkloadSupervisor:
         if self.instance is not None:
             self.instance_generation = row.generation if row else None
             self.ready = row is not None and row.status is WorkloadStatus.RUNNING
+            self.started_at = row.running_since if row else None
+        self.replicas = ReplicaSet(self, replicas, self.instance_generation)
+        """Replicas 1 … N-1 (:mod:`.replicaset`); the loop's own instance is replica 0."""
         rollout = self.store.rollout_under_way(workload_id) if candidate else None
         if row is not None and rollout is not None and candidate is not None:
             self.change = RollingChange(self, rollout, row.generation, *candidate)
@@ -79,8 +90,20 @@ class WorkloadSupervisor:
 
     @property
     def target(self) -> str | None:
-        """The running instance's base URL, when it is ready."""
-        return self.instance.target if self.instance is not None and self.ready else None
+        """The base URL of a ready instance, the next one in turn with several replicas."""
+        own = self.instance.target if self.instance is not None and self.ready else None
+        return self.replicas.pick(own) if len(self.replicas) else own
+
+    @property
+    def targets(self) -> list[str]:
+        """The base URLs of every ready instance."""
+        own = [self.instance.target] if self.instance is not None and self.ready else []
+        return own + self.replicas.ready_targets()
+
+    @property
+    def noun(self) -> str:
+        """What an instance is called in messages: ``container`` or ``process``."""
+        return "container" if self.parent.runtime.name == "container" else "process"
 
     @property
     def switch_due(self) -> bool:
@@ -118,7 +141,7 @@ class WorkloadSupervisor:
                     await self._stop_instance(row, then=WorkloadStatus.STOPPED)
                     row = self.store.get_workload(self.id)
                     if row is not None and row.status is not WorkloadStatus.STOPPED:
-                        self._set_status(
+                        self.set_status(
                             row, WorkloadStatus.STOPPED, conditions=[], running_since=None
                         )
                     if not self.wake_event.is_set():
@@ -138,6 +161,7 @@ class WorkloadSupervisor:
                     continue
                 if self.instance is None and not await self._start(row):
                     continue
+                await self.replicas.ensure(row)
                 self.follow_change(row)
                 outcome = await monitor(self, row)
                 await self._handle(outcome)
@@ -153,7 +177,7 @@ class WorkloadSupervisor:
                 current = self.store.get_workload(self.id)
                 if current is not None:
                     await self._stop_instance(current)
-                    self._set_status(
+                    self.set_status(
                         current, WorkloadStatus.ERRORED, message=f"internal error: {exc}"
                     )
                 await self.wake_event.wait()
@@ -161,19 +185,20 @@ class WorkloadSupervisor:
     async def _start(self, row: WorkloadRow) -> bool:
         artifact = self.store.get_artifact(row.artifact_id)
         if artifact is None:
-            self._set_status(row, WorkloadStatus.ERRORED, message="its artifact no longer exists")
+            self.set_status(row, WorkloadStatus.ERRORED, message="its artifact no longer exists")
             return False
-        spec = ArtifactSpec.model_validate(artifact.spec)
+        spec = sized(ArtifactSpec.model_validate(artifact.spec), row.runtime)
         sink = self.parent.sink(self.id)
         try:
             spec = self.parent.secrets.resolve(self.id, spec)  # in memory only, at each start
             instance = await self.parent.runtime.start(self.id, spec, sink)
         except StartFailed as exc:
-            self._set_status(row, WorkloadStatus.ERRORED, message=str(exc), conditions=[])
+            self.set_status(row, WorkloadStatus.ERRORED, message=str(exc), conditions=[])
             return False
         self.instance, self._sink = instance, sink
         self.instance_generation = row.generation
         self.ready = False
+        self.started_at = format_timestamp(utcnow())
         current = self.store.get_workload(self.id)
         if current is None or self.retired:
             return False  # deleted while it started: the loop stops it at once
@@ -181,7 +206,7 @@ class WorkloadSupervisor:
         # What it runs: shown once the status below stores the instance's state with it.
         digest = spec_digest(artifact.spec)
         self.store.record_running_artifact(self.id, artifact.id, artifact.version, digest)
-        self._set_status(  # with the instance's state: a crash now must not orphan it
+        self.set_status(  # with the instance's state: a crash now must not orphan it
             current,
             WorkloadStatus.INITIALIZING,
             conditions=[condition("Started", name, True), condition("Ready", name, False)],
@@ -197,7 +222,7 @@ class WorkloadSupervisor:
         was_ready = self.ready or self.healthy_since is not None
         if outcome.kind == "startup":
             await self._stop_instance(row)
-            self._set_status(row, WorkloadStatus.ERRORED, message=outcome.detail, conditions=[])
+            self.set_status(row, WorkloadStatus.ERRORED, message=outcome.detail, conditions=[])
             return
         if outcome.kind == "exited":
             assert outcome.exit is not None
@@ -210,10 +235,9 @@ class WorkloadSupervisor:
                 or row.generation != self.instance_generation
             ):
                 return  # it was asked to stop (signalled ahead of this task): no crash
-            noun = "container" if self.parent.runtime.name == "container" else "process"
-            why = f"the {noun} {exit_.message}"
+            why = f"the {self.noun} {exit_.message}"
             if not was_ready and row.restart_count == 0 and self.crashes == 0:
-                self._set_status(
+                self.set_status(
                     row,
                     WorkloadStatus.ERRORED,
                     message=f"{why} before it became ready",
@@ -224,12 +248,13 @@ class WorkloadSupervisor:
                 return
         else:
             why = outcome.detail
-            await self._stop_instance(row)
+            await self._stop_instance(row, only_own=True)
             exit_ = None
         self.healthy_since = None
         self.crashes += 1
+        self.restarts += 1
         if self.crashes > self.timings.crash_limit:
-            self._set_status(
+            self.set_status(
                 row,
                 WorkloadStatus.ERRORED,
                 message=f"{why}; gave up after {self.crashes - 1} restarts",
@@ -242,7 +267,7 @@ class WorkloadSupervisor:
         row = self.store.get_workload(self.id) or row
         self.store.update_workload(self.id, touch=False, restart_count=row.restart_count + 1)
         row = self.store.get_workload(self.id) or row
-        self._set_status(
+        self.set_status(
             row,
             WorkloadStatus.INITIALIZING,
             message=f"{why}; restarting in {delay:g} s",
@@ -254,21 +279,33 @@ class WorkloadSupervisor:
             await asyncio.wait_for(self.wake_event.wait(), timeout=delay)
 
     async def _stop_instance(
-        self, row: WorkloadRow | None, *, final: bool = False, then: WorkloadStatus | None = None
+        self,
+        row: WorkloadRow | None,
+        *,
+        final: bool = False,
+        then: WorkloadStatus | None = None,
+        only_own: bool = False,
     ) -> None:
-        """Stop the instance (if any) and forget it; ``then`` is the status to write with
-        that (one commit: each costs an fsync on the hot path of a restart)."""
+        """Stop the instance (if any) and forget it, with the further replicas unless
+        ``only_own`` (its own restart after a failed probe); ``then`` is the status to write
+        with that (one commit: each costs an fsync on the hot path of a restart)."""
         await self._hurry_retiring()
         instance = self.instance
         if instance is None:
+            if not only_own:
+                await self.replicas.stop()
             return
         if (
             row is not None
             and not final
             and row.status not in (WorkloadStatus.STOPPING, WorkloadStatus.STOPPED)
         ):
-            self._set_status(row, WorkloadStatus.STOPPING)
-        await instance.stop(self.parent.settings.timings.grace_period)
+            self.set_status(row, WorkloadStatus.STOPPING)
+        grace = self.parent.settings.timings.grace_period
+        if only_own:
+            await instance.stop(grace)
+        else:
+            await asyncio.gather(instance.stop(grace), self.replicas.stop())
         self.instance = None
         self.ready = False
         current = self.store.get_workload(self.id)
@@ -277,7 +314,7 @@ class WorkloadSupervisor:
         if final and not self._keep_status:
             then = WorkloadStatus.STOPPED
         if then is not None:  # with the last log lines: one commit
-            self._set_status(current, then, conditions=[], running_since=None, runtime_state=None)
+            self.set_status(current, then, conditions=[], running_since=None, runtime_state=None)
         else:
             self._forget_state()
 
@@ -337,16 +374,33 @@ class WorkloadSupervisor:
     # -- status ----------------------------------------------------------------------------
 
     def became_ready(self, name: str) -> None:
-        """The instance passed its probes: it is ``running`` and takes requests."""
+        """The instance passed its probes: it takes requests, and the workload is ``running``
+        once its further replicas are ready too."""
         self.ready = True
         self.healthy_since = self.loop.time()
         row = self.store.get_workload(self.id)
         if row is not None:
-            self._set_status(
+            self.ready_status(row, name)
+
+    def ready_status(self, row: WorkloadRow, name: str) -> None:
+        """``running`` when every replica is ready, else ``initializing`` with how many are."""
+        wanted = self.replicas.wanted(row)
+        ready = 1 + self.replicas.ready_count
+        conditions = [condition("Started", name, True), condition("Ready", name, ready >= wanted)]
+        if ready >= wanted:
+            since = row.running_since if row.status is WorkloadStatus.RUNNING else None
+            self.set_status(
                 row,
                 WorkloadStatus.RUNNING,
-                conditions=[condition("Started", name, True), condition("Ready", name, True)],
-                running_since=format_timestamp(utcnow()),
+                conditions=conditions,
+                running_since=since or format_timestamp(utcnow()),
+            )
+        else:
+            self.set_status(
+                row,
+                WorkloadStatus.INITIALIZING,
+                message=f"{ready} of {wanted} replicas ready",
+                conditions=conditions,
             )
 
     def became_unready(self, name: str, path: str) -> None:
@@ -355,18 +409,20 @@ class WorkloadSupervisor:
         self.healthy_since = None
         row = self.store.get_workload(self.id)
         if row is not None:
-            self._set_status(
+            self.set_status(
                 row,
                 WorkloadStatus.INITIALIZING,
                 message=f"readiness probe {path} is failing",
                 conditions=[condition("Started", name, True), condition("Ready", name, False)],
             )
 
-    def _set_status(self, row: WorkloadRow, status: WorkloadStatus, **details: Any) -> None:
+    def set_status(self, row: WorkloadRow, status: WorkloadStatus, **details: Any) -> None:
         """Store a status, after the log lines that came before it (one commit); secret values
         in its message are masked."""
         if details.get("message"):
             details["message"] = self.parent.secrets.mask(self.id, details["message"])
+        if len(self.replicas) or self.replicas.wanted(row) > 1:
+            details["replicas"] = [view.to_wire() for view in self.replicas.views()]
         with self.store.transaction():
             self.parent.logs.flush(self.id)
             record_status(self.store, row, status, **details)
