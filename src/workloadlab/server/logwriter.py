@@ -51,6 +51,8 @@ class StateHolder(enum.Enum):
     """The row of the workload's change in progress: the new instance, until the switch."""
     REPLICA = "replica"
     """The ``replicas`` table: one of a workload's further replicas (by its ordinal)."""
+    CANDIDATE = "candidate"
+    """The ``replicas`` table: a further new instance of the change in progress."""
     NONE = "none"
     """Nowhere: an instance on its way out (the old one after a switch)."""
 
@@ -124,6 +126,8 @@ class LogWriter:
                     self.store.save_rollout_state(workload_id, pending.state)
                 if holder is StateHolder.REPLICA and pending.state is not None:
                     self.store.save_replica_state(workload_id, ordinal, pending.state)
+                if holder is StateHolder.CANDIDATE and pending.state is not None:
+                    self.store.save_replica_state(workload_id, ordinal, pending.state, "candidate")
 
     def _keys(self, workload_id: str) -> list[tuple[str, StateHolder, int]]:
         return [key for key in self._pending if key[0] == workload_id]

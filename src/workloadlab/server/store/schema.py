@@ -112,8 +112,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS rollouts_under_way ON rollouts (workload_id)
     WHERE status = 'inProgress';
 CREATE TABLE IF NOT EXISTS replicas (
     workload_id TEXT NOT NULL,
+    role TEXT NOT NULL,
     ordinal INTEGER NOT NULL,
     runtime_state TEXT NOT NULL,
-    PRIMARY KEY (workload_id, ordinal)
+    PRIMARY KEY (workload_id, role, ordinal)
 );
 """

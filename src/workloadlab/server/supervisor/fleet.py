@@ -15,6 +15,7 @@ from workloadlab.server.runtimes import Instance, Runtime
 from workloadlab.server.secrets import Secrets
 from workloadlab.server.settings import ServerSettings
 from workloadlab.server.store import LogLine, Store
+from workloadlab.server.store.replicas import Role
 from workloadlab.server.supervisor.reaper import DraftReaper, Expire
 from workloadlab.server.supervisor.replicas import ReplicaView
 from workloadlab.server.supervisor.status import record_status
@@ -63,9 +64,10 @@ class Supervisor:
                     logger.info("adopted workload %s (%s)", row.id, row.name)
             if row.id not in adopted:  # its further replicas start again with it
                 self.store.forget_replicas(row.id)
-        candidates = await self._adopt_candidates()
+        candidates, candidate_replicas = await self._adopt_candidates()
         kept = [instance for instance, _ in [*adopted.values(), *candidates.values()]]
-        kept.extend(i for of in replicas.values() for i, _ in of.values())
+        for of in [*replicas.values(), *candidate_replicas.values()]:
+            kept.extend(instance for instance, _ in of.values())
         for removed in await self.runtime.sweep(kept):
             logger.warning("%s", removed)
         for removed in self.runtime.forget_others({row.id for row in rows}):
@@ -83,38 +85,59 @@ class Supervisor:
                     running_since=None,
                     message="starting again: it was not running after the server restarted",
                 )
-            self._spawn(row.id, adopted.get(row.id), candidates.get(row.id), replicas.get(row.id))
+            self._spawn(
+                row.id,
+                adopted.get(row.id),
+                candidates.get(row.id),
+                replicas.get(row.id),
+                candidate_replicas.get(row.id),
+            )
         reaper = DraftReaper(self.store, self.settings.timings, expire)
         self._reaper_task = asyncio.create_task(reaper.run(), name="draft-reaper")
 
-    async def _adopt_replicas(self, workload_id: str) -> dict[int, tuple[Instance, InstanceSink]]:
-        """Adopt the further replicas of an adopted workload; forget those gone."""
+    async def _adopt_replicas(
+        self, workload_id: str, role: Role = "active"
+    ) -> dict[int, tuple[Instance, InstanceSink]]:
+        """Adopt the further replicas of an adopted workload (``candidate``: of its rolling
+        change); forget those gone."""
         adopted: dict[int, tuple[Instance, InstanceSink]] = {}
-        for ordinal, state in self.store.replica_states(workload_id).items():
-            sink = self.sink(workload_id, StateHolder.REPLICA, ordinal)
+        holder = StateHolder.REPLICA if role == "active" else StateHolder.CANDIDATE
+        for ordinal, state in self.store.replica_states(workload_id, role).items():
+            sink = self.sink(workload_id, holder, ordinal)
             instance = await self.runtime.adopt(workload_id, state, sink)
             if instance is None:
-                self.store.forget_replica(workload_id, ordinal)
+                self.store.forget_replica(workload_id, ordinal, role)
                 continue
             adopted[ordinal] = (instance, sink)
             logger.info("adopted replica %d of workload %s", ordinal, workload_id)
         return adopted
 
-    async def _adopt_candidates(self) -> dict[str, tuple[Instance, InstanceSink]]:
-        """Adopt the new instances of the rolling changes in progress; forget those gone."""
+    async def _adopt_candidates(
+        self,
+    ) -> tuple[
+        dict[str, tuple[Instance, InstanceSink]],
+        dict[str, dict[int, tuple[Instance, InstanceSink]]],
+    ]:
+        """Adopt the new instances of the rolling changes in progress (the first, and the
+        further ones of several replicas, by workload); forget those gone."""
         adopted: dict[str, tuple[Instance, InstanceSink]] = {}
+        further: dict[str, dict[int, tuple[Instance, InstanceSink]]] = {}
         for rollout in self.store.rollouts_under_way():
+            workload_id = rollout.workload_id
             if rollout.runtime_state is None:
+                self.store.forget_replicas(workload_id, "candidate")  # started again whole
                 continue
-            self.secrets.learn(rollout.workload_id, rollout.to_artifact_id)
-            sink = self.sink(rollout.workload_id, StateHolder.ROLLOUT)
-            instance = await self.runtime.adopt(rollout.workload_id, rollout.runtime_state, sink)
+            self.secrets.learn(workload_id, rollout.to_artifact_id)
+            sink = self.sink(workload_id, StateHolder.ROLLOUT)
+            instance = await self.runtime.adopt(workload_id, rollout.runtime_state, sink)
             if instance is None:
                 self.store.update_rollout(rollout.id, runtime_state=None)
+                self.store.forget_replicas(workload_id, "candidate")
                 continue
-            adopted[rollout.workload_id] = (instance, sink)
+            adopted[workload_id] = (instance, sink)
+            further[workload_id] = await self._adopt_replicas(workload_id, "candidate")
             logger.info("adopted the new instance of change %s", rollout.id)
-        return adopted
+        return adopted, further
 
     def _spawn(
         self,
@@ -122,8 +145,11 @@ class Supervisor:
         adopted: tuple[Instance, InstanceSink] | None = None,
         candidate: tuple[Instance, InstanceSink] | None = None,
         replicas: dict[int, tuple[Instance, InstanceSink]] | None = None,
+        candidate_replicas: dict[int, tuple[Instance, InstanceSink]] | None = None,
     ) -> WorkloadSupervisor:
-        supervisor = WorkloadSupervisor(self, workload_id, adopted, candidate, replicas)
+        supervisor = WorkloadSupervisor(
+            self, workload_id, adopted, candidate, replicas, candidate_replicas
+        )
         self._workloads[workload_id] = supervisor
         return supervisor
 

@@ -86,20 +86,27 @@ class Replica:
         ordinal: int,
         generation: int,
         adopted: tuple[Instance, InstanceSink] | None = None,
+        *,
+        ready: bool = False,
     ) -> None:
+        """``adopted``: its running instance (a previous server's, or a rolling change's new
+        one, ``ready`` already)."""
         self.worker = worker
         self.store = worker.store
         self.ordinal = ordinal
         self.generation = generation
         self.instance: Instance | None = adopted[0] if adopted else None
         self.sink: InstanceSink | None = adopted[1] if adopted else None
-        self.started_at: str | None = None
-        self.ready = False
+        self.started_at: str | None = format_timestamp(utcnow()) if ready else None
+        self.ready = ready
         self.restart_count = 0
         self.crashes = 0
         self.gave_up: str | None = None
         """Why it stopped trying (crash limit reached), once it did."""
         self._ending = False
+        self._detached = False
+        """Out of the workload's set (a switch replaced it): it writes nothing any more."""
+        self._released: Instance | None = None
         self._wake = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name=f"replica-{worker.id}-{ordinal}")
 
@@ -124,6 +131,24 @@ class Replica:
         """Send the stop signal now (a :meth:`stop` follows)."""
         if self.instance is not None:
             self.instance.terminate()
+
+    def detach(self) -> None:
+        """Leave the workload's set (a rolling change's switch): no call, write or report."""
+        self._detached = True
+        self.ready = False
+        if self.sink is not None:
+            self.sink.holder = StateHolder.NONE
+
+    async def release(self) -> Instance | None:
+        """End the task of a detached replica, its instance left running and returned (the
+        switch stops it once its calls are answered); ``None`` if it had none."""
+        self._released = self.instance
+        self.instance = None
+        self._ending = True
+        self._wake.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        return self._released
 
     async def stop(self) -> None:
         """Stop the instance and end the task; its stored state goes with it."""
@@ -265,6 +290,8 @@ class Replica:
 
     async def _back_off(self, why: str) -> bool:
         """After a crash: wait the backoff (``False``: the task must end, or it gave up)."""
+        if self._detached:
+            return False
         self.crashes += 1
         limit = self.worker.timings.crash_limit
         if self.crashes > limit:
@@ -283,7 +310,7 @@ class Replica:
         return True
 
     def _set_ready(self, ready: bool) -> None:
-        if ready != self.ready:
+        if ready != self.ready and not self._detached:
             self.ready = ready
             self.worker.replicas.changed()
 
@@ -291,7 +318,7 @@ class Replica:
         instance, self.instance = self.instance, None
         was_ready = self.ready
         self.ready = False
-        if was_ready:
+        if was_ready and not self._detached:
             self.worker.replicas.changed()
         if instance is not None:
             await instance.stop(self.worker.timings.grace_period)
@@ -300,6 +327,8 @@ class Replica:
     def _forget_state(self) -> None:
         if self.sink is not None:
             self.sink.holder = StateHolder.NONE
+        if self._detached:
+            return  # its row is its successor's now
         with self.store.transaction():
             self.worker.parent.logs.flush(self.worker.id)
             self.store.forget_replica(self.worker.id, self.ordinal)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from workloadlab.models import ArtifactSpec, WorkloadStatus
+from workloadlab.server.logwriter import StateHolder
 from workloadlab.server.runtimes import Instance
 from workloadlab.server.store import WorkloadRow
 from workloadlab.server.supervisor.replicas import Replica, ReplicaView, port_of
@@ -74,6 +75,23 @@ class ReplicaSet:
         for ordinal in range(1, wanted):
             if ordinal not in self._replicas:
                 self._replicas[ordinal] = Replica(self.worker, ordinal, row.generation)
+
+    def hand_over(
+        self, new: Mapping[int, tuple[Instance, InstanceSink]], generation: int
+    ) -> list[Replica]:
+        """A rolling change's switch: its ready further instances (``new``, by ordinal)
+        become the replicas, at once; the old replicas, detached (they take no call and write
+        nothing), are returned for retirement once their calls are answered."""
+        leaving = list(self._replicas.values())
+        for replica in leaving:
+            replica.detach()
+        self._replicas = {}
+        for ordinal, (instance, sink) in new.items():
+            sink.holder = StateHolder.REPLICA
+            self._replicas[ordinal] = Replica(
+                self.worker, ordinal, generation, (instance, sink), ready=True
+            )
+        return leaving
 
     def terminate(self) -> None:
         """Send every replica's instance the stop signal now."""

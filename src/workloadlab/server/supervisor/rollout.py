@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from workloadlab.models import ArtifactSpec, RolloutStatus, WorkloadStatus
@@ -42,7 +43,9 @@ from workloadlab.server.logwriter import StateHolder
 from workloadlab.server.probes import Verdict
 from workloadlab.server.runtimes import Instance, StartFailed
 from workloadlab.server.store import RolloutRow
+from workloadlab.server.supervisor.candidates import CandidateReplicas
 from workloadlab.server.supervisor.readiness import Readiness
+from workloadlab.server.supervisor.sizing import replica_count, sized
 
 if TYPE_CHECKING:
     from workloadlab.server.supervisor.fleet import InstanceSink
@@ -66,8 +69,10 @@ class RollingChange:
         generation: int,
         candidate: Instance | None = None,
         sink: InstanceSink | None = None,
+        extras: Mapping[int, tuple[Instance, InstanceSink]] | None = None,
     ) -> None:
-        """``candidate`` (with its ``sink``): the new instance, adopted after a restart."""
+        """``candidate`` (with its ``sink``): the new instance, adopted after a restart;
+        ``extras``: the same of its further new instances (several replicas), by ordinal."""
         self.worker = worker
         self.store = worker.store
         self.id = rollout.id
@@ -75,6 +80,8 @@ class RollingChange:
         self.generation = generation
         self.candidate = candidate
         self.sink = sink
+        self.extras = CandidateReplicas(worker, extras)
+        """New instances ``1`` … ``N-1`` of a workload of N replicas (:mod:`.candidates`)."""
         self.ready = False
         """The new instance is ready: the workload's loop switches to it."""
         self.finished = False
@@ -87,13 +94,16 @@ class RollingChange:
         """Look at the rows again soon (the workload's task was kicked)."""
         self.wake_event.set()
 
-    def take(self) -> tuple[Instance, InstanceSink | None]:
-        """Hand the ready instance to the workload's loop, which has recorded the switch."""
+    def take(
+        self,
+    ) -> tuple[Instance, InstanceSink | None, dict[int, tuple[Instance, InstanceSink]]]:
+        """Hand the ready instances to the workload's loop, which has recorded the switch:
+        the first, its sink, and the further ones by ordinal."""
         assert self.ready
         assert self.candidate is not None
         self.finished = True
         candidate, self.candidate = self.candidate, None
-        return candidate, self.sink
+        return candidate, self.sink, self.extras.take()
 
     async def stop(self, reason: str | None, *, keep: bool = False) -> None:
         """End the change from outside: abandon it because of ``reason``; ``reason=None``
@@ -113,6 +123,8 @@ class RollingChange:
     async def _run(self) -> None:
         try:
             if self.candidate is None and not await self._start():
+                return
+            if not await self._start_extras():
                 return
             reason = await self._watch()
             if self._stop is not None:
@@ -143,10 +155,9 @@ class RollingChange:
         if target is None:
             await self._finish(f"artifact {self.rollout.to_artifact_id} no longer exists")
             return False
-        spec = ArtifactSpec.model_validate(target.spec)
         self.sink = self.worker.parent.sink(self.worker.id, StateHolder.ROLLOUT)
         try:
-            spec = self.worker.parent.secrets.resolve(self.worker.id, spec)  # in memory only
+            spec = self._spec(target.spec)
             instance = await self.worker.parent.runtime.start(self.worker.id, spec, self.sink)
         except StartFailed as exc:
             await self._finish(f"the new instance could not start: {exc}")
@@ -164,8 +175,38 @@ class RollingChange:
         logger.info("workload %s: change %s started %s", self.worker.id, self.id, instance)
         return True
 
+    def _spec(self, stored: dict[str, Any]) -> ArtifactSpec:
+        """The target's spec to start: sized by the workload's runtime, its references
+        resolved (in memory only)."""
+        row = self.store.get_workload(self.worker.id)
+        spec = sized(ArtifactSpec.model_validate(stored), row.runtime if row else None)
+        return self.worker.parent.secrets.resolve(self.worker.id, spec)
+
+    async def _start_extras(self) -> bool:
+        """Start the further new instances a workload of several replicas needs; ``False`` if
+        the change ended."""
+        row = self.store.get_workload(self.worker.id)
+        target = self.store.get_artifact(self.rollout.to_artifact_id)
+        wanted = replica_count(row.runtime) if row is not None else 1
+        if wanted <= 1 + len(self.extras.taken) or target is None:
+            return True
+        try:
+            spec = self._spec(target.spec)
+        except StartFailed as exc:
+            await self._finish(f"the new instance could not start: {exc}")
+            return False
+        failure = await self.extras.start(spec, wanted)
+        if self._stop is not None:
+            await self._finish(*self._stop)
+            return False
+        if failure is not None:
+            await self._finish(failure)
+            return False
+        return True
+
     async def _watch(self) -> str | None:
-        """Probe the new instance until it is ready (``None``), or the reason to abandon."""
+        """Probe the new instances until every one is ready (``None``), or the reason to
+        abandon the change."""
         candidate = self.candidate
         assert candidate is not None
         target = self.store.get_artifact(self.rollout.to_artifact_id)
@@ -173,41 +214,51 @@ class RollingChange:
             return f"artifact {self.rollout.to_artifact_id} no longer exists"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.worker.timings.rollout_timeout
-        readiness = Readiness(self.worker, candidate, ArtifactSpec.model_validate(target.spec))
-        exit_task = asyncio.ensure_future(candidate.wait())
+        spec = ArtifactSpec.model_validate(target.spec)
+        instances = {0: candidate, **{k: i for k, (i, _) in self.extras.taken.items()}}
+        pending = {k: Readiness(self.worker, i, spec) for k, i in instances.items()}
+        exits = {asyncio.ensure_future(i.wait()): k for k, i in instances.items()}
         try:
-            while True:
+            while pending:
                 if self._stop is not None:
                     return None
                 reason = self._unwanted()
                 if reason is not None:
                     return reason
                 wake = asyncio.ensure_future(self.wake_event.wait())
-                due_at = min(readiness.due_at, deadline, loop.time() + LOOK_AGAIN)
+                due_at = min(
+                    min(r.due_at for r in pending.values()), deadline, loop.time() + LOOK_AGAIN
+                )
                 done, _ = await asyncio.wait(
-                    {exit_task, wake},
+                    {*exits, wake},
                     timeout=max(0.0, due_at - loop.time()),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 wake.cancel()
-                if exit_task in done:
-                    noun = (
-                        "container" if self.worker.parent.runtime.name == "container" else "process"
-                    )
-                    message = exit_task.result().message
-                    return f"the new instance's {noun} {message} before it became ready"
+                ended = next((task for task in exits if task in done), None)
+                if ended is not None:
+                    which, message = _which(exits[ended]), ended.result().message
+                    noun = self.worker.noun
+                    return f"the new instance's {noun}{which} {message} before it became ready"
                 if self.wake_event.is_set():
                     self.wake_event.clear()
                     continue
                 if loop.time() >= deadline:
                     seconds = f"{self.worker.timings.rollout_timeout:g} s"
                     return f"the new instance was not ready within {seconds} (--rollout-timeout)"
-                verdict = await readiness.check()
-                if verdict is not None:
-                    return None if verdict is Verdict.PASSED else readiness.failure
+                for ordinal, readiness in list(pending.items()):
+                    if readiness.due_at > loop.time():
+                        continue
+                    verdict = await readiness.check()
+                    if verdict is Verdict.FAILED:
+                        return readiness.failure + _which(ordinal)
+                    if verdict is Verdict.PASSED:
+                        del pending[ordinal]
+            return None
         finally:
-            if not exit_task.done():
-                exit_task.cancel()
+            for task in exits:
+                if not task.done():
+                    task.cancel()
 
     def _unwanted(self) -> str | None:
         """Why the change must end now that the rows changed (``None``: it goes on)."""
@@ -243,8 +294,15 @@ class RollingChange:
         candidate, self.candidate = self.candidate, None
         if self.sink is not None:
             self.sink.holder = StateHolder.NONE
+        stops: list[Awaitable[Any]] = [self.extras.stop()]
         if candidate is not None:
-            await candidate.stop(self.worker.timings.grace_period)
+            stops.append(candidate.stop(self.worker.timings.grace_period))
+        await asyncio.gather(*stops)
+
+
+def _which(ordinal: int) -> str:
+    """`` (replica k)`` after a message about a further new instance; nothing for the first."""
+    return f" (replica {ordinal})" if ordinal else ""
 
 
 def abandon(worker: WorkloadSupervisor, rollout: RolloutRow, reason: str | None) -> None:

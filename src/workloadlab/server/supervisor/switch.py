@@ -30,6 +30,7 @@ from workloadlab.server.supervisor.rollout import RollingChange, change_details
 from workloadlab.server.supervisor.status import condition, record_status
 
 if TYPE_CHECKING:
+    from workloadlab.server.supervisor.replicas import Replica
     from workloadlab.server.supervisor.workload import WorkloadSupervisor
 
 logger = logging.getLogger("workloadlab.server")
@@ -51,6 +52,7 @@ def record_switch(worker: WorkloadSupervisor, change: RollingChange, row: Worklo
     message = f"switched to version {details['toVersion']}; the old instance stops"
     with store.transaction():
         worker.parent.logs.flush(worker.id)
+        store.promote_candidates(worker.id)  # the further new instances, if any
         if target is not None:  # what the workload's instance runs from now on
             digest = spec_digest(target.spec)
             store.record_running_artifact(worker.id, target.id, target.version, digest)
@@ -86,6 +88,16 @@ def record_switch(worker: WorkloadSupervisor, change: RollingChange, row: Worklo
                 details={**details, "rolling": True},
             )
     logger.info("workload %s: switched to %s (change %s)", worker.id, candidate, rollout.id)
+
+
+async def retire_replica_after_drain(
+    worker: WorkloadSupervisor, replica: Replica, hurry: asyncio.Event
+) -> None:
+    """:func:`retire_after_drain` for an old further replica (already out of the workload's
+    set: it takes no new call), once its own task has let its instance go."""
+    instance = await replica.release()
+    if instance is not None:
+        await retire_after_drain(worker, instance, hurry)
 
 
 async def retire_after_drain(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from workloadlab.models import ArtifactSpec, WorkloadStatus, format_timestamp, spec_digest, utcnow
@@ -18,7 +18,11 @@ from workloadlab.server.supervisor.replicaset import ReplicaSet
 from workloadlab.server.supervisor.rollout import RollingChange, abandon
 from workloadlab.server.supervisor.sizing import sized
 from workloadlab.server.supervisor.status import condition, record_status
-from workloadlab.server.supervisor.switch import record_switch, retire_after_drain
+from workloadlab.server.supervisor.switch import (
+    record_switch,
+    retire_after_drain,
+    retire_replica_after_drain,
+)
 
 if TYPE_CHECKING:
     from workloadlab.server.supervisor.fleet import InstanceSink, Supervisor
@@ -40,10 +44,11 @@ class WorkloadSupervisor:
         adopted: tuple[Instance, InstanceSink] | None = None,
         candidate: tuple[Instance, InstanceSink] | None = None,
         replicas: Mapping[int, tuple[Instance, InstanceSink]] | None = None,
+        candidate_replicas: Mapping[int, tuple[Instance, InstanceSink]] | None = None,
     ) -> None:
         """``adopted``: the instance a previous server left running, with its log sink;
         ``candidate``: the same of its rolling change's new instance; ``replicas``: the same
-        of its further replicas (:mod:`.replicas`), by ordinal."""
+        of its further replicas (:mod:`.replicas`) and of its change's, by ordinal."""
         self.parent = parent
         self.store = parent.store
         self.timings = parent.settings.timings
@@ -80,7 +85,9 @@ class WorkloadSupervisor:
         """Replicas 1 … N-1 (:mod:`.replicaset`); the loop's own instance is replica 0."""
         rollout = self.store.rollout_under_way(workload_id) if candidate else None
         if row is not None and rollout is not None and candidate is not None:
-            self.change = RollingChange(self, rollout, row.generation, *candidate)
+            self.change = RollingChange(
+                self, rollout, row.generation, *candidate, candidate_replicas
+            )
         self._task = asyncio.create_task(self._run(), name=f"workload-{workload_id}")
 
     @property
@@ -347,7 +354,7 @@ class WorkloadSupervisor:
         assert change is not None
         record_switch(self, change, row)
         old, old_sink = self.instance, self._sink
-        self.instance, self._sink = change.take()
+        self.instance, self._sink, extras = change.take()
         if self._sink is not None:
             self._sink.holder = StateHolder.WORKLOAD
         if old_sink is not None:
@@ -355,11 +362,22 @@ class WorkloadSupervisor:
         self.ready = True
         self.healthy_since = self.loop.time()
         self.crashes = 0
+        self.restarts = 0
+        self.started_at = format_timestamp(utcnow())
+        leaving = self.replicas.hand_over(extras, row.generation)
+        switched = self.store.get_workload(self.id)
+        if leaving and switched is not None:  # statusDetails.replicas: the new ones
+            self.set_status(switched, switched.status)
         if old is not None:
-            retiring = retire_after_drain(self, old, self._hurry)
-            task = asyncio.create_task(retiring, name=f"retire-{self.id}")
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
+            self._retire(retire_after_drain(self, old, self._hurry))
+        for replica in leaving:
+            self._retire(retire_replica_after_drain(self, replica, self._hurry))
+
+    def _retire(self, retiring: Coroutine[Any, Any, None]) -> None:
+        """Run an old instance's retirement (hurried by :meth:`_hurry_retiring`)."""
+        task = asyncio.create_task(retiring, name=f"retire-{self.id}")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def _hurry_retiring(self) -> None:
         """Stop the old instances of switches now (the workload stops or goes)."""
