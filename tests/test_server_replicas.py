@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,81 @@ def test_a_restarted_server_adopts_every_replica(data_dir: Path) -> None:
     finally:
         server.stop()
     assert processes_marked(data_dir) == [], "a graceful stop leaves none behind"
+
+
+def ready_only_on(port: int, *, there: bool) -> list[str]:
+    """The example app, ready at once only on ``port`` (``there``) or only elsewhere: the
+    first replica alone gets the spec's port, the others a free one each."""
+    delays = ("'0'", "'600'") if there else ("'600'", "'0'")
+    return [
+        sys.executable,
+        "-c",
+        f"import os, runpy, sys; os.environ['STARTUP_DELAY'] = {delays[0]}"
+        f" if os.environ['PORT'] == '{port}' else {delays[1]}; sys.argv = ['hello'];"
+        " runpy.run_module('workloadlab.examples.hello', run_name='__main__')",
+    ]
+
+
+def create_partly_ready(api: httpx.Client, name: str, *, first_ready: bool) -> tuple[str, int]:
+    """A workload of 3 replicas of which only the first is ready, or only the others; its id
+    and its spec's port."""
+    port = free_port()
+    artifact = hello_spec(port, entrypoint=ready_only_on(port, there=first_ready))
+    primary = artifact["spec"]["containerGroups"][0]["containers"][0]
+    primary["readinessProbe"] = {"path": "/readyz", "periodSeconds": 1}
+    body = {"name": name, "artifact": artifact, "runtime": {"replicaCount": 3}}
+    answer = api.post("/console/workloads/", json=body)
+    assert answer.status_code == 201, answer.text
+    workload_id: str = answer.json()["id"]
+    return workload_id, port
+
+
+def test_replicas_that_are_not_ready_get_no_call(data_dir: Path) -> None:
+    server = LocalServer(data_dir).start()
+    try:
+        with server.client() as api:
+            first, port = create_partly_ready(api, "first-only", first_ready=True)
+            others, _ = create_partly_ready(api, "others-only", first_ready=False)
+
+            def ready_flags(workload_id: str) -> list[bool] | None:
+                details = api.get(f"/console/workloads/{workload_id}/").json()["statusDetails"]
+                flags = [r["ready"] for r in details.get("replicas", [])]
+                return flags if len(flags) == 3 and any(flags) else None
+
+            assert wait_until(lambda: ready_flags(first)) == [True, False, False]
+            assert wait_until(lambda: ready_flags(others)) == [False, True, True]
+            # Partly ready: initializing, and it says how many are ready...
+            workload = api.get(f"/console/workloads/{first}/").json()
+            assert workload["status"] == "initializing"
+            assert workload["statusDetails"]["message"] == "1 of 3 replicas ready"
+            # ...while the ready ones take every call, and only they do.
+            served = who_answers(api, first, 12)
+            assert len(served) == 1
+            answer = api.get(f"/endpoints/workloads/{first}/instance")
+            assert answer.json()["port"] == str(port)
+            assert len(who_answers(api, others, 12)) == 2
+            assert api.get(f"/console/workloads/{others}/").json()["status"] == "initializing"
+    finally:
+        server.stop()
+
+
+def test_invoke_answers_503_when_no_replica_is_ready(data_dir: Path) -> None:
+    server = LocalServer(data_dir).start()
+    try:
+        with server.client() as api:
+            body = {
+                "name": "none-ready",
+                "artifact": hello_spec(
+                    free_port(),
+                    env={"STARTUP_DELAY": "600"},
+                    readinessProbe={"path": "/readyz", "periodSeconds": 1},
+                ),
+                "runtime": {"replicaCount": 3},
+            }
+            workload_id = api.post("/console/workloads/", json=body).json()["id"]
+            wait_until(lambda: len(processes_marked(data_dir)) == 3)
+            answer = api.get(f"/endpoints/workloads/{workload_id}/")
+            assert answer.status_code == 503
+            assert api.get(f"/console/workloads/{workload_id}/").json()["status"] == "initializing"
+    finally:
+        server.stop()

@@ -124,19 +124,23 @@ class ReplicaSet:
     # -- what the replicas report ------------------------------------------------------------
 
     def changed(self) -> None:
-        """A replica became ready or unready: the workload's status follows, when its own
-        instance serves (otherwise the loop's own status stands)."""
+        """A replica became ready or unready: the workload's status follows when its own
+        instance serves; otherwise the loop's own status stands (its replicas' part renewed)."""
         worker = self.worker
         row = worker.store.get_workload(worker.id)
         if (
             row is None
             or worker.retired
-            or not worker.ready
-            or worker.instance is None
             or row.desired is not WorkloadStatus.RUNNING
             or row.generation != worker.instance_generation
             or row.status not in (WorkloadStatus.RUNNING, WorkloadStatus.INITIALIZING)
         ):
+            return
+        if not worker.ready or worker.instance is None:  # only statusDetails.replicas changes
+            details = row.status_details
+            worker.set_status(
+                row, row.status, message=details.get("message"), exit_code=details.get("exitCode")
+            )
             return
         artifact = worker.store.get_artifact(row.artifact_id)
         spec = ArtifactSpec.model_validate(artifact.spec) if artifact else None
