@@ -6,6 +6,7 @@ import collections
 from pathlib import Path
 
 from logsink import Sink
+from test_server_replicas import replicas_of
 from workloadlab.models import ArtifactSpec
 from workloadlab.server.runtimes.container.engine import Engine
 from workloadlab.server.runtimes.container.runtime import ContainerRuntime
@@ -56,6 +57,34 @@ def test_three_replicas_are_three_containers_behind_the_proxy(
     finally:
         server.stop()
     wait_until(lambda: running_containers_of(engine, data_dir, sandboxes=True) == [])
+
+
+def test_a_restarted_server_adopts_every_replica_container_and_delete_removes_them(
+    data_dir: Path, engine: Engine
+) -> None:
+    server = LocalServer(data_dir, list(CONTAINER_ARGS)).start()
+    with server.client() as api:
+        artifact = busybox_spec(free_port())
+        body = {"name": "trio", "artifact": artifact, "runtime": {"replicaCount": 3}}
+        workload_id = api.post("/console/workloads/", json=body).json()["id"]
+        wait_status(api, workload_id, "running", timeout=60)
+        before = running_containers_of(engine, data_dir, workload_id)
+        assert len(before) == 3
+    server.kill()
+    assert running_containers_of(engine, data_dir, workload_id) == before, "they run on"
+    server = LocalServer(data_dir, list(CONTAINER_ARGS)).start()
+    try:
+        with server.client() as api:
+            workload = wait_status(api, workload_id, "running", timeout=60)
+            assert running_containers_of(engine, data_dir, workload_id) == before, "adopted"
+            wait_until(lambda: all(r["ready"] for r in replicas_of(api, workload_id)), timeout=30)
+            for _ in range(6):
+                assert api.get(f"/endpoints/workloads/{workload_id}/").status_code == 200
+            assert workload["restartCount"] == 0
+            assert api.delete(f"/console/workloads/{workload_id}/").status_code == 204
+            wait_until(lambda: running_containers_of(engine, data_dir, sandboxes=True) == [])
+    finally:
+        server.stop()
 
 
 def _requests(engine: Engine, container_id: str) -> int:
