@@ -196,6 +196,13 @@ class Supervisor:
         supervisor = self._workloads.get(workload_id)
         return supervisor.replicas.views() if supervisor is not None else []
 
+    def candidate_replicas(self, workload_id: str) -> list[ReplicaView]:
+        """The same of the new instances of a workload's rolling change in progress (empty
+        when there is none, or none started yet)."""
+        supervisor = self._workloads.get(workload_id)
+        change = supervisor.change if supervisor is not None else None
+        return change.views() if change is not None and not change.finished else []
+
     def lease(self, workload_id: str) -> Lease | None:
         """The base URL of a workload's running instance, held for one call until the lease is
         released (an instance leaving after a rolling change waits for its calls), or

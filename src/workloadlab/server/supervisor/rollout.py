@@ -45,6 +45,7 @@ from workloadlab.server.runtimes import Instance, StartFailed
 from workloadlab.server.store import RolloutRow
 from workloadlab.server.supervisor.candidates import CandidateReplicas
 from workloadlab.server.supervisor.readiness import Readiness
+from workloadlab.server.supervisor.replicas import ReplicaView, port_of
 from workloadlab.server.supervisor.sizing import replica_count, sized
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class RollingChange:
         self.sink = sink
         self.extras = CandidateReplicas(worker, extras)
         """New instances ``1`` … ``N-1`` of a workload of N replicas (:mod:`.candidates`)."""
+        self.passed: set[int] = set()
+        """The new instances (by ordinal) found ready so far."""
         self.ready = False
         """The new instance is ready: the workload's loop switches to it."""
         self.finished = False
@@ -89,6 +92,23 @@ class RollingChange:
         self.wake_event = asyncio.Event()
         self._stop: tuple[str | None, bool] | None = None
         self.task = asyncio.create_task(self._run(), name=f"rollout-{worker.id}")
+
+    def views(self) -> list[ReplicaView]:
+        """A read-only picture of the new instances started so far (the first one first)."""
+        instances = {0: self.candidate} if self.candidate is not None else {}
+        instances.update((k, instance) for k, (instance, _) in self.extras.taken.items())
+        return [
+            ReplicaView(
+                ordinal,
+                f"{self.worker.id}-{self.id}-{ordinal}",
+                instance.target,
+                port_of(instance.target),
+                None,
+                self.ready or ordinal in self.passed,
+                0,
+            )
+            for ordinal, instance in sorted(instances.items())
+        ]
 
     def wake(self) -> None:
         """Look at the rows again soon (the workload's task was kicked)."""
@@ -254,6 +274,7 @@ class RollingChange:
                         return readiness.failure + _which(ordinal)
                     if verdict is Verdict.PASSED:
                         del pending[ordinal]
+                        self.passed.add(ordinal)
             return None
         finally:
             for task in exits:
