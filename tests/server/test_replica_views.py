@@ -88,3 +88,26 @@ async def test_replica_views_name_each_instance_and_its_state(
     await until(lambda: supervisor.candidate_replicas(prod) == [])
     after = supervisor.replicas(prod)
     assert {v.address for v in after} == new_addresses, "the new ones took over"
+
+
+async def test_a_new_replica_count_with_a_kick_scales_without_a_restart(
+    served: tuple[httpx.AsyncClient, Supervisor],
+) -> None:
+    api, supervisor = served
+    body = {"name": "scaled", "artifact": hello_spec(free_port())}
+    workload_id = (await api.post("/console/workloads/", json=body)).json()["id"]
+    await until(lambda: [v.ready for v in supervisor.replicas(workload_id)] == [True])
+    (first,) = supervisor.replicas(workload_id)
+    # What an operation that changes the runtime does: store it, kick the workload's task.
+    store = supervisor.store
+    store.update_workload(workload_id, runtime={"replicaCount": 3})
+    supervisor.kick(workload_id)
+    await until(lambda: [v.ready for v in supervisor.replicas(workload_id)] == [True] * 3)
+    assert supervisor.replicas(workload_id)[0] == first, "the first one was not restarted"
+    store.update_workload(workload_id, runtime={"replicaCount": 2})
+    supervisor.kick(workload_id)
+    await until(lambda: len(supervisor.replicas(workload_id)) == 2)
+    assert supervisor.replicas(workload_id)[0] == first
+    workload = (await api.get(f"/console/workloads/{workload_id}/")).json()
+    assert workload["status"] == "running"
+    assert workload["restartCount"] == 0

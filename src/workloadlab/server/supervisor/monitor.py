@@ -2,7 +2,8 @@
 
 :func:`monitor` returns as soon as something needs the workload's loop: the instance exited,
 a startup or liveness probe reached its failure threshold, or the row changed (a stop, a new
-start, a delete), or a rolling change's new instance is ready to take over. Readiness only
+start, a delete, another ``replicaCount``), or a rolling change's new instance is ready to take
+over. Readiness only
 moves the status between ``initializing`` and ``running``.
 """
 
@@ -71,8 +72,9 @@ async def monitor(worker: WorkloadSupervisor, row: WorkloadRow) -> Outcome:
                     or current is None
                     or current.desired is not WorkloadStatus.RUNNING
                     or current.generation != worker.instance_generation
+                    or worker.replicas.wanted(current) != 1 + len(worker.replicas)
                 ):
-                    return Outcome("wake")
+                    return Outcome("wake")  # (a new replicaCount: the loop makes it so)
                 worker.wake_event.clear()
                 worker.follow_change(current)  # a rolling change may have been asked for
                 continue
