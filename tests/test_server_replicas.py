@@ -234,3 +234,33 @@ def test_invoke_answers_503_when_no_replica_is_ready(data_dir: Path) -> None:
             assert api.get(f"/console/workloads/{workload_id}/").json()["status"] == "initializing"
     finally:
         server.stop()
+
+
+def test_a_replica_that_keeps_crashing_makes_the_workload_errored(data_dir: Path) -> None:
+    server = LocalServer(data_dir).start()
+    try:
+        with server.client() as api:
+            port = free_port()
+            # Only the first replica (on the spec's port) serves; the others exit at once.
+            entrypoint = [
+                sys.executable,
+                "-c",
+                f"import os, runpy, sys; os.environ['PORT'] != '{port}' and sys.exit(3);"
+                " sys.argv = ['hello'];"
+                " runpy.run_module('workloadlab.examples.hello', run_name='__main__')",
+            ]
+            body = {
+                "name": "crashy",
+                "artifact": hello_spec(port, entrypoint=entrypoint),
+                "runtime": {"replicaCount": 2},
+            }
+            workload_id = api.post("/console/workloads/", json=body).json()["id"]
+            errored = wait_status(api, workload_id, "errored", timeout=30)
+            message = errored["statusDetails"]["message"]
+            assert message.startswith("replica 1: the process exited with status 3;"), message
+            assert message.endswith("gave up after 3 restarts")
+            assert errored["restartCount"] == 3
+            wait_until(lambda: processes_marked(data_dir) == [])
+            assert api.get(f"/endpoints/workloads/{workload_id}/").status_code == 503
+    finally:
+        server.stop()

@@ -73,6 +73,7 @@ async def monitor(worker: WorkloadSupervisor, row: WorkloadRow) -> Outcome:
                     or current.desired is not WorkloadStatus.RUNNING
                     or current.generation != worker.instance_generation
                     or worker.replicas.wanted(current) != 1 + len(worker.replicas)
+                    or current.status is WorkloadStatus.ERRORED  # a replica gave up
                 ):
                     return Outcome("wake")  # (a new replicaCount: the loop makes it so)
                 worker.wake_event.clear()

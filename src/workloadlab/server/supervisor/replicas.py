@@ -111,7 +111,13 @@ class Replica:
         self._task = asyncio.create_task(self._run(), name=f"replica-{worker.id}-{ordinal}")
 
     @property
+    def finished(self) -> bool:
+        """Whether its task has ended (stopped, gave up, or failed)."""
+        return self._task.done()
+
+    @property
     def name(self) -> str:
+        """``<workload id>-<ordinal>``."""
         return f"{self.worker.id}-{self.ordinal}"
 
     def view(self) -> ReplicaView:
@@ -162,10 +168,14 @@ class Replica:
     async def _run(self) -> None:
         try:
             while not self._ending:
-                if self.instance is None and not await self._start():
-                    if not await self._back_off("it could not start"):
+                if self.instance is None:
+                    failure = await self._start()
+                    if self._ending:
                         return
-                    continue
+                    if failure is not None:
+                        if not await self._back_off(failure):
+                            return
+                        continue
                 why = await self._watch()
                 if self._ending:
                     return
@@ -181,27 +191,27 @@ class Replica:
         finally:
             await self._stop_instance()
 
-    async def _start(self) -> bool:
+    async def _start(self) -> str | None:
+        """Start an instance and store its state; why it could not (``None``: it did)."""
         row = self.store.get_workload(self.worker.id)
         artifact = self.store.get_artifact(row.artifact_id) if row is not None else None
         if row is None or artifact is None or row.generation != self.generation:
             self._ending = True
-            return False
+            return "its workload changed"
         spec = sized(ArtifactSpec.model_validate(artifact.spec), row.runtime)
         sink = self.worker.parent.sink(self.worker.id, StateHolder.REPLICA, self.ordinal)
         try:
             spec = self.worker.parent.secrets.resolve(self.worker.id, spec)
             instance = await self.worker.parent.runtime.start(self.worker.id, spec, sink)
         except StartFailed as exc:
-            logger.warning("workload %s: replica %d cannot start: %s", *self._ids, exc)
-            return False
+            return f"it could not start: {exc}"
         self.instance, self.sink = instance, sink
         self.started_at = format_timestamp(utcnow())
         with self.store.transaction():  # a crash of the server from now on must not orphan it
             self.worker.parent.logs.flush(self.worker.id)
             self.store.save_replica(self.worker.id, self.ordinal, instance.state)
         logger.info("workload %s: replica %d started %s", *self._ids, instance)
-        return True
+        return None
 
     @property
     def _ids(self) -> tuple[str, int]:

@@ -68,7 +68,7 @@ class ReplicaSet:
         unwanted = [
             self._replicas.pop(ordinal)
             for ordinal, replica in list(self._replicas.items())
-            if ordinal >= wanted or replica.generation != row.generation or replica.gave_up
+            if ordinal >= wanted or replica.generation != row.generation or replica.finished
         ]
         if unwanted:
             await asyncio.gather(*(replica.stop() for replica in unwanted))

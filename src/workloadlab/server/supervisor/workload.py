@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("workloadlab.server")
 
+STOPPING_OR_STOPPED = frozenset({WorkloadStatus.STOPPING, WorkloadStatus.STOPPED})
 STORAGE_RETRY = 1.0
 """Seconds a workload's task waits before trying again after a write failed on a full disk or
 a locked database (it would fail again at once)."""
@@ -305,8 +306,8 @@ class WorkloadSupervisor:
         if (
             row is not None
             and not final
-            and row.status not in (WorkloadStatus.STOPPING, WorkloadStatus.STOPPED)
-        ):
+            and row.status not in (STOPPING_OR_STOPPED | {WorkloadStatus.ERRORED})
+        ):  # (errored stays: a replica that gave up leaves the others to stop)
             self.set_status(row, WorkloadStatus.STOPPING)
         grace = self.parent.settings.timings.grace_period
         if only_own:
