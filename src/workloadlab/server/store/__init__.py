@@ -1,6 +1,5 @@
 """The local server's SQLite store: artifacts, workloads, deployments, events, logs,
-credentials, rollouts,
-replicas.
+credentials, rollouts, replicas.
 
 The database holds the *desired* state (``workloads.desired``, ``workloads.generation``) as well
 as what was last observed, so a restarted server knows what should run. SQL lives here and only
