@@ -15,34 +15,11 @@ runtime applies cpu and memory; host processes run unlimited.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from workloadlab.models import ArtifactSpec, Container
+from workloadlab.models import ArtifactSpec, Container, units
 from workloadlab.models.spec import ResourceRequest
-
-MEMORY_UNITS = {
-    "": 1,
-    "K": 1000,
-    "M": 1000**2,
-    "G": 1000**3,
-    "T": 1000**4,
-    "KB": 1000,
-    "MB": 1000**2,
-    "GB": 1000**3,
-    "TB": 1000**4,
-    "Ki": 1024,
-    "Mi": 1024**2,
-    "Gi": 1024**3,
-    "Ti": 1024**4,
-    "KiB": 1024,
-    "MiB": 1024**2,
-    "GiB": 1024**3,
-    "TiB": 1024**4,
-}
-"""Memory units: decimal (``KB`` … ``TB``, Kubernetes' ``K`` … ``T``) and binary (``Ki`` …)."""
-_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 
 
 def _groups(runtime: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
@@ -73,17 +50,14 @@ def replica_count(runtime: Mapping[str, Any] | None) -> int:
 
 
 def memory_bytes(value: object) -> int | None:
-    """Memory as int bytes or a unit string (``"512MB"``, ``"1Gi"``); ``None`` if unreadable."""
-    if isinstance(value, bool):
+    """Memory as int bytes or a unit string (``"512MB"``, ``"1Gi"``: the units of
+    :mod:`workloadlab.models.units`); ``None`` if it is neither."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
         return None
-    if isinstance(value, int | float):
-        return int(value) if value > 0 else None
-    if not isinstance(value, str):
+    try:
+        amount = units.memory_bytes(value)
+    except ValueError:
         return None
-    match = _MEMORY.match(value)
-    if match is None or match.group(2) not in MEMORY_UNITS:
-        return None
-    amount = int(float(match.group(1)) * MEMORY_UNITS[match.group(2)])
     return amount if amount > 0 else None
 
 
