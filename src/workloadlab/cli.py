@@ -105,6 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument(
+        "--api",
+        default="v2.41",
+        choices=["v2.41", "current"],
+        help=(
+            "the Workload API generation served: v2.41 (/console/workloads, /registry/artifacts,"
+            " deployments) or current (/workloads, /artifacts, locked, promote, replacement);"
+            " the other's paths answer 404 (v2.41)"
+        ),
+    )
+    serve.add_argument(
         "--token",
         default=None,
         help="API token ($WORKLOADLAB_TOKEN, else generated once and kept in the data dir)",
@@ -302,6 +312,7 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         token=args.token,
         runtime=args.runtime,
+        api=args.api,
         timings=timings,
         invoke=invoke,
         log_cap=args.log_cap,

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workloadlab._version import __version__
@@ -27,6 +27,7 @@ from workloadlab.server.proxy import InvokeProxy
 from workloadlab.server.routes import (
     artifacts,
     credentials,
+    current,
     deployments,
     events,
     invoke,
@@ -97,6 +98,22 @@ def api_base_url(settings: ServerSettings) -> str:
     return f"http://{host}:{settings.port}{API_PREFIX}"
 
 
+API_GENERATIONS = ("v2.41", "current")
+"""The API generations a server can serve (one per server: ``--api``)."""
+
+
+def profile_routers(api: str) -> tuple[APIRouter, ...]:
+    """The routers of one API generation, then what both share (credentials, logs, invoke)."""
+    if api not in API_GENERATIONS:
+        raise ValueError(f"unknown API generation {api!r}: one of {', '.join(API_GENERATIONS)}")
+    own = (
+        current.ROUTERS
+        if api == "current"
+        else tuple(m.router for m in (workloads, artifacts, deployments, events))
+    )
+    return (*own, *(m.router for m in (logs, credentials, invoke)))
+
+
 def begin_shutdown(app: object) -> None:
     """Answer the requests waiting for a change now: the server is about to stop, and it waits
     for open requests before it stops its workloads. (``app`` as :func:`create_app` made it;
@@ -155,8 +172,8 @@ def create_app(
     )
     install_handlers(app, settings.data_dir)
     install_openapi(app)
-    for module in (workloads, artifacts, deployments, events, logs, credentials, invoke):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router in profile_routers(settings.api):
+        app.include_router(router, prefix=API_PREFIX)
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, unlimited_prefix=INVOKE_PREFIX
     )

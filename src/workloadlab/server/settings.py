@@ -121,6 +121,8 @@ class ServerSettings:
     port: int = 8080
     token: str | None = None
     runtime: str = "process"
+    api: str = "v2.41"
+    """The API generation served: ``v2.41`` or ``current`` (the other's paths are not mounted)."""
     timings: Timings = field(default_factory=Timings)
     invoke: InvokeLimits = field(default_factory=InvokeLimits)
     log_cap: int = 10_000

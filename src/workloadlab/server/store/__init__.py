@@ -1,5 +1,5 @@
 """The local server's SQLite store: artifacts, workloads, deployments, events, logs,
-credentials, rollouts.
+credentials, rollouts, and the current generation's repositories and settings.
 
 The database holds the *desired* state (``workloads.desired``, ``workloads.generation``) as well
 as what was last observed, so a restarted server knows what should run. SQL lives here and only
@@ -17,6 +17,12 @@ from workloadlab.server.store.credentials import CredentialRow, CredentialTable
 from workloadlab.server.store.deployments import DeploymentTable
 from workloadlab.server.store.events import EventTable
 from workloadlab.server.store.ordering import DeploymentOrder, ListOrder
+from workloadlab.server.store.repositories import (
+    ListQuery,
+    RepositoryRow,
+    RepositoryTable,
+    WorkloadSettingsRow,
+)
 from workloadlab.server.store.rollouts import RolloutTable
 from workloadlab.server.store.rows import (
     ArtifactRow,
@@ -40,11 +46,14 @@ __all__ = [
     "DeploymentRow",
     "EventRow",
     "ListOrder",
+    "ListQuery",
     "LogLine",
+    "RepositoryRow",
     "RolloutRow",
     "RunningArtifactRow",
     "Store",
     "WorkloadRow",
+    "WorkloadSettingsRow",
 ]
 
 
@@ -57,5 +66,6 @@ class Store(
     CredentialTable,
     RunningArtifactTable,
     RolloutTable,
+    RepositoryTable,
 ):
     """All reads and writes of the local server's database."""

@@ -110,4 +110,22 @@ CREATE TABLE IF NOT EXISTS rollouts (
 CREATE INDEX IF NOT EXISTS rollouts_deployment ON rollouts (deployment_id, created_at);
 CREATE UNIQUE INDEX IF NOT EXISTS rollouts_under_way ON rollouts (workload_id)
     WHERE status = 'inProgress';
+CREATE TABLE IF NOT EXISTS artifact_repositories (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS artifact_wire_specs (
+    artifact_id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS workload_settings (
+    workload_id TEXT PRIMARY KEY,
+    description TEXT NOT NULL,
+    importance TEXT NOT NULL,
+    runtime TEXT
+);
 """

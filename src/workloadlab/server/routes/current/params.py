@@ -1,0 +1,117 @@
+"""Query parameters of the current generation's lists: ``orderBy``, repeatable filters, and a
+``422`` naming each parameter the local server does not have (``createdBy``, ``tagKeys``...),
+rather than an answer that silently ignores it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+from workloadlab.server.context import Limit, Offset
+from workloadlab.server.store import ListQuery
+from workloadlab.server.store.repositories import Order
+
+SORTABLE = {
+    "name": "name",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "status": "status",
+}
+"""What every list sorts by (``-`` before it: descending), and the column."""
+DEFAULT_ORDER = "-createdAt"
+
+Ids = Annotated[list[str] | None, Query(description="Only these ids (repeat the key).")]
+ArtifactIds = Annotated[
+    list[str] | None,
+    Query(alias="artifactId", description="Only the workloads of these artifacts (repeatable)."),
+]
+Statuses = Annotated[list[str] | None, Query(description="Only these statuses (repeatable).")]
+Types = Annotated[list[str] | None, Query(description="Only these types (repeatable).")]
+Search = Annotated[
+    str | None,
+    Query(max_length=100, description="Name, description or part of the id; any case."),
+]
+OrderBy = Annotated[
+    str,
+    Query(
+        alias="orderBy",
+        description="`name`, `createdAt`, `updatedAt`, `status` (workloads also `importance`);"
+        " `-` before it for descending.",
+    ),
+]
+
+
+def order(value: str, *, extra: tuple[str, ...] = ()) -> Order:
+    """The column and direction ``orderBy`` asks for, or a ``422`` at it."""
+    descending = value.startswith("-")
+    name = value.removeprefix("-")
+    columns = {**SORTABLE, **{field: field for field in extra}}
+    if name not in columns:
+        allowed = ", ".join(columns)
+        message = f"orderBy must be one of {allowed}, with '-' before it for descending"
+        raise RequestValidationError(
+            [{"loc": ("query", "orderBy"), "msg": message, "type": "value_error"}]
+        )
+    return columns[name], descending
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route (and its dependencies) takes."""
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def refuse_unknown(request: Request) -> None:
+    """A ``422`` naming every query parameter the route does not take: a filter the local
+    server lacks must not be silently ignored."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": f"{name} is not a filter workloadlab serve supports here"
+                    f" (it takes {', '.join(sorted(known))})",
+                    "type": "value_error",
+                }
+                for name in unknown
+            ]
+        )
+
+
+class Listing:
+    """A dependency that reads a list's page, order, ``ids`` and ``search`` (refusing the
+    parameters the route does not take); ``sortable``: what the list also sorts by."""
+
+    def __init__(self, *sortable: str) -> None:
+        self.sortable = sortable
+
+    async def __call__(
+        self,
+        request: Request,
+        offset: Offset = 0,
+        limit: Limit = 100,
+        ids: Ids = None,
+        search: Search = None,
+        order_by: OrderBy = DEFAULT_ORDER,
+    ) -> ListQuery:
+        """The list's query."""
+        refuse_unknown(request)
+        sort = order(order_by, extra=self.sortable)
+        return ListQuery(offset=offset, limit=limit, order=sort, ids=ids, search=search)
+
+
+Listed = Annotated[ListQuery, Depends(Listing())]
+"""A route parameter: the query of a list of artifacts or repositories."""
+WorkloadsListed = Annotated[ListQuery, Depends(Listing("importance"))]
+"""A route parameter: the query of a list of workloads (also sorted by ``importance``)."""
