@@ -28,13 +28,6 @@ def current(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     kill_marked(data_dir)
 
 
-@pytest.fixture
-def capi(current: LocalServer) -> Iterator[httpx.Client]:
-    """An authenticated client of the current-generation server."""
-    with current.client() as client:
-        yield client
-
-
 def test_each_profile_mounts_only_its_generation(api: httpx.Client, capi: httpx.Client) -> None:
     for path in ("/workloads/", "/artifacts/", "/artifactRepositories/", "/account/info"):
         assert api.get(path).status_code == 404, path

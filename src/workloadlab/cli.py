@@ -185,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest request body of an API route, 413 past it; not the invoke proxy (1048576)",
     )
     timing.add_argument(
+        "--replacement-linger",
+        type=_duration,
+        default=None,
+        help="how long a completed replacement stays at GET …/replacement (--api current) (5s)",
+    )
+    timing.add_argument(
         "--keep-alive-timeout",
         type=_duration,
         default=None,
@@ -297,6 +303,7 @@ def serve(args: argparse.Namespace) -> int:
         "crash_limit",
         "ttl_check_interval",
         "rollout_timeout",
+        "replacement_linger",
     ):
         value = getattr(args, name)
         if value is not None:

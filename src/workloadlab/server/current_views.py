@@ -12,10 +12,17 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from workloadlab.models import ArtifactStatus, WorkloadStatus
+from workloadlab.models import ArtifactStatus, RolloutStatus, WorkloadStatus
 from workloadlab.server import views
 from workloadlab.server.operations.lockable import wire_spec
-from workloadlab.server.store import ArtifactRow, EventRow, RepositoryRow, Store, WorkloadRow
+from workloadlab.server.store import (
+    ArtifactRow,
+    EventRow,
+    ReplacementRow,
+    RepositoryRow,
+    Store,
+    WorkloadRow,
+)
 from workloadlab.server.views import API_PREFIX, workload_json
 
 
@@ -47,11 +54,81 @@ LEFT_OUT = ("internalUrl", "runningSince", "runningArtifact", "rollout")
 """v2.41 workload fields this generation does not have."""
 
 
-def proton_id(row: WorkloadRow) -> str | None:
-    """The id of the instance serving a workload (one per start), or ``None`` if none runs."""
+def _proton(workload_id: str, generation: int, change_id: str) -> str:
+    return hashlib.sha256(f"{workload_id}:{generation}:{change_id}".encode()).hexdigest()[:24]
+
+
+def proton_id(row: WorkloadRow, changes: list[ReplacementRow]) -> str | None:
+    """The id of the instance serving a workload (``None``: none runs): one per start, and a
+    new one at each switch of a replacement since (the candidate's id: ``changes`` are the
+    workload's replacements, newest first)."""
     if row.runtime_state is None:
         return None
-    return hashlib.sha256(f"{row.id}:{row.generation}".encode()).hexdigest()[:24]
+    for change in changes:
+        switched = change.change.status is RolloutStatus.COMPLETED and change.kind != "promote"
+        if switched and change.change.created_at >= row.started_at:
+            return _proton(row.id, row.generation, change.change.id)
+    return _proton(row.id, row.generation, "")
+
+
+def candidate_ids(row: WorkloadRow, change: ReplacementRow) -> list[str]:
+    """The candidate instance of a replacement (once it has started; after it, as it was)."""
+    started = change.change.runtime_state is not None
+    if change.kind == "promote" or not (started or change.change.status.finished):
+        return []
+    if change.change.status is RolloutStatus.ABANDONED and not started:
+        return []
+    return [_proton(row.id, row.generation, change.change.id)]
+
+
+REPLACEMENT_WORDS = {RolloutStatus.COMPLETED: "completed", RolloutStatus.ABANDONED: "errored"}
+
+
+def replacement_status(change: ReplacementRow) -> str:
+    """``submitted`` until the candidate starts, ``initializing`` until the switch, then
+    ``completed``; ``errored`` if it never got ready (or was cancelled)."""
+    status = change.change.status
+    if status is RolloutStatus.IN_PROGRESS:
+        return "initializing" if change.change.runtime_state is not None else "submitted"
+    return REPLACEMENT_WORDS[status]
+
+
+def replacement_json(row: WorkloadRow, change: ReplacementRow) -> dict[str, Any]:
+    """A replacement as this generation returns it (``Replacement``)."""
+    rollout = change.change
+    completed = rollout.status is RolloutStatus.COMPLETED
+    return {
+        "id": rollout.id,
+        "name": f"{change.kind}-{rollout.id[-6:]}",
+        "workloadId": row.id,
+        "candidateArtifactId": rollout.to_artifact_id,
+        "candidateProtonIds": candidate_ids(row, change),
+        "previousProtonIds": [change.previous_proton_id] if change.previous_proton_id else [],
+        "strategy": change.strategy,
+        "config": change.config,
+        "runtime": change.runtime,
+        "status": replacement_status(change),
+        "message": rollout.message,
+        "switchedAt": rollout.finished_at if completed else None,
+        "isDeleted": False,
+        "deletedAt": None,
+        "tenantId": None,
+        "userId": rollout.actor_id,
+        "createdAt": rollout.created_at,
+        "updatedAt": rollout.updated_at,
+    }
+
+
+def replacement_summary(row: WorkloadRow, changes: list[ReplacementRow]) -> dict[str, Any] | None:
+    """The ``replacement`` of a workload: the one under way, else ``None``."""
+    for change in changes:
+        if change.change.status is RolloutStatus.IN_PROGRESS:
+            return {
+                "candidateProtonIds": candidate_ids(row, change),
+                "status": replacement_status(change),
+                "strategy": change.strategy,
+            }
+    return None
 
 
 def artifact_ref(artifact: ArtifactRow | None) -> dict[str, Any] | None:
@@ -107,7 +184,6 @@ def current_workload_json(
     *,
     draft_ttl: float,
     log_tail_lines: int,
-    replacement: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A workload as this generation returns it (``WorkloadFormatted``)."""
     shared = workload_json(row, store, base_url, draft_ttl=draft_ttl, log_tail_lines=log_tail_lines)
@@ -115,6 +191,7 @@ def current_workload_json(
         shared.pop(key, None)
     artifact = store.get_artifact(row.artifact_id)
     settings = store.workload_settings(row.id)
+    changes = store.replacements_of(row.id)
     return {
         **shared,
         "description": settings.description,
@@ -122,9 +199,9 @@ def current_workload_json(
         "importance": settings.importance,
         "type": artifact.type if artifact is not None else None,
         "artifact": artifact_ref(artifact),
-        "protonId": proton_id(row),
+        "protonId": proton_id(row, changes),
         "runtime": settings.runtime or {"containerGroups": [DEFAULT_GROUP_RUNTIME]},
-        "replacement": replacement,
+        "replacement": replacement_summary(row, changes),
         "requestStats": None,
         "lastResponse": None,
         "owners": [row.creator],

@@ -94,6 +94,9 @@ class Timings:
     rollout_timeout: float = 300.0
     """A rolling change is abandoned unless its new instance is ready within this long of its
     start (Kubernetes' ``progressDeadlineSeconds`` is 600)."""
+    replacement_linger: float = 5.0
+    """A completed replacement stays readable at ``GET /workloads/{id}/replacement`` this
+    long (current API generation), so a waiter polling every second sees how it ended."""
 
 
 @dataclass

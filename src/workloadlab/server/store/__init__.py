@@ -17,6 +17,7 @@ from workloadlab.server.store.credentials import CredentialRow, CredentialTable
 from workloadlab.server.store.deployments import DeploymentTable
 from workloadlab.server.store.events import EventTable
 from workloadlab.server.store.ordering import DeploymentOrder, ListOrder
+from workloadlab.server.store.replacements import ReplacementRow, ReplacementTable
 from workloadlab.server.store.repositories import (
     ListQuery,
     RepositoryRow,
@@ -48,6 +49,7 @@ __all__ = [
     "ListOrder",
     "ListQuery",
     "LogLine",
+    "ReplacementRow",
     "RepositoryRow",
     "RolloutRow",
     "RunningArtifactRow",
@@ -67,5 +69,6 @@ class Store(
     RunningArtifactTable,
     RolloutTable,
     RepositoryTable,
+    ReplacementTable,
 ):
     """All reads and writes of the local server's database."""

@@ -122,6 +122,14 @@ CREATE TABLE IF NOT EXISTS artifact_wire_specs (
     artifact_id TEXT PRIMARY KEY,
     spec TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS replacements (
+    rollout_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    config TEXT NOT NULL,
+    runtime TEXT,
+    previous_proton_id TEXT
+);
 CREATE TABLE IF NOT EXISTS workload_settings (
     workload_id TEXT PRIMARY KEY,
     description TEXT NOT NULL,

@@ -65,6 +65,7 @@ def record_switch(worker: WorkloadSupervisor, change: RollingChange, row: Worklo
             restart_count=0,
         )
         store.finish_rollout(rollout.id, RolloutStatus.COMPLETED, message)
+        store.take_replacement_runtime(rollout.id, worker.id)  # current generation only
         audit(
             store,
             SYSTEM,
