@@ -164,6 +164,7 @@ def test_a_replacement_that_never_gets_ready_errors_and_the_old_one_serves(
                 capi.get(f"/workloads/{workload_id}/replacement").json()["status"] == "initializing"
             )
         )
+        check_protons(capi, workload_id, target["id"])
         cancelled = capi.delete(f"/workloads/{workload_id}/replacement")
         assert cancelled.status_code == 202
         ended = wait_until(
@@ -179,4 +180,36 @@ def test_a_replacement_that_never_gets_ready_errors_and_the_old_one_serves(
     assert runs(calls.greetings()) == ["steady"]
     assert capi.get(f"/workloads/{workload_id}").json()["artifactId"] == workload["artifactId"]
     assert capi.delete(f"/workloads/{workload_id}/replacement").status_code == 404
+    assert [p["role"] for p in capi.get(f"/workloads/{workload_id}/protons").json()["data"]] == [
+        "active"
+    ]
     assert capi.delete(f"/workloads/{workload_id}").status_code == 204
+
+
+def check_protons(capi: httpx.Client, workload_id: str, candidate_artifact: str) -> None:
+    """During a replacement: the active proton serves, the candidate is launching, and each
+    has its snapshot."""
+    workload = capi.get(f"/workloads/{workload_id}").json()
+    listed = capi.get(f"/workloads/{workload_id}/protons").json()["data"]
+    assert [(p["role"], p["status"]) for p in listed] == [
+        ("active", "running"),
+        ("candidate", "launching"),
+    ]
+    active, candidate = listed
+    assert active["id"] == workload["protonId"]
+    assert candidate["id"] in workload["replacement"]["candidateProtonIds"]
+    assert candidate["artifactId"] == candidate_artifact
+    assert active["statusDetails"]["logTail"], "the active proton's log tail"
+    one = capi.get(f"/workloads/{workload_id}/protons/{candidate['id']}")
+    assert one.json() == candidate
+    snapshot = capi.get(f"/workloads/{workload_id}/protons/{active['id']}/statusDetails").json()
+    assert snapshot["overallStatus"]["state"] == "running"
+    (replica,) = snapshot["replicas"]
+    assert replica["status"] == "running"
+    assert any(c["type"] == "Ready" and c["met"] for c in replica["conditions"])
+    assert [(c["name"], c["ready"], c["status"]) for c in replica["containers"]] == [
+        ("main", True, "running")
+    ]
+    launching = capi.get(f"/workloads/{workload_id}/protons/{candidate['id']}/statusDetails")
+    assert launching.json()["replicas"][0]["status"] == "pending"
+    assert capi.get(f"/workloads/{workload_id}/protons/{'0' * 24}").status_code == 404

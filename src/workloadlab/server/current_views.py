@@ -71,6 +71,11 @@ def proton_id(row: WorkloadRow, changes: list[ReplacementRow]) -> str | None:
     return _proton(row.id, row.generation, "")
 
 
+def candidate_proton_id(row: WorkloadRow, change: ReplacementRow) -> str:
+    """The id of a replacement's candidate instance (the active one's after its switch)."""
+    return _proton(row.id, row.generation, change.change.id)
+
+
 def candidate_ids(row: WorkloadRow, change: ReplacementRow) -> list[str]:
     """The candidate instance of a replacement (once it has started; after it, as it was)."""
     started = change.change.runtime_state is not None
@@ -78,7 +83,7 @@ def candidate_ids(row: WorkloadRow, change: ReplacementRow) -> list[str]:
         return []
     if change.change.status is RolloutStatus.ABANDONED and not started:
         return []
-    return [_proton(row.id, row.generation, change.change.id)]
+    return [candidate_proton_id(row, change)]
 
 
 REPLACEMENT_WORDS = {RolloutStatus.COMPLETED: "completed", RolloutStatus.ABANDONED: "errored"}

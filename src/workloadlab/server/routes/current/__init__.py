@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from workloadlab.server.routes.current import artifacts, replacements, unsupported, workloads
+from workloadlab.server.routes.current import (
+    artifacts,
+    protons,
+    replacements,
+    unsupported,
+    workloads,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     unsupported.router,  # first: /workloads/stats is not a workload id
     workloads.router,
     replacements.router,
+    protons.router,
     artifacts.router,
     artifacts.repositories,
 )
