@@ -152,6 +152,7 @@ def test_create_refusals(capi: httpx.Client) -> None:
 
     draft = capi.post("/artifacts/", json=current_artifact(free_port())).json()
     first = create(capi, "first", {"artifactId": draft["id"]})
+    assert first["expiresAt"] is not None, "a draft's workload has a TTL"
     again = capi.post("/workloads/", json={"name": "second", "artifactId": draft["id"]})
     assert again.status_code == 409, again.text
     referenced = capi.delete(f"/artifacts/{draft['id']}")
@@ -318,3 +319,24 @@ def test_credentials_and_api_key_variables(capi: httpx.Client, current: LocalSer
     assert secret not in stored
     assert "drCredentialId" in stored
     assert capi.delete(f"/workloads/{workload['id']}").status_code == 204
+
+
+def test_draft_ttl(capi: httpx.Client) -> None:
+    draft = create(capi, "ttl", {"artifact": current_artifact(free_port())})
+    first_expiry = draft["expiresAt"]
+    assert first_expiry is not None
+    wait_for(capi, draft["id"], "running")
+    assert capi.post(f"/workloads/{draft['id']}/stop").status_code == 202
+    wait_for(capi, draft["id"], "stopped")
+    assert capi.post(f"/workloads/{draft['id']}/start").status_code == 202
+    assert capi.get(f"/workloads/{draft['id']}").json()["expiresAt"] > first_expiry, "reset"
+    assert capi.delete(f"/workloads/{draft['id']}").status_code == 204
+
+    locked = capi.post(
+        "/artifacts/", json={**current_artifact(free_port()), "status": "locked"}
+    ).json()
+    steady = create(capi, "steady", {"artifactId": locked["id"]})
+    assert steady["expiresAt"] is None, "a locked artifact's workload has no TTL"
+    assert create(capi, "steady-2", {"artifactId": locked["id"]})["artifact"]["version"] == 1
+    for workload in capi.get("/workloads/", params={"artifactId": locked["id"]}).json()["data"]:
+        assert capi.delete(f"/workloads/{workload['id']}").status_code == 204

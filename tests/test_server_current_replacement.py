@@ -110,11 +110,17 @@ def test_promote_then_replace_with_the_next_version(
     assert capi.post(f"/workloads/{workload_id}/promote").status_code == 422, "not a draft"
     assert capi.get(f"/workloads/{workload_id}/replacement").status_code == 404
 
-    same = capi.post(f"/workloads/{workload_id}/replacement", json={"artifactId": draft_id})
+    same = capi.post(
+        f"/workloads/{workload_id}/replacement",
+        json={"artifactId": draft_id, "strategy": "rolling"},
+    )
     assert same.status_code == 422
     assert same.json()["detail"][0].startswith("Cannot replace with the same artifact")
     draft = capi.post("/artifacts/", json=current_artifact(free_port(), "draft")).json()
-    mismatch = capi.post(f"/workloads/{workload_id}/replacement", json={"artifactId": draft["id"]})
+    mismatch = capi.post(
+        f"/workloads/{workload_id}/replacement",
+        json={"artifactId": draft["id"], "strategy": "rolling"},
+    )
     assert mismatch.status_code == 400
     assert mismatch.json()["detail"].startswith("Artifact status mismatch")
 
@@ -155,9 +161,10 @@ def test_a_replacement_that_never_gets_ready_errors_and_the_old_one_serves(
     main["readinessProbe"] = {"path": "/nowhere", "port": 1, "periodSeconds": 1}
     target = capi.post("/artifacts/", json=broken).json()
     with InvokeLoop(current, f"/endpoints/workloads/{workload_id}/") as calls:
-        started = capi.post(
-            f"/workloads/{workload_id}/replacement", json={"artifactId": target["id"]}
-        )
+        path = f"/workloads/{workload_id}/replacement"
+        unsure = capi.post(path, json={"artifactId": target["id"]})
+        assert unsure.status_code == 422, "strategy is required"
+        started = capi.post(path, json={"artifactId": target["id"], "strategy": "rolling"})
         assert started.status_code == 202, started.text
         wait_until(
             lambda: (

@@ -283,6 +283,7 @@ class CreateReplacement(RequestModel):
     """Body of ``POST /workloads/{id}/replacement``."""
 
     artifact_id: Text = Field(min_length=1, max_length=256)
-    strategy: Literal["rolling"] = "rolling"
+    strategy: Literal["rolling"]
+    """Required, as DataRobot requires it (its one strategy)."""
     config: ReplacementConfig | None = None
     runtime: WorkloadRuntime | None = None
