@@ -260,6 +260,11 @@ def test_list_rules(capi: httpx.Client) -> None:
     paged = capi.get("/artifacts/", params={"search": "order-", "limit": 2}).json()
     assert (paged["count"], paged["totalCount"]) == (2, 3)
     assert paged["next"]
+    some_id = "0" * 24
+    for path in (f"/otel/workload/{some_id}/logs/", "/credentials/"):
+        refused = capi.get(path, params={"spanId": "a"})
+        assert refused.status_code == 422, path
+        assert refused.json()["detail"][0]["loc"] == ["query", "spanId"]
     repositories = capi.get("/artifactRepositories/", params={"search": "order-a"}).json()
     assert [r["name"] for r in repositories["data"]] == ["order-a"]
 

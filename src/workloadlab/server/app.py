@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workloadlab._version import __version__
@@ -102,16 +103,22 @@ API_GENERATIONS = ("v2.41", "current")
 """The API generations a server can serve (one per server: ``--api``)."""
 
 
-def profile_routers(api: str) -> tuple[APIRouter, ...]:
-    """The routers of one API generation, then what both share (credentials, logs, invoke)."""
+def profile_routers(api: str) -> tuple[tuple[APIRouter, Sequence[Any]], ...]:
+    """The routers of one API generation, then what both share (credentials, logs, invoke),
+    each with the dependencies its routes get in this generation (the current one refuses
+    the logs' and credentials' query parameters the server does not take, naming them)."""
     if api not in API_GENERATIONS:
         raise ValueError(f"unknown API generation {api!r}: one of {', '.join(API_GENERATIONS)}")
-    own = (
-        current.ROUTERS
-        if api == "current"
-        else tuple(m.router for m in (workloads, artifacts, deployments, events))
-    )
-    return (*own, *(m.router for m in (logs, credentials, invoke)))
+    if api == "current":
+        strict = [Depends(current.unknown_parameters_refused)]
+        shared: tuple[tuple[APIRouter, Sequence[Any]], ...] = (
+            (logs.router, strict),
+            (credentials.router, strict),
+            (invoke.router, []),
+        )
+        return (*((router, []) for router in current.ROUTERS), *shared)
+    own = (workloads, artifacts, deployments, events, logs, credentials, invoke)
+    return tuple((module.router, []) for module in own)
 
 
 def begin_shutdown(app: object) -> None:
@@ -172,8 +179,8 @@ def create_app(
     )
     install_handlers(app, settings.data_dir)
     install_openapi(app)
-    for router in profile_routers(settings.api):
-        app.include_router(router, prefix=API_PREFIX)
+    for router, dependencies in profile_routers(settings.api):
+        app.include_router(router, prefix=API_PREFIX, dependencies=dependencies)
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, unlimited_prefix=INVOKE_PREFIX
     )

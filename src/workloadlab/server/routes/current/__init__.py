@@ -12,6 +12,9 @@ from workloadlab.server.routes.current import (
     unsupported,
     workloads,
 )
+from workloadlab.server.routes.current.params import unknown_parameters_refused
+
+__all__ = ["ROUTERS", "unknown_parameters_refused"]
 
 ROUTERS: tuple[APIRouter, ...] = (
     unsupported.router,  # first: /workloads/stats is not a workload id

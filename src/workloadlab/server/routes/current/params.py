@@ -89,6 +89,12 @@ def refuse_unknown(request: Request) -> None:
         )
 
 
+async def unknown_parameters_refused(request: Request) -> None:
+    """A dependency: :func:`refuse_unknown` for every route of a router (async: a sync
+    dependency would cost a worker-thread hop on every request)."""
+    refuse_unknown(request)
+
+
 class Listing:
     """A dependency that reads a list's page, order, ``ids`` and ``search`` (refusing the
     parameters the route does not take); ``sortable``: what the list also sorts by."""
