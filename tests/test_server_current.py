@@ -73,6 +73,11 @@ def test_create_start_stop_delete(capi: httpx.Client, current: LocalServer) -> N
     running = capi.get(f"/workloads/{workload_id}/").json()
     assert running["protonId"] is not None
     assert capi.get(f"/endpoints/workloads/{workload_id}/").json()["greeting"] == "hi"
+    found = capi.get("/workloads/", params=[("status", "launching"), ("status", "running")])
+    assert workload_id in [w["id"] for w in found.json()["data"]]
+    assert workload_id not in [
+        w["id"] for w in capi.get("/workloads/", params={"status": "stopped"}).json()["data"]
+    ]
 
     patched = capi.patch(f"/workloads/{workload_id}", json={"importance": "high", "name": "h2"})
     assert patched.status_code == 200, patched.text
@@ -333,6 +338,9 @@ def test_draft_ttl(capi: httpx.Client) -> None:
     wait_for(capi, draft["id"], "running")
     assert capi.post(f"/workloads/{draft['id']}/stop").status_code == 202
     wait_for(capi, draft["id"], "stopped")
+    settings = capi.get(f"/workloads/{draft['id']}/settings").json()
+    refused = capi.patch(f"/workloads/{draft['id']}/settings", json=settings)
+    assert refused.status_code == 422, "nothing running to roll"
     assert capi.post(f"/workloads/{draft['id']}/start").status_code == 202
     assert capi.get(f"/workloads/{draft['id']}").json()["expiresAt"] > first_expiry, "reset"
     assert capi.delete(f"/workloads/{draft['id']}").status_code == 204
