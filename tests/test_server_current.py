@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+import test_server_openapi as openapi
 from currenttools import CURRENT, create, current_artifact, runtime, statuses_until, wait_for
 
 from harness import FAKE_TOKEN, LocalServer, free_port, kill_marked, running_server
@@ -353,3 +354,23 @@ def test_draft_ttl(capi: httpx.Client) -> None:
     assert create(capi, "steady-2", {"artifactId": locked["id"]})["artifact"]["version"] == 1
     for workload in capi.get("/workloads/", params={"artifactId": locked["id"]}).json()["data"]:
         assert capi.delete(f"/workloads/{workload['id']}").status_code == 204
+
+
+def test_the_openapi_document_is_the_current_generations(current: LocalServer) -> None:
+    document = httpx.get(f"{current.endpoint}/openapi.json").json()
+    openapi.test_the_bearer_scheme_is_declared_and_required_by_every_operation(document)
+    openapi.test_every_operation_documents_the_errors_it_can_answer(document)
+    ids = [op["operationId"] for item in document["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    paths = document["paths"]
+
+    def answer_schema(method: str, path: str, code: str) -> str:
+        content = paths[f"/api/v2{path}"][method]["responses"][code]["content"]
+        return str(content["application/json"]["schema"])
+
+    assert "WorkloadFormatted" in answer_schema("get", "/workloads/{workload_id}", "200")
+    assert "Replacement" in answer_schema("post", "/workloads/{workload_id}/replacement", "202")
+    assert "ArtifactFormatted" in answer_schema("post", "/artifacts/{artifact_id}/clone", "200")
+    assert "ErrorBody" in answer_schema("get", "/workloads/stats", "501")
+    create = paths["/api/v2/workloads"]["post"]["requestBody"]["content"]["application/json"]
+    assert "CreateCurrentWorkload" in str(create["schema"])

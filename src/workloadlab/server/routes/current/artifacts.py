@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from workloadlab.models import Page
 from workloadlab.models.current import CloneArtifact, CurrentInputArtifact, CurrentUpdateArtifact
+from workloadlab.models.current_responses import ArtifactFormatted, ArtifactRepositoryFormatted
 from workloadlab.server.context import Context
 from workloadlab.server.current_views import (
     ARTIFACT_WORDS,
@@ -26,7 +28,7 @@ router = api_router("/artifacts", "artifacts")
 repositories = api_router("/artifactRepositories", "artifact repositories")
 
 
-@router.post("", status_code=201, responses=answers(404))
+@router.post("", status_code=201, response_model=ArtifactFormatted, responses=answers(404))
 async def create_artifact(body: CurrentInputArtifact, context: Context) -> Response:
     """Create an artifact (a draft, or locked at once) in its repository (none named: a new
     one)."""
@@ -34,7 +36,7 @@ async def create_artifact(body: CurrentInputArtifact, context: Context) -> Respo
     return JSONResponse(artifact_json(row, context.store), status_code=201)
 
 
-@router.get("")
+@router.get("", response_model=Page[ArtifactFormatted])
 async def list_artifacts(
     request: Request,
     context: Context,
@@ -51,13 +53,13 @@ async def list_artifacts(
     return paged(request, data, total=total, offset=query.offset, limit=query.limit)
 
 
-@router.get("/{artifact_id}")
+@router.get("/{artifact_id}", response_model=ArtifactFormatted)
 async def get_artifact(artifact_id: str, context: Context) -> Response:
     """One artifact with its whole spec."""
     return JSONResponse(artifact_json(artifacts.find(context.store, artifact_id), context.store))
 
 
-@router.put("/{artifact_id}", responses=answers(403))
+@router.put("/{artifact_id}", response_model=ArtifactFormatted, responses=answers(403))
 async def replace_artifact(
     artifact_id: str, body: CurrentInputArtifact, context: Context
 ) -> Response:
@@ -66,7 +68,7 @@ async def replace_artifact(
     return JSONResponse(artifact_json(row, context.store))
 
 
-@router.patch("/{artifact_id}", responses=answers(403, 409))
+@router.patch("/{artifact_id}", response_model=ArtifactFormatted, responses=answers(403, 409))
 async def update_artifact(
     artifact_id: str, body: CurrentUpdateArtifact, context: Context
 ) -> Response:
@@ -83,14 +85,14 @@ async def delete_artifact(artifact_id: str, context: Context) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{artifact_id}/clone", status_code=200)
+@router.post("/{artifact_id}/clone", status_code=200, response_model=ArtifactFormatted)
 async def clone_artifact(artifact_id: str, body: CloneArtifact, context: Context) -> Response:
     """A new draft with the spec and repository of this one (which may be locked)."""
     row = lockable.clone(context.store, context.actor, artifact_id, body.name)
     return JSONResponse(artifact_json(row, context.store))
 
 
-@repositories.get("")
+@repositories.get("", response_model=Page[ArtifactRepositoryFormatted])
 async def list_repositories(
     request: Request, context: Context, query: Listed, type: Types = None
 ) -> Response:
@@ -100,7 +102,7 @@ async def list_repositories(
     return paged(request, data, total=total, offset=query.offset, limit=query.limit)
 
 
-@repositories.get("/{repository_id}")
+@repositories.get("/{repository_id}", response_model=ArtifactRepositoryFormatted)
 async def get_repository(repository_id: str, context: Context) -> Response:
     """One artifact repository, with its count of artifacts and its last version."""
     return JSONResponse(repository_json(lockable.find_repository(context.store, repository_id)))

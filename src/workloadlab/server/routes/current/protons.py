@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from workloadlab.models import Page
+from workloadlab.models.current_responses import ProtonFormatted, ProtonStatusDetails
 from workloadlab.server.context import Context, ServerContext, base_url
 from workloadlab.server.operations import workloads
 from workloadlab.server.problems import NotFound
@@ -25,7 +27,7 @@ def _find(context: ServerContext, workload_id: str, proton_id: str) -> tuple[Wor
     raise NotFound(f"Proton {proton_id} of workload {row.id} not found")
 
 
-@router.get("/{workload_id}/protons")
+@router.get("/{workload_id}/protons", response_model=Page[ProtonFormatted])
 async def list_protons(workload_id: str, request: Request, context: Context) -> Response:
     """The active instance (while one runs) and a replacement's candidate (while one is under
     way)."""
@@ -39,7 +41,7 @@ async def list_protons(workload_id: str, request: Request, context: Context) -> 
     return paged(request, data, total=len(data), offset=0, limit=100)
 
 
-@router.get("/{workload_id}/protons/{proton_id}")
+@router.get("/{workload_id}/protons/{proton_id}", response_model=ProtonFormatted)
 async def get_proton(
     workload_id: str, proton_id: str, request: Request, context: Context
 ) -> Response:
@@ -50,7 +52,11 @@ async def get_proton(
     return JSONResponse(body)
 
 
-@router.get("/{workload_id}/protons/{proton_id}/statusDetails", responses={204: {}})
+@router.get(
+    "/{workload_id}/protons/{proton_id}/statusDetails",
+    response_model=ProtonStatusDetails,
+    responses={204: {"description": "No instance of the proton exists yet."}},
+)
 async def proton_status_details(workload_id: str, proton_id: str, context: Context) -> Response:
     """The proton's snapshot: its state and one replica per instance (``204`` before its
     first instance exists)."""

@@ -6,7 +6,13 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from workloadlab.models import Page
 from workloadlab.models.current import CreateReplacement, WorkloadSettings
+from workloadlab.models.current_responses import (
+    Replacement,
+    WorkloadFormatted,
+    WorkloadSettingsAnswer,
+)
 from workloadlab.server.context import Context, Limit, Offset, ServerContext
 from workloadlab.server.current_views import proton_id, replacement_json
 from workloadlab.server.operations import replacements, workloads
@@ -31,13 +37,18 @@ def answer(context: ServerContext, workload_id: str, change: ReplacementRow) -> 
     return JSONResponse(replacement_json(row, change), status_code=202)
 
 
-@router.get("/{workload_id}/settings")
+@router.get("/{workload_id}/settings", response_model=WorkloadSettingsAnswer)
 async def get_settings(workload_id: str, context: Context) -> Response:
     """The workload's runtime (what ``PATCH …/settings`` takes back)."""
     return JSONResponse(replacements.settings(context.store, workload_id))
 
 
-@router.patch("/{workload_id}/settings", status_code=202, responses=answers(409))
+@router.patch(
+    "/{workload_id}/settings",
+    status_code=202,
+    response_model=Replacement,
+    responses=answers(409),
+)
 async def update_settings(workload_id: str, body: WorkloadSettings, context: Context) -> Response:
     """Replace the runtime: a rolling restart onto the workload's current spec (its artifact's
     edits too); invoke keeps answering from the old instance until the new one is ready."""
@@ -53,7 +64,12 @@ async def update_settings(workload_id: str, body: WorkloadSettings, context: Con
     return answer(context, workload_id, change)
 
 
-@router.post("/{workload_id}/replacement", status_code=202, responses=answers(404, 409))
+@router.post(
+    "/{workload_id}/replacement",
+    status_code=202,
+    response_model=Replacement,
+    responses=answers(404, 409),
+)
 async def create_replacement(
     workload_id: str, body: CreateReplacement, context: Context
 ) -> Response:
@@ -71,7 +87,7 @@ async def create_replacement(
     return answer(context, workload_id, change)
 
 
-@router.get("/{workload_id}/replacement", responses=answers(404))
+@router.get("/{workload_id}/replacement", response_model=Replacement, responses=answers(404))
 async def get_replacement(workload_id: str, context: Context) -> Response:
     """The replacement under way (or just ended); ``404`` when there is none."""
     linger = context.settings.timings.replacement_linger
@@ -87,7 +103,7 @@ async def cancel_replacement(workload_id: str, context: Context) -> Response:
     return Response(status_code=202)
 
 
-@router.get("/{workload_id}/history")
+@router.get("/{workload_id}/history", response_model=Page[Replacement])
 async def replacement_history(
     workload_id: str, request: Request, context: Context, offset: Offset = 0, limit: Limit = 100
 ) -> Response:
@@ -98,7 +114,12 @@ async def replacement_history(
     return paged(request, data, total=len(changes), offset=offset, limit=limit)
 
 
-@router.post("/{workload_id}/promote", status_code=202, responses=answers(404))
+@router.post(
+    "/{workload_id}/promote",
+    status_code=202,
+    response_model=WorkloadFormatted,
+    responses=answers(404),
+)
 async def promote_workload(workload_id: str, request: Request, context: Context) -> Response:
     """Lock the draft the running workload serves, in place: a version, no TTL, no restart."""
     row = replacements.promote(

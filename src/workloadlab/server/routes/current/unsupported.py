@@ -12,7 +12,9 @@ from typing import Any
 
 from fastapi.responses import JSONResponse, Response
 
+from workloadlab.models.current_responses import AccountInfo
 from workloadlab.server.context import Context
+from workloadlab.server.problems import ErrorBody
 from workloadlab.server.routing import api_router
 
 router = api_router("", "not served locally")
@@ -59,11 +61,11 @@ for _path, _feature in NOT_SERVED.items():
         methods=METHODS,
         status_code=501,
         name=_name,
-        responses={501: {"description": f"{_feature} is not served locally."}},
+        responses={501: {"model": ErrorBody, "description": f"{_feature} is not served locally."}},
     )
 
 
-@router.get("/account/info")
+@router.get("/account/info", response_model=AccountInfo)
 async def account_info(context: Context) -> Response:
     """Who the local user is, and the account's limits (``0``: unlimited)."""
     user = context.user

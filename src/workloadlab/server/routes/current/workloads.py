@@ -10,8 +10,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from workloadlab.models import EntityType
+from workloadlab.models import EntityType, Operation, Page
 from workloadlab.models.current import CreateCurrentWorkload, UpdateCurrentWorkload
+from workloadlab.models.current_responses import WorkloadEvent, WorkloadFormatted
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
 from workloadlab.server.current_views import (
     WORKLOAD_WORDS,
@@ -49,7 +50,7 @@ def render(context: ServerContext, row: WorkloadRow, request: Request) -> dict[s
     )
 
 
-@router.post("", status_code=201, responses=answers(404, 409))
+@router.post("", status_code=201, response_model=WorkloadFormatted, responses=answers(404, 409))
 async def create_workload(
     body: CreateCurrentWorkload, request: Request, context: Context
 ) -> Response:
@@ -58,7 +59,7 @@ async def create_workload(
     return JSONResponse(render(context, row, request), status_code=201)
 
 
-@router.get("")
+@router.get("", response_model=Page[WorkloadFormatted])
 async def list_workloads(
     request: Request,
     context: Context,
@@ -74,13 +75,13 @@ async def list_workloads(
     return paged(request, data, total=total, offset=query.offset, limit=query.limit)
 
 
-@router.get("/{workload_id}")
+@router.get("/{workload_id}", response_model=WorkloadFormatted)
 async def get_workload(workload_id: str, request: Request, context: Context) -> Response:
     """One workload."""
     return JSONResponse(render(context, workloads.find(context.store, workload_id), request))
 
 
-@router.patch("/{workload_id}")
+@router.patch("/{workload_id}", response_model=WorkloadFormatted)
 async def update_workload(
     workload_id: str, body: UpdateCurrentWorkload, request: Request, context: Context
 ) -> Response:
@@ -96,7 +97,12 @@ async def delete_workload(workload_id: str, context: Context) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{workload_id}/start", status_code=202, responses=answers(409))
+@router.post(
+    "/{workload_id}/start",
+    status_code=202,
+    response_model=Operation,
+    responses={200: {"model": Operation}, **answers(409)},
+)
 async def start_workload(workload_id: str, request: Request, context: Context) -> Response:
     """Start a stopped or errored workload with its artifact's current spec (``200`` if it
     runs or starts already)."""
@@ -113,7 +119,12 @@ async def start_workload(workload_id: str, request: Request, context: Context) -
     return JSONResponse(body, status_code=202)
 
 
-@router.post("/{workload_id}/stop", status_code=202)
+@router.post(
+    "/{workload_id}/stop",
+    status_code=202,
+    response_model=Operation,
+    responses={200: {"model": Operation}},
+)
 async def stop_workload(workload_id: str, request: Request, context: Context) -> Response:
     """Stop a workload (``200`` if it is stopped already)."""
     row, progress = await workloads.stop(
@@ -130,7 +141,7 @@ async def stop_workload(workload_id: str, request: Request, context: Context) ->
     return JSONResponse(body, status_code=202)
 
 
-@router.get("/{workload_id}/events")
+@router.get("/{workload_id}/events", response_model=Page[WorkloadEvent])
 async def workload_events(
     workload_id: str,
     request: Request,
