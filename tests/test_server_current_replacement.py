@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from currenttools import CURRENT, create, current_artifact, runtime, wait_for
-from rollouttools import InvokeLoop, runs
+from rollouttools import InvokeLoop, runs, wait_marked
 
-from harness import LocalServer, free_port, kill_marked, running_server, wait_until
+from harness import (
+    LocalServer,
+    free_port,
+    kill_marked,
+    processes_marked,
+    running_server,
+    wait_until,
+)
 
 
 @pytest.fixture(scope="module")
@@ -220,3 +228,31 @@ def check_protons(capi: httpx.Client, workload_id: str, candidate_artifact: str)
     launching = capi.get(f"/workloads/{workload_id}/protons/{candidate['id']}/statusDetails")
     assert launching.json()["replicas"][0]["status"] == "pending"
     assert capi.get(f"/workloads/{workload_id}/protons/{'0' * 24}").status_code == 404
+
+
+def test_a_crash_mid_replacement_resumes_it_with_the_same_candidate(data_dir: Path) -> None:
+    server = LocalServer(data_dir, list(CURRENT)).start()
+    with server.client() as api:
+        workload = create(api, "survivor", {"artifact": current_artifact(free_port(), "old")})
+        workload_id = workload["id"]
+        wait_for(api, workload_id, "running")
+        (old_pid,) = processes_marked(data_dir)
+        slow = current_artifact(free_port(), "new", env=[{"name": "STARTUP_DELAY", "value": "2"}])
+        edited = api.patch(f"/artifacts/{workload['artifactId']}", json={"spec": slow["spec"]})
+        assert edited.status_code == 200, edited.text
+        settings = {"runtime": runtime(cpu=2)}
+        assert api.patch(f"/workloads/{workload_id}/settings", json=settings).status_code == 202
+        (new_pid,) = set(wait_marked(server, 2)) - {old_pid}
+    server.kill()
+
+    restarted = LocalServer(data_dir, list(CURRENT)).start()
+    try:
+        with restarted.client() as api:
+            wait_until(lambda: api.get(f"/workloads/{workload_id}").json()["replacement"] is None)
+            newest = api.get(f"/workloads/{workload_id}/history").json()["data"][0]
+            assert newest["status"] == "completed", newest
+            assert api.get(f"/endpoints/workloads/{workload_id}/").json()["greeting"] == "new"
+            assert api.get(f"/workloads/{workload_id}").json()["runtime"] == runtime(cpu=2)
+            assert wait_marked(restarted, 1) == [new_pid], "the same candidate took over"
+    finally:
+        restarted.stop()
