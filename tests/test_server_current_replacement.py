@@ -84,6 +84,9 @@ def test_settings_roll_onto_the_current_spec_without_a_503(
     assert runs(calls.greetings()) == ["old", "new"], "exactly one switch"
     assert newest["status"] == "completed"
     assert newest["id"] == replacement["id"]
+    assert (
+        newest["message"] == f"switched to draft {workload['artifactId']}; the old instance stops"
+    )
     after = capi.get(f"/workloads/{workload_id}").json()
     assert after["protonId"] == newest["candidateProtonIds"][0] != running["protonId"]
     assert capi.get(f"/workloads/{workload_id}/replacement").json()["status"] == "completed"

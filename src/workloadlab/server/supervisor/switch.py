@@ -48,7 +48,9 @@ def record_switch(worker: WorkloadSupervisor, change: RollingChange, row: Worklo
     name = (spec.primary.name if spec else None) or "primary"
     details = change_details(worker, rollout)
     deployment = store.get_deployment(rollout.deployment_id)
-    message = f"switched to version {details['toVersion']}; the old instance stops"
+    version = details["toVersion"]
+    to = f"version {version}" if version is not None else f"draft {rollout.to_artifact_id}"
+    message = f"switched to {to}; the old instance stops"
     with store.transaction():
         worker.parent.logs.flush(worker.id)
         if target is not None:  # what the workload's instance runs from now on
