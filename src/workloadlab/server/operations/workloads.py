@@ -108,7 +108,8 @@ def artifact_to_run(store: Store, artifact_id: str) -> ArtifactRow:
     if found.status is ArtifactStatus.DRAFT and store.workloads_using(found.id):
         raise Conflict(
             f"Artifact {found.id} is a draft already used by another workload; "
-            "a draft can back one workload at a time (register it to share it)"
+            "a draft can back one workload at a time (a registered, or locked, version can"
+            " back several)"
         )
     credentials.require_resolvable(store, found.id, f"Cannot run artifact {found.id}")
     return found
