@@ -254,6 +254,9 @@ def test_list_rules(capi: httpx.Client) -> None:
     newest = capi.get("/artifacts/", params={"search": "order-"}).json()["data"]
     assert [a["name"] for a in newest] == ["order-c", "order-a", "order-b"], "-createdAt"
     assert capi.get("/artifacts/", params={"orderBy": "importance"}).status_code == 422
+    assert capi.get("/artifactRepositories/", params={"orderBy": "status"}).status_code == 422
+    both = ",".join(a["id"] for a in newest[:2])
+    assert len(capi.get("/artifacts/", params={"ids": both}).json()["data"]) == 2
     assert capi.get("/workloads/", params={"orderBy": "-importance"}).status_code == 200
     assert capi.get("/workloads/", params={"limit": 101}).status_code == 422
     assert capi.get("/workloads/", params={"search": "x" * 101}).status_code == 422

@@ -19,6 +19,7 @@ from typing import Any
 
 from workloadlab.models import ArtifactStatus, new_id
 from workloadlab.server.store.database import Database
+from workloadlab.server.store.ordering import order_sql
 from workloadlab.server.store.rows import ArtifactRow, WorkloadRow, now
 
 
@@ -52,11 +53,6 @@ class WorkloadSettingsRow:
     runtime: dict[str, Any] | None
 
 
-Order = tuple[str, bool]
-"""A column to sort by (``name``, ``created_at``, ``updated_at``, ``status``, ``importance``),
-and whether descending."""
-
-
 @dataclass(frozen=True)
 class ListQuery:
     """What a list of the current generation asks for: a page, an order, and filters
@@ -64,7 +60,8 @@ class ListQuery:
 
     offset: int
     limit: int
-    order: Order
+    order: str | None
+    """As the API spells it (``-createdAt``: :mod:`.ordering`); ``None``: newest first."""
     ids: Sequence[str] | None = None
     search: str | None = None
     statuses: Sequence[str] | None = None
@@ -78,11 +75,6 @@ REPOSITORY_SELECT = (
     " (SELECT MAX(version) FROM artifacts a WHERE a.collection_id = r.id) AS last_version_number"
     " FROM artifact_repositories r"
 )
-IMPORTANCE_RANK = (
-    "CASE COALESCE(s.importance, 'low') WHEN 'low' THEN 0 WHEN 'moderate' THEN 1"
-    " WHEN 'high' THEN 2 ELSE 3 END"
-)
-"""Workloads sort by importance from ``low`` to ``critical``."""
 
 
 class RepositoryTable(Database):
@@ -122,10 +114,8 @@ class RepositoryTable(Database):
         total = self._db.execute(
             f"SELECT COUNT(*) FROM artifact_repositories r {clause}", params
         ).fetchone()[0]
-        column, descending = query.order
         rows = self._db.execute(
-            f"{REPOSITORY_SELECT} {clause} ORDER BY r.{column} {_dir(descending)},"
-            f" r.id {_dir(descending)} LIMIT ? OFFSET ?",
+            f"{REPOSITORY_SELECT} {clause} ORDER BY {order_sql(query.order)} LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         ).fetchall()
         return [RepositoryRow.from_sql(r) for r in rows], int(total)
@@ -236,18 +226,11 @@ class RepositoryTable(Database):
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         count = select.replace("SELECT w.*", "SELECT COUNT(*)", 1)
         total = self._db.execute(f"{count} {clause}", params).fetchone()[0]
-        column, descending = query.order
-        column = IMPORTANCE_RANK if column == "importance" else f"w.{column}"
         rows = self._db.execute(
-            f"{select} {clause} ORDER BY {column} {_dir(descending)}, w.id {_dir(descending)}"
-            " LIMIT ? OFFSET ?",
+            f"{select} {clause} ORDER BY {order_sql(query.order)} LIMIT ? OFFSET ?",
             [*params, query.limit, query.offset],
         ).fetchall()
         return rows, int(total)
-
-
-def _dir(descending: bool) -> str:
-    return "DESC" if descending else "ASC"
 
 
 def _any_of(where: list[str], params: list[Any], column: str, values: Sequence[str] | None) -> None:

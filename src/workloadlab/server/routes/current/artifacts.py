@@ -20,7 +20,12 @@ from workloadlab.server.current_views import (
 )
 from workloadlab.server.operations import artifacts, lockable
 from workloadlab.server.problems import answers
-from workloadlab.server.routes.current.params import Listed, Statuses, Types
+from workloadlab.server.routes.current.params import (
+    Listed,
+    RepositoriesListed,
+    Statuses,
+    Types,
+)
 from workloadlab.server.routing import api_router
 from workloadlab.server.views import paged
 
@@ -94,7 +99,7 @@ async def clone_artifact(artifact_id: str, body: CloneArtifact, context: Context
 
 @repositories.get("", response_model=Page[ArtifactRepositoryFormatted])
 async def list_repositories(
-    request: Request, context: Context, query: Listed, type: Types = None
+    request: Request, context: Context, query: RepositoriesListed, type: Types = None
 ) -> Response:
     """A page of artifact repositories."""
     rows, total = lockable.repositories(context.store, replace(query, types=type))

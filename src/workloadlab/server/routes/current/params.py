@@ -12,19 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from workloadlab.server.context import Limit, Offset
+from workloadlab.server.routes.listing import Ids, wanted_ids
 from workloadlab.server.store import ListQuery
-from workloadlab.server.store.repositories import Order
 
-SORTABLE = {
-    "name": "name",
-    "createdAt": "created_at",
-    "updatedAt": "updated_at",
-    "status": "status",
-}
-"""What every list sorts by (``-`` before it: descending), and the column."""
+SORTED_BY = ("name", "createdAt", "updatedAt")
+"""What every list sorts by (``-`` before it: descending); lists of things with a status also
+by ``status``, workloads also by ``importance``."""
 DEFAULT_ORDER = "-createdAt"
 
-Ids = Annotated[list[str] | None, Query(description="Only these ids (repeat the key).")]
 ArtifactIds = Annotated[
     list[str] | None,
     Query(alias="artifactId", description="Only the workloads of these artifacts (repeatable)."),
@@ -39,24 +34,22 @@ OrderBy = Annotated[
     str,
     Query(
         alias="orderBy",
-        description="`name`, `createdAt`, `updatedAt`, `status` (workloads also `importance`);"
-        " `-` before it for descending.",
+        description="`name`, `createdAt`, `updatedAt`, `status` (not repositories; workloads"
+        " also `importance`); `-` before it for descending.",
     ),
 ]
 
 
-def order(value: str, *, extra: tuple[str, ...] = ()) -> Order:
-    """The column and direction ``orderBy`` asks for, or a ``422`` at it."""
-    descending = value.startswith("-")
-    name = value.removeprefix("-")
-    columns = {**SORTABLE, **{field: field for field in extra}}
-    if name not in columns:
-        allowed = ", ".join(columns)
+def order(value: str, fields: tuple[str, ...]) -> str:
+    """``orderBy`` if it names one of ``fields`` (``-`` before it: descending), else a ``422``
+    at it."""
+    if value.removeprefix("-") not in fields:
+        allowed = ", ".join(fields)
         message = f"orderBy must be one of {allowed}, with '-' before it for descending"
         raise RequestValidationError(
             [{"loc": ("query", "orderBy"), "msg": message, "type": "value_error"}]
         )
-    return columns[name], descending
+    return value
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -96,11 +89,12 @@ async def unknown_parameters_refused(request: Request) -> None:
 
 
 class Listing:
-    """A dependency that reads a list's page, order, ``ids`` and ``search`` (refusing the
-    parameters the route does not take); ``sortable``: what the list also sorts by."""
+    """A dependency that reads a list's page, order, ``ids`` (repeated or with commas) and
+    ``search``, refusing the parameters the route does not take; ``sortable``: what the list
+    also sorts by."""
 
     def __init__(self, *sortable: str) -> None:
-        self.sortable = sortable
+        self.fields = (*SORTED_BY, *sortable)
 
     async def __call__(
         self,
@@ -113,11 +107,14 @@ class Listing:
     ) -> ListQuery:
         """The list's query."""
         refuse_unknown(request)
-        sort = order(order_by, extra=self.sortable)
-        return ListQuery(offset=offset, limit=limit, order=sort, ids=ids, search=search)
+        sort = order(order_by, self.fields)
+        wanted = wanted_ids(ids)
+        return ListQuery(offset=offset, limit=limit, order=sort, ids=wanted, search=search)
 
 
-Listed = Annotated[ListQuery, Depends(Listing())]
-"""A route parameter: the query of a list of artifacts or repositories."""
-WorkloadsListed = Annotated[ListQuery, Depends(Listing("importance"))]
+Listed = Annotated[ListQuery, Depends(Listing("status"))]
+"""A route parameter: the query of a list of artifacts."""
+RepositoriesListed = Annotated[ListQuery, Depends(Listing())]
+"""A route parameter: the query of a list of repositories (which have no status)."""
+WorkloadsListed = Annotated[ListQuery, Depends(Listing("status", "importance"))]
 """A route parameter: the query of a list of workloads (also sorted by ``importance``)."""
