@@ -12,7 +12,6 @@ bounds) are checked on the runnable projection of the spec, by
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
@@ -20,6 +19,7 @@ from pydantic import Field, StrictBool, StrictFloat, StrictInt, field_validator,
 from workloadlab.models.base import RequestModel, Text
 from workloadlab.models.resources import MAX_PRIORITY, MAX_REPLICAS, MAX_SCALING_TARGET, Importance
 from workloadlab.models.spec import MAX_CPU, MAX_GPU, MAX_MEMORY, AnyEnvironmentVar, Probe
+from workloadlab.models.units import Memory, memory_bytes
 
 ArtifactType = Literal["service", "nim", "agent"]
 """What an artifact is for (all run alike on the local server)."""
@@ -28,24 +28,6 @@ LockStatus = Literal["draft", "locked"]
 Name = Text
 DEFAULT_GROUP = "default"
 """The name of a container group (and of its runtime entry) that names none."""
-
-MEMORY_UNITS = {"": 1}
-for _power, _prefix in enumerate(("K", "M", "G", "T"), start=1):
-    MEMORY_UNITS[f"{_prefix}B"] = 1000**_power
-    MEMORY_UNITS[f"{_prefix}i"] = MEMORY_UNITS[f"{_prefix}iB"] = 1024**_power
-"""Multipliers of the memory units the local server reads (``512MB``, ``1Gi``, ``2GiB``)."""
-MEMORY_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
-
-
-def memory_bytes(value: int | str) -> int:
-    """``value`` (bytes, or a number with a unit) in bytes; :class:`ValueError` if unreadable."""
-    if isinstance(value, int):
-        return value
-    found = MEMORY_TEXT.match(value)
-    if found is None or found.group(2) not in MEMORY_UNITS:
-        units = ", ".join(unit for unit in MEMORY_UNITS if unit)
-        raise ValueError(f"memory is bytes or a number with one of the units {units}")
-    return int(float(found.group(1)) * MEMORY_UNITS[found.group(2)])
 
 
 class Capabilities(RequestModel):
@@ -159,15 +141,15 @@ class ResourceAllocation(RequestModel):
     """What one container gets: cores, memory (bytes or ``"512MB"``), GPUs."""
 
     cpu: StrictFloat | None = Field(default=None, gt=0, le=MAX_CPU)
-    memory: StrictInt | Text | None = None
+    memory: Memory | None = None
     gpu: StrictInt | None = Field(default=None, ge=0, le=MAX_GPU)
-    gpu_memory: StrictInt | Text | None = None
+    gpu_memory: Memory | None = None
 
     @field_validator("memory", "gpu_memory")
     @classmethod
-    def _readable_memory(cls, value: int | str | None) -> int | str | None:
-        if value is not None and not 1 <= memory_bytes(value) <= MAX_MEMORY:
-            raise ValueError(f"memory must be 1 byte to {MAX_MEMORY} bytes")
+    def _at_most(cls, value: int | str | None) -> int | str | None:
+        if value is not None and memory_bytes(value) > MAX_MEMORY:
+            raise ValueError(f"memory must be at most {MAX_MEMORY} bytes")
         return value
 
 
