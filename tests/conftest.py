@@ -135,6 +135,14 @@ def api(server: LocalServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
+def capi(current: LocalServer) -> Iterator[httpx.Client]:
+    """An authenticated HTTP client for the module's ``current`` server (a module-scoped
+    fixture of the module: an ``--api current`` server)."""
+    with current.client() as client:
+        yield client
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     """A data dir for a test that starts its own server(s); leaves no process behind."""
     path = tmp_path / "data"

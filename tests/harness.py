@@ -175,12 +175,18 @@ def create_workload(client: httpx.Client, name: str, artifact: dict[str, Any]) -
 
 
 def wait_status(
-    client: httpx.Client, workload_id: str, status: str, timeout: float = 20.0
+    client: httpx.Client,
+    workload_id: str,
+    status: str,
+    timeout: float = 20.0,
+    *,
+    collection: str = "/console/workloads",
 ) -> dict[str, Any]:
-    """Poll a workload until it has ``status``; fail if it goes ``errored`` instead."""
+    """Poll a workload until it has ``status``; fail if it goes ``errored`` instead.
+    ``collection``: where workloads are (``/workloads`` on the current API generation)."""
 
     def reached() -> dict[str, Any] | None:
-        workload: dict[str, Any] = client.get(f"/console/workloads/{workload_id}/").json()
+        workload: dict[str, Any] = client.get(f"{collection}/{workload_id}/").json()
         if workload["status"] == "errored" and status != "errored":
             raise AssertionError(f"workload errored: {workload['statusDetails']}")
         return workload if workload["status"] == status else None

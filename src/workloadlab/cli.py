@@ -105,6 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     serve.add_argument(
+        "--api",
+        default="v2.41",
+        choices=["v2.41", "current"],
+        help=(
+            "the Workload API generation served: v2.41 (/console/workloads, /registry/artifacts,"
+            " deployments) or current (/workloads, /artifacts, locked, promote, replacement);"
+            " the other's paths answer 404 (v2.41)"
+        ),
+    )
+    serve.add_argument(
         "--token",
         default=None,
         help="API token ($WORKLOADLAB_TOKEN, else generated once and kept in the data dir)",
@@ -173,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="largest request body of an API route, 413 past it; not the invoke proxy (1048576)",
+    )
+    timing.add_argument(
+        "--replacement-linger",
+        type=_duration,
+        default=None,
+        help="how long a completed replacement stays at GET …/replacement (--api current) (5s)",
     )
     timing.add_argument(
         "--keep-alive-timeout",
@@ -287,6 +303,7 @@ def serve(args: argparse.Namespace) -> int:
         "crash_limit",
         "ttl_check_interval",
         "rollout_timeout",
+        "replacement_linger",
     ):
         value = getattr(args, name)
         if value is not None:
@@ -302,6 +319,7 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         token=args.token,
         runtime=args.runtime,
+        api=args.api,
         timings=timings,
         invoke=invoke,
         log_cap=args.log_cap,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from workloadlab._version import __version__
@@ -27,6 +28,7 @@ from workloadlab.server.proxy import InvokeProxy
 from workloadlab.server.routes import (
     artifacts,
     credentials,
+    current,
     deployments,
     events,
     invoke,
@@ -97,6 +99,28 @@ def api_base_url(settings: ServerSettings) -> str:
     return f"http://{host}:{settings.port}{API_PREFIX}"
 
 
+API_GENERATIONS = ("v2.41", "current")
+"""The API generations a server can serve (one per server: ``--api``)."""
+
+
+def profile_routers(api: str) -> tuple[tuple[APIRouter, Sequence[Any]], ...]:
+    """The routers of one API generation, then what both share (credentials, logs, invoke),
+    each with the dependencies its routes get in this generation (the current one refuses
+    the logs' and credentials' query parameters the server does not take, naming them)."""
+    if api not in API_GENERATIONS:
+        raise ValueError(f"unknown API generation {api!r}: one of {', '.join(API_GENERATIONS)}")
+    if api == "current":
+        strict = [Depends(current.unknown_parameters_refused)]
+        shared: tuple[tuple[APIRouter, Sequence[Any]], ...] = (
+            (logs.router, strict),
+            (credentials.router, strict),
+            (invoke.router, []),
+        )
+        return (*((router, []) for router in current.ROUTERS), *shared)
+    own = (workloads, artifacts, deployments, events, logs, credentials, invoke)
+    return tuple((module.router, []) for module in own)
+
+
 def begin_shutdown(app: object) -> None:
     """Answer the requests waiting for a change now: the server is about to stop, and it waits
     for open requests before it stops its workloads. (``app`` as :func:`create_app` made it;
@@ -155,8 +179,8 @@ def create_app(
     )
     install_handlers(app, settings.data_dir)
     install_openapi(app)
-    for module in (workloads, artifacts, deployments, events, logs, credentials, invoke):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router, dependencies in profile_routers(settings.api):
+        app.include_router(router, prefix=API_PREFIX, dependencies=dependencies)
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, unlimited_prefix=INVOKE_PREFIX
     )

@@ -94,6 +94,9 @@ class Timings:
     rollout_timeout: float = 300.0
     """A rolling change is abandoned unless its new instance is ready within this long of its
     start (Kubernetes' ``progressDeadlineSeconds`` is 600)."""
+    replacement_linger: float = 5.0
+    """A completed replacement stays readable at ``GET /workloads/{id}/replacement`` this
+    long (current API generation), so a waiter polling every second sees how it ended."""
 
 
 @dataclass
@@ -121,6 +124,8 @@ class ServerSettings:
     port: int = 8080
     token: str | None = None
     runtime: str = "process"
+    api: str = "v2.41"
+    """The API generation served: ``v2.41`` or ``current`` (the other's paths are not mounted)."""
     timings: Timings = field(default_factory=Timings)
     invoke: InvokeLimits = field(default_factory=InvokeLimits)
     log_cap: int = 10_000

@@ -173,22 +173,38 @@ def replace(
             "description": body.description,
             "spec": _spec_wire(body),
         }
-        changes = diff_artifacts(_comparable(row), new)
-        if changes:
-            store.update_artifact(row.id, **new)
-            audit(
-                store,
-                actor,
-                "artifact.updated",
-                row.id,
-                details={
-                    "changedFields": [change.path for change in changes],
-                    "needsRestart": needs_restart(changes),
-                },
-            )
+        apply_changes(store, actor, row, new)
         if _asked(body.status) is ArtifactStatus.REGISTERED:
             register(store, actor, row)
         return find(store, artifact_id)
+
+
+def apply_changes(
+    store: Store,
+    actor: Actor,
+    row: ArtifactRow,
+    new: dict[str, Any],
+    *,
+    compared: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> bool:
+    """Store a draft's new ``name``, ``description`` and runnable ``spec`` and audit what
+    changed and whether it needs a restart; ``compared``: the old and new artifact to diff
+    instead (as another API generation writes them). Whether anything changed."""
+    old, wanted = compared or (_comparable(row), new)
+    changes = diff_artifacts(old, wanted)
+    if changes:
+        store.update_artifact(row.id, **new)
+        audit(
+            store,
+            actor,
+            "artifact.updated",
+            row.id,
+            details={
+                "changedFields": [change.path for change in changes],
+                "needsRestart": needs_restart(changes),
+            },
+        )
+    return bool(changes)
 
 
 def delete(store: Store, actor: Actor, artifact_id: str) -> None:

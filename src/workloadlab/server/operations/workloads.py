@@ -26,7 +26,7 @@ from workloadlab.server.audit import SYSTEM, Actor, audit
 from workloadlab.server.operations import artifacts, credentials, governance
 from workloadlab.server.operations import deployments as deployments_operations
 from workloadlab.server.problems import Conflict, NotFound, Unavailable
-from workloadlab.server.store import DeploymentRow, ListOrder, Store, WorkloadRow
+from workloadlab.server.store import ArtifactRow, DeploymentRow, ListOrder, Store, WorkloadRow
 from workloadlab.server.supervisor import Lease, Supervisor, record_status
 
 RESTING = frozenset({WorkloadStatus.STOPPED, WorkloadStatus.ERRORED})
@@ -84,10 +84,7 @@ def page(
 
 
 def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkload) -> WorkloadRow:
-    """Store a workload (and, with an inline artifact, its draft artifact) and start it.
-
-    A draft backs one workload at a time: naming one that another workload runs is a
-    :class:`Conflict`."""
+    """Store a workload (and, with an inline artifact, its draft artifact) and start it."""
     with store.transaction():
         if body.artifact is not None:
             artifact = artifacts.create(
@@ -95,29 +92,47 @@ def create(store: Store, supervisor: Supervisor, actor: Actor, body: CreateWorkl
             )
         else:
             assert body.artifact_id is not None
-            found = store.get_artifact(body.artifact_id)
-            if found is None:
-                raise NotFound(f"Artifact {body.artifact_id} not found")
-            if found.status is ArtifactStatus.DRAFT and store.workloads_using(found.id):
-                raise Conflict(
-                    f"Artifact {found.id} is a draft already used by another workload; "
-                    "a draft can back one workload at a time (register it to share it)"
-                )
-            credentials.require_resolvable(store, found.id, f"Cannot run artifact {found.id}")
-            artifact = found
+            artifact = artifact_to_run(store, body.artifact_id)
         runtime = body.runtime.to_wire() if body.runtime is not None else None
+        row = insert(store, actor, name=body.name, artifact_id=artifact.id, runtime=runtime)
+    supervisor.kick(row.id)
+    return row
+
+
+def artifact_to_run(store: Store, artifact_id: str) -> ArtifactRow:
+    """The stored artifact a new workload names: :class:`NotFound`; a draft another workload
+    runs is a :class:`Conflict` (a draft backs one workload at a time); broken credential
+    references are :class:`Invalid`."""
+    found = store.get_artifact(artifact_id)
+    if found is None:
+        raise NotFound(f"Artifact {artifact_id} not found")
+    if found.status is ArtifactStatus.DRAFT and store.workloads_using(found.id):
+        raise Conflict(
+            f"Artifact {found.id} is a draft already used by another workload; "
+            "a draft can back one workload at a time (a registered, or locked, version can"
+            " back several)"
+        )
+    credentials.require_resolvable(store, found.id, f"Cannot run artifact {found.id}")
+    return found
+
+
+def insert(
+    store: Store, actor: Actor, *, name: str, artifact_id: str, runtime: dict[str, Any] | None
+) -> WorkloadRow:
+    """Store a new workload that should run, and audit it (the caller kicks its task once the
+    transaction is committed)."""
+    with store.transaction():
         row = store.insert_workload(
-            name=body.name, artifact_id=artifact.id, runtime=runtime, creator=actor.user
+            name=name, artifact_id=artifact_id, runtime=runtime, creator=actor.user
         )
         audit(
             store,
             actor,
             "workload.created",
             row.id,
-            artifact_id=artifact.id,
-            details={"name": row.name, "artifactId": artifact.id},
+            artifact_id=artifact_id,
+            details={"name": row.name, "artifactId": artifact_id},
         )
-    supervisor.kick(row.id)
     return row
 
 

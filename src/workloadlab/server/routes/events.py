@@ -3,7 +3,8 @@ extension, ``workload-api.md`` §8)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import Response
@@ -12,6 +13,7 @@ from workloadlab.models import EntityType, Event, Page
 from workloadlab.server.context import Context, Limit, Offset, ServerContext
 from workloadlab.server.operations import trails
 from workloadlab.server.routing import api_router
+from workloadlab.server.store import EventRow
 from workloadlab.server.views import event_json, paged
 
 router = api_router("/console/events", "events")
@@ -25,11 +27,13 @@ def trail_answer(
     *,
     offset: int,
     limit: int,
+    render: Callable[[EventRow], dict[str, Any]] = event_json,
 ) -> Response:
     """A page of one entity's trail, the answer of each resource's ``…/{id}/events``: still
-    there once the entity is deleted, ``404`` only if no event ever named it."""
+    there once the entity is deleted, ``404`` only if no event ever named it. ``render``:
+    how an event is answered (another API generation has its own shape)."""
     events, total = trails.of(context.store, entity_type, entity_id, offset=offset, limit=limit)
-    return paged(request, [event_json(e) for e in events], total=total, offset=offset, limit=limit)
+    return paged(request, [render(e) for e in events], total=total, offset=offset, limit=limit)
 
 
 @router.get("", response_model=Page[Event])

@@ -1,5 +1,5 @@
 """The local server's SQLite store: artifacts, workloads, deployments, events, logs,
-credentials, rollouts, replicas.
+credentials, rollouts, replicas, and the current generation's repositories and settings.
 
 The database holds the *desired* state (``workloads.desired``, ``workloads.generation``) as well
 as what was last observed, so a restarted server knows what should run. SQL lives here and only
@@ -18,7 +18,14 @@ from workloadlab.server.store.credentials import CredentialRow, CredentialTable
 from workloadlab.server.store.deployments import DeploymentTable
 from workloadlab.server.store.events import EventTable
 from workloadlab.server.store.ordering import DeploymentOrder, ListOrder
+from workloadlab.server.store.replacements import ReplacementRow, ReplacementTable
 from workloadlab.server.store.replicas import ReplicaTable
+from workloadlab.server.store.repositories import (
+    ListQuery,
+    RepositoryRow,
+    RepositoryTable,
+    WorkloadSettingsRow,
+)
 from workloadlab.server.store.rollouts import RolloutTable
 from workloadlab.server.store.rows import (
     ArtifactRow,
@@ -42,11 +49,15 @@ __all__ = [
     "DeploymentRow",
     "EventRow",
     "ListOrder",
+    "ListQuery",
     "LogLine",
+    "ReplacementRow",
+    "RepositoryRow",
     "RolloutRow",
     "RunningArtifactRow",
     "Store",
     "WorkloadRow",
+    "WorkloadSettingsRow",
 ]
 
 
@@ -60,5 +71,7 @@ class Store(
     RunningArtifactTable,
     RolloutTable,
     ReplicaTable,
+    RepositoryTable,
+    ReplacementTable,
 ):
     """All reads and writes of the local server's database."""

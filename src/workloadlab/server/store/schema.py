@@ -117,4 +117,30 @@ CREATE TABLE IF NOT EXISTS replicas (
     runtime_state TEXT NOT NULL,
     PRIMARY KEY (workload_id, role, ordinal)
 );
+CREATE TABLE IF NOT EXISTS artifact_repositories (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS artifact_wire_specs (
+    artifact_id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS replacements (
+    rollout_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    config TEXT NOT NULL,
+    runtime TEXT,
+    previous_proton_id TEXT
+);
+CREATE TABLE IF NOT EXISTS workload_settings (
+    workload_id TEXT PRIMARY KEY,
+    description TEXT NOT NULL,
+    importance TEXT NOT NULL,
+    runtime TEXT
+);
 """

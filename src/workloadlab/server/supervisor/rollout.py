@@ -292,7 +292,8 @@ class RollingChange:
             return f"workload {workload.id} was stopped"
         if workload.generation != self.generation:
             return f"workload {workload.id} was started again"
-        if self.store.get_deployment(self.rollout.deployment_id) is None:
+        deployment_id = self.rollout.deployment_id  # empty: a replacement (no deployment)
+        if deployment_id and self.store.get_deployment(deployment_id) is None:
             return f"deployment {self.rollout.deployment_id} was deleted"
         return None
 

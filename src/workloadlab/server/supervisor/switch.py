@@ -49,7 +49,9 @@ def record_switch(worker: WorkloadSupervisor, change: RollingChange, row: Worklo
     name = (spec.primary.name if spec else None) or "primary"
     details = change_details(worker, rollout)
     deployment = store.get_deployment(rollout.deployment_id)
-    message = f"switched to version {details['toVersion']}; the old instance stops"
+    version = details["toVersion"]
+    to = f"version {version}" if version is not None else f"draft {rollout.to_artifact_id}"
+    message = f"switched to {to}; the old instance stops"
     with store.transaction():
         worker.parent.logs.flush(worker.id)
         store.promote_candidates(worker.id)  # the further new instances, if any
@@ -67,6 +69,7 @@ def record_switch(worker: WorkloadSupervisor, change: RollingChange, row: Worklo
             restart_count=0,
         )
         store.finish_rollout(rollout.id, RolloutStatus.COMPLETED, message)
+        store.take_replacement_runtime(rollout.id, worker.id)  # current generation only
         audit(
             store,
             SYSTEM,
