@@ -377,3 +377,19 @@ def test_the_openapi_document_is_the_current_generations(current: LocalServer) -
     assert "ErrorBody" in answer_schema("get", "/workloads/stats", "501")
     create = paths["/api/v2/workloads"]["post"]["requestBody"]["content"]["application/json"]
     assert "CreateCurrentWorkload" in str(create["schema"])
+
+
+def test_a_runtime_of_two_replicas_runs_two_instances_behind_the_endpoint(
+    capi: httpx.Client,
+) -> None:
+    body = {"artifact": current_artifact(free_port()), "runtime": runtime(replicas=2)}
+    workload = create(capi, "twice", body)
+    workload_id = workload["id"]
+    wait_for(capi, workload_id, "running")
+    ports = {
+        capi.get(f"/endpoints/workloads/{workload_id}/instance").json()["port"] for _ in range(10)
+    }
+    assert len(ports) == 2, ports
+    settings = capi.get(f"/workloads/{workload_id}/settings").json()
+    assert settings["runtime"]["containerGroups"][0]["replicaCount"] == 2
+    assert capi.delete(f"/workloads/{workload_id}").status_code == 204

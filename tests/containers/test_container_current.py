@@ -30,14 +30,21 @@ def current_busybox(port: int, greeting: str) -> dict[str, Any]:
     return spec
 
 
+def limits(engine: Engine, container_id: str) -> tuple[int, int]:
+    """The CPU (nano-CPUs) and memory (bytes) limits the engine gave a container."""
+    host = (engine.inspect(container_id) or {})["HostConfig"]
+    return host["NanoCpus"], host["Memory"]
+
+
 def test_current_generation_in_containers(data_dir: Path, engine: Engine) -> None:
     with running_server(data_dir, *CURRENT, *CONTAINER_ARGS) as server, server.client() as api:
         artifact = current_busybox(free_port(), "old")
-        body = {"artifact": artifact, "runtime": runtime(memory="256MB")}
+        body = {"artifact": artifact, "runtime": runtime(memory="256MB", cpu=0.5)}
         workload = create(api, "boxed", body)
         workload_id = workload["id"]
         wait_for(api, workload_id, "running", timeout=60)
-        assert len(running_containers_of(engine, data_dir, workload_id)) == 1
+        (container,) = running_containers_of(engine, data_dir, workload_id)
+        assert limits(engine, container) == (500_000_000, 256_000_000)
         stored = api.get(f"/artifacts/{workload['artifactId']}").json()["spec"]
         assert stored["containerGroups"][0]["containers"][0]["securityContext"] == {
             "allowPrivilegeEscalation": False
@@ -60,6 +67,9 @@ def test_current_generation_in_containers(data_dir: Path, engine: Engine) -> Non
         history = api.get(f"/workloads/{workload_id}/history").json()["data"]
         assert history[0]["status"] == "completed"
         wait_until(lambda: len(running_containers_of(engine, data_dir, workload_id)) == 1)
+        (candidate,) = running_containers_of(engine, data_dir, workload_id)
+        assert candidate != container
+        assert limits(engine, candidate) == (500_000_000, 256_000_000)
 
         promoted = api.post(f"/workloads/{workload_id}/promote")
         assert promoted.status_code == 202, promoted.text

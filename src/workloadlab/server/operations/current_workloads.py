@@ -2,8 +2,9 @@
 per container group), change their metadata, list them.
 
 Start, stop and delete are v2.41's (:mod:`.workloads`): the same lifecycle. A workload's group
-runtime is kept as written (``workload_settings``); what the supervisor reads is the v2.41 form
-(``{"replicaCount": N}``), so both generations run the same way.
+runtime is kept as written (``workload_settings``, what the API answers) and is also what the
+supervisor runs (``workloads.runtime``): its sizing reads either generation's shape, so the
+replica count and each container's ``resourceAllocation`` apply.
 """
 
 from __future__ import annotations
@@ -51,11 +52,6 @@ def check_runtime(runtime: WorkloadRuntime, wire: dict[str, Any], at: Sequence[s
         raise Invalid(problems)
 
 
-def runnable_runtime(runtime: WorkloadRuntime) -> dict[str, Any]:
-    """The v2.41 form of a runtime, which the supervisor runs: the first group's replicas."""
-    return {"replicaCount": runtime.container_groups[0].replicas}
-
-
 def ready_to_run(store: Store, artifact: ArtifactRow, at: Sequence[str | int]) -> dict[str, Any]:
     """The artifact's stored spec, or :class:`Invalid` if a container has no image to run."""
     wire = lockable.wire_spec(store, artifact)
@@ -87,18 +83,12 @@ def create(
             runtime = WorkloadRuntime.model_validate(body.runtime.to_wire())
         else:
             runtime = WorkloadRuntime.model_validate(default_runtime(wire))
+        as_written = whole_numbers(runtime.to_wire())
         row = workloads.insert(
-            store,
-            actor,
-            name=body.name,
-            artifact_id=artifact.id,
-            runtime=runnable_runtime(runtime),
+            store, actor, name=body.name, artifact_id=artifact.id, runtime=as_written
         )
         store.set_workload_settings(
-            row.id,
-            description=body.description,
-            importance=body.importance,
-            runtime=whole_numbers(runtime.to_wire()),
+            row.id, description=body.description, importance=body.importance, runtime=as_written
         )
     supervisor.kick(row.id)
     return row

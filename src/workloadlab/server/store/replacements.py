@@ -90,8 +90,8 @@ class ReplacementTable(Database):
 
     def take_replacement_runtime(self, rollout_id: str, workload_id: str) -> None:
         """At a replacement's switch: its runtime (if it asked for one) becomes the workload's,
-        and its v2.41 form (``replicaCount``) what the supervisor runs. A deployment's change
-        has no replacement: nothing happens."""
+        both as the API answers it and as the supervisor runs it. A deployment's change has no
+        replacement: nothing happens."""
         with self.transaction() as db:
             found = db.execute(
                 "SELECT runtime FROM replacements WHERE rollout_id = ? AND runtime IS NOT NULL",
@@ -99,14 +99,8 @@ class ReplacementTable(Database):
             ).fetchone()
             if found is None:
                 return
-            runtime = json.loads(found[0])
-            groups = runtime.get("containerGroups") or [{}]
-            replicas = groups[0].get("replicaCount") or 1
             db.execute(
                 "UPDATE workload_settings SET runtime = ? WHERE workload_id = ?",
                 (found[0], workload_id),
             )
-            db.execute(
-                "UPDATE workloads SET runtime = ? WHERE id = ?",
-                (_dumps({"replicaCount": replicas}), workload_id),
-            )
+            db.execute("UPDATE workloads SET runtime = ? WHERE id = ?", (found[0], workload_id))
