@@ -106,6 +106,7 @@ bench: setup
 	$(BIN)/python benchmarks/panel.py
 	$(BIN)/python benchmarks/logflood.py
 	$(BIN)/python benchmarks/masking.py
+	$(BIN)/python benchmarks/polling.py
 	$(BIN)/python benchmarks/install.py
 
 clean:

@@ -18,6 +18,7 @@ def test_top_level_names_are_pinned_and_resolve() -> None:
             "ConfigError",
             "ConflictError",
             "NotFoundError",
+            "NotSupportedError",
             "PermissionDeniedError",
             "RateLimitError",
             "ServerError",
@@ -42,11 +43,18 @@ def test_client_resources_are_pinned() -> None:
     """``client.<resource>`` for each API collection, each exported with the others."""
     from workloadlab.client import AsyncClient, resources
 
-    assert sorted(resources.__all__) == ["Artifacts", "Credentials", "Deployments", "Workloads"]
+    assert sorted(resources.__all__) == [
+        "Artifacts",
+        "Credentials",
+        "Deployments",
+        "Repositories",
+        "Workloads",
+    ]
     assert AsyncClient.__annotations__ == {
         "workloads": "Workloads",
         "artifacts": "Artifacts",
         "deployments": "Deployments",
+        "repositories": "Repositories",
         "credentials": "Credentials",
     }
 
@@ -56,10 +64,19 @@ def test_the_resources_methods_are_pinned() -> None:
     from workloadlab.client.resources.artifacts import Artifacts
     from workloadlab.client.resources.credentials import Credentials
     from workloadlab.client.resources.deployments import Deployments
+    from workloadlab.client.resources.repositories import Repositories
     from workloadlab.client.resources.workloads import Workloads
 
     def public(cls: type) -> list[str]:
-        return sorted(name for name in vars(cls) if not name.startswith("_"))
+        """What the class and its bases below ``Resource`` define."""
+        own = {
+            name
+            for c in cls.__mro__
+            if c.__module__.startswith(cls.__module__.rsplit(".", 1)[0])
+            and c.__name__ != "Resource"
+            for name in vars(c)
+        }
+        return sorted(name for name in own if not name.startswith("_"))
 
     assert public(Workloads) == sorted(
         [
@@ -77,10 +94,30 @@ def test_the_resources_methods_are_pinned() -> None:
             "logs",
             "invoke",
             "lock_readiness",
+            "promote",
+            "settings",
+            "update_settings",
+            "replace",
+            "replacement",
+            "cancel_replacement",
+            "history",
+            "wait_for_replacement",
         ]
     )
     assert public(Artifacts) == sorted(
-        ["create", "list", "versions", "get", "update", "replace", "register", "delete"]
+        [
+            "create",
+            "list",
+            "versions",
+            "locked_versions",
+            "get",
+            "update",
+            "replace",
+            "lock",
+            "register",
+            "clone",
+            "delete",
+        ]
     )
     assert public(Deployments) == sorted(
         [
@@ -96,3 +133,4 @@ def test_the_resources_methods_are_pinned() -> None:
         ]
     )
     assert public(Credentials) == sorted(["create", "list", "get", "delete"])
+    assert public(Repositories) == sorted(["list", "get", "delete"])

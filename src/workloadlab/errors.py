@@ -5,7 +5,9 @@ The tree::
     WorkloadlabError
     ├── ConfigError                    no endpoint/token found, a bad drconfig.yaml, no local server
     ├── ForeignHostError (ValueError)  a next-page link that points at another host (refused)
-    ├── WorkloadErroredError           the workload went `errored` while it was being waited for
+    ├── NotSupportedError              a call the server's API generation lacks (says what to do)
+    ├── WorkloadErroredError           the workload failed (`errored`, `terminated`, `failed`)
+    │                                  while it was being waited for
     ├── WaitTimeoutError (TimeoutError) the awaited status did not come in time
     └── APIError                       anything that went wrong talking to the API
         ├── APIConnectionError         no answer: connection refused, reset, DNS, ...
@@ -52,6 +54,7 @@ __all__ = [
     "FieldError",
     "ForeignHostError",
     "NotFoundError",
+    "NotSupportedError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
@@ -74,6 +77,11 @@ class ConfigError(WorkloadlabError):
 
 class ForeignHostError(WorkloadlabError, ValueError):
     """A URL from a response (a next-page link) points at another host than the endpoint."""
+
+
+class NotSupportedError(WorkloadlabError):
+    """The call needs a route the server's generation of the Workload API lacks (deployments on
+    the current generation, promote on v2.41, ...); the message names the other way to do it."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,7 +330,8 @@ def status_error(
 
 
 class WorkloadErroredError(WorkloadlabError):
-    """The workload went ``errored``; ``status_details`` and ``log_tail`` say why."""
+    """The workload went ``errored`` (or ``terminated``, ``failed``: a status that fails a
+    wait); ``status_details`` and ``log_tail`` say why."""
 
     def __init__(self, workload: Workload, *, waiting_for: str, log_tail: Sequence[str]) -> None:
         self.workload = workload
@@ -331,7 +340,7 @@ class WorkloadErroredError(WorkloadlabError):
         details = workload.status_details
         reason = details.message if details is not None and details.message else None
         head = (
-            f"workload {workload.name!r} ({workload.id}) went errored "
+            f"workload {workload.name!r} ({workload.id}) went {workload.status} "
             f"while waiting for it to be {waiting_for}"
         )
         lines = [f"{head}: {reason}" if reason else head]
@@ -357,7 +366,7 @@ class WaitTimeoutError(WorkloadlabError, TimeoutError):
             message = f"timed out after {timeout:g} s waiting for {waiting_for}"
         else:
             message = (
-                f"workload {workload.name!r} ({workload.id}) is still {workload.status.value} "
+                f"workload {workload.name!r} ({workload.id}) is still {workload.status} "
                 f"after {timeout:g} s waiting for it to be {waiting_for}"
             )
         super().__init__(message)

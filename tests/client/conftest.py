@@ -21,6 +21,7 @@ CONFIG_VARIABLES = (
     "DATAROBOT_CONFIG_FILE",
     "DATAROBOT_CLI_CONFIG",
     "DATAROBOT_SSL_VERIFY",
+    "DATAROBOT_WORKLOAD_API",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "ALL_PROXY",
@@ -49,8 +50,13 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 def cloud_mock() -> Iterator[respx.MockRouter]:
-    """DataRobot's cloud API, mocked; unmatched requests fail the test."""
+    """DataRobot's cloud API, mocked; unmatched requests fail the test. It speaks v2.41: the
+    current generation's ``/workloads/?limit=1`` (the client's detection) answers ``404`` until
+    a test changes the route named ``detect``."""
     with respx.mock(base_url=CLOUD, assert_all_called=False) as router:
+        router.get("/workloads/", params={"limit": "1"}, name="detect").respond(
+            404, json={"detail": "Not Found"}
+        )
         yield router
 
 

@@ -222,6 +222,7 @@ async def test_waits_at_the_local_server_instead_of_polling(
         if request.method == "GET":
             requests.append(dict(request.headers))
 
+    assert await wl.generation() == "v2.41"  # detected once, before the GETs counted here
     wl._requester.sleep = no_sleep
     wl._requester.http.event_hooks["request"].append(record)
     spec = hello_spec(free_port(), env={"STARTUP_DELAY": "1.0"})

@@ -74,8 +74,8 @@ def generation_of(body: dict[str, Any]) -> str:
 
 
 def serve(cloud_mock: respx.MockRouter, generation: str) -> None:
-    """Answer a generation probe, if the client makes one, as ``generation`` would."""
-    cloud_mock.get(url__regex=r".*/api/v2/workloads/?(\?.*)?$").respond(
+    """Answer the client's generation probe (the route ``detect``) as ``generation`` would."""
+    cloud_mock.routes["detect"].respond(
         200 if generation == "current" else 404, json={"count": 0, "data": []}
     )
 

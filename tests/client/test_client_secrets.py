@@ -41,7 +41,7 @@ async def test_cloud_failure_repr_and_logs_never_show_the_token(
             httpx.Response(502),
             httpx.Response(401, json=fixture("error-401-gateway.json")),
         ]
-        async with AsyncClient(CLOUD, CLOUD_TOKEN) as client:
+        async with AsyncClient(CLOUD, CLOUD_TOKEN, api="v2.41") as client:
             client._requester.sleep = _no_sleep
             assert repr(client) == f"AsyncClient(endpoint='{CLOUD}', token=***)"
             with pytest.raises(errors.AuthenticationError) as caught:

@@ -1,7 +1,9 @@
 """The async client of the Workload API (``workload-api.md``).
 
 ``async with AsyncClient() as client:`` then ``client.workloads``, ``client.artifacts``,
-``client.deployments`` and ``client.credentials``; every method returns models from
+``client.deployments`` (v2.41), ``client.repositories`` (current) and ``client.credentials``,
+on either generation of DataRobot's Workload API (``AsyncClient(api=...)``, ``await
+client.generation()``); every method returns models from
 :mod:`workloadlab.models` and raises exceptions from :mod:`workloadlab.errors`.
 ``client.workloads.lock_readiness(id)`` answers whether a workload may be locked and deployed
 (a :class:`Readiness`: ordered :class:`Check` items and a verdict).
@@ -10,7 +12,7 @@
 from workloadlab.client._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncClient
 from workloadlab.client.config import ClientConfig, resolve_config
 from workloadlab.client.pagination import AsyncPager
-from workloadlab.client.paths import ApiPaths
+from workloadlab.client.paths import ApiPaths, Generation
 from workloadlab.client.readiness import Check, CheckName, Readiness
 from workloadlab.client.resources.artifacts import ArtifactVersion
 from workloadlab.client.waiting import Observation, Polling
@@ -25,6 +27,7 @@ __all__ = [
     "Check",
     "CheckName",
     "ClientConfig",
+    "Generation",
     "Observation",
     "Polling",
     "Readiness",

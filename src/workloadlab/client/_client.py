@@ -13,11 +13,13 @@ from workloadlab._version import __version__
 from workloadlab.client._http import AuthTransport, Requester
 from workloadlab.client._transport import network_transport
 from workloadlab.client.config import SslVerify, resolve_config
+from workloadlab.client.generations import ApiResolver, requested_generation
 from workloadlab.client.local import ensure_server
-from workloadlab.client.paths import V2_41, ApiPaths
+from workloadlab.client.paths import Generation
 from workloadlab.client.resources.artifacts import Artifacts
 from workloadlab.client.resources.credentials import Credentials
 from workloadlab.client.resources.deployments import Deployments
+from workloadlab.client.resources.repositories import Repositories
 from workloadlab.client.resources.workloads import Workloads
 from workloadlab.client.waiting import Polling
 from workloadlab.connection import default_data_dir
@@ -31,8 +33,8 @@ USER_AGENT = f"workloadlab/{__version__} httpx/{httpx.__version__}"
 
 
 class AsyncClient:
-    """An async client of the Workload API: ``client.workloads``, ``.artifacts``, ``.deployments``
-    and ``.credentials``.
+    """An async client of the Workload API: ``client.workloads``, ``.artifacts``,
+    ``.deployments`` (v2.41), ``.repositories`` (current generation) and ``.credentials``.
 
     ``endpoint`` and ``token`` default to ``DATAROBOT_ENDPOINT``/``DATAROBOT_API_TOKEN``, then
     drconfig.yaml, then a running local server (see :mod:`workloadlab.client.config`), never a
@@ -41,12 +43,17 @@ class AsyncClient:
     come from ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``/``NO_PROXY`` (loopback is never
     proxied). :meth:`local` finds or starts the local server. Use it as
     ``async with AsyncClient() as client:`` or call :meth:`aclose`. ``transport`` is the test
-    seam (e.g. ``httpx.ASGITransport``); ``paths`` selects the API profile.
+    seam (e.g. ``httpx.ASGITransport``).
+
+    ``api`` is the generation of the Workload API the server speaks: ``"v2.41"``,
+    ``"current"`` or ``"auto"`` (the default: ``DATAROBOT_WORKLOAD_API`` if set, else asked of
+    the server once, on the first call that needs it; :meth:`generation` says which).
     """
 
     workloads: Workloads
     artifacts: Artifacts
     deployments: Deployments
+    repositories: Repositories
     credentials: Credentials
 
     def __init__(
@@ -57,13 +64,14 @@ class AsyncClient:
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         polling: Polling | None = None,
-        paths: ApiPaths = V2_41,
+        api: str = "auto",
         transport: httpx.AsyncBaseTransport | None = None,
         ssl_verify: SslVerify | None = None,
         token_type: str | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
+        forced = requested_generation(api)
         config = resolve_config(endpoint, token, ssl_verify=ssl_verify, token_type=token_type)
         self._endpoint = config.endpoint
         self._config_source = config.source
@@ -82,10 +90,12 @@ class AsyncClient:
         )
         self._requester = Requester(self._http, max_retries=max_retries)
         polling = polling or Polling()
-        self.workloads = Workloads(self._requester, paths, polling)
-        self.artifacts = Artifacts(self._requester, paths)
-        self.deployments = Deployments(self._requester, paths, polling)
-        self.credentials = Credentials(self._requester, paths)
+        self._api = ApiResolver(self._requester, forced)
+        self.workloads = Workloads(self._requester, self._api, polling)
+        self.artifacts = Artifacts(self._requester, self._api)
+        self.deployments = Deployments(self._requester, self._api, polling, self.artifacts)
+        self.repositories = Repositories(self._requester, self._api)
+        self.credentials = Credentials(self._requester, self._api)
 
     @classmethod
     def local(
@@ -116,6 +126,12 @@ class AsyncClient:
     def config_source(self) -> str:
         """Where the endpoint and token came from (``arguments``, ``$DATAROBOT_ENDPOINT``, ...)."""
         return self._config_source
+
+    async def generation(self) -> Generation:
+        """The generation of the Workload API the server speaks (``Generation.V2_41`` or
+        ``Generation.CURRENT``, strings ``"v2.41"``/``"current"``): the one given, else asked
+        of the server on the first call (``GET …/workloads/?limit=1``) and remembered."""
+        return await self._api.generation()
 
     @property
     def max_retries(self) -> int:

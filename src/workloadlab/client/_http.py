@@ -159,11 +159,13 @@ class Requester:
         timeout: Any = httpx.USE_CLIENT_DEFAULT,  # noqa: ASYNC109
         retry: bool | None = None,
         raise_for_status: bool = True,
+        on_retry: Callable[[float], object] | None = None,
     ) -> httpx.Response:
         """Send a request; retry it when the policy allows; raise ``APIStatusError`` on errors.
 
         ``retry`` defaults to whether ``method`` is idempotent. A relative ``url`` is relative
-        to the endpoint.
+        to the endpoint. ``on_retry(delay)`` hears each pause an error status (``429``,
+        ``503``, ...) caused, before it is slept: a poller slows down to match.
         """
         if isinstance(url, str) and not url.startswith(("http://", "https://")):
             url = self.base + url.lstrip("/")  # one URL parse instead of parse-and-merge
@@ -190,6 +192,8 @@ class Requester:
             if retryable and response.status_code in RETRY_STATUSES and retries < self.max_retries:
                 advised = retry_delay(retries, response.headers, self.rng)
                 if advised is not None:
+                    if on_retry is not None:
+                        on_retry(advised)
                     reason = f"{response.status_code} {response.reason_phrase}"
                     await self._pause(request, advised, reason, retries)
                     retries += 1

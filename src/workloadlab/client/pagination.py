@@ -3,12 +3,15 @@
 Pages are followed through their ``next`` link, which the contract makes an absolute URL on the
 same host. A link to any other scheme, host or port is refused with
 :class:`~workloadlab.errors.ForeignHostError` rather than followed: the client's requests carry
-the token. A server that answers a bare JSON list (no envelope) is read as one page.
+the token. A server that answers a bare JSON list (no envelope) is read as one page. The first
+page's path may be given as a coroutine function, awaited on the first fetch: a list call returns
+its pager at once, before the client knows which API generation (and so which path) the server
+speaks.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -19,6 +22,8 @@ from workloadlab.errors import ForeignHostError
 from workloadlab.models import Page
 
 T = TypeVar("T", bound=pydantic.BaseModel)
+Where = str | Callable[[], Awaitable[str]]
+"""The first page's path, or a coroutine function that finds it."""
 
 
 class AsyncPager(Generic[T]):
@@ -29,7 +34,7 @@ class AsyncPager(Generic[T]):
         self,
         requester: Requester,
         model: type[T],
-        url: str,
+        url: Where,
         params: dict[str, Any],
         *,
         keep: Callable[[T], bool] | None = None,
@@ -44,10 +49,11 @@ class AsyncPager(Generic[T]):
         self._was_empty = False
 
     def __repr__(self) -> str:
-        return f"<AsyncPager of {self._model.__name__} at {self._url!r}>"
+        where = f" at {self._url!r}" if isinstance(self._url, str) else ""
+        return f"<AsyncPager of {self._model.__name__}{where}>"
 
     def __await__(self) -> Generator[Any, None, Page[T]]:
-        return self._fetch(self._url, self._params).__await__()
+        return self._first().__await__()
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._items()
@@ -59,7 +65,7 @@ class AsyncPager(Generic[T]):
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Every page, following ``next`` links on the endpoint's host until there are none."""
-        page = await self._fetch(self._url, self._params)
+        page = await self._first()
         seen: set[str] = set()
         while True:
             yield page
@@ -67,6 +73,10 @@ class AsyncPager(Generic[T]):
                 return
             seen.add(page.next)
             page = await self._fetch(self._next_url(page.next), None)
+
+    async def _first(self) -> Page[T]:
+        url = self._url if isinstance(self._url, str) else await self._url()
+        return await self._fetch(url, self._params)
 
     def _next_url(self, link: str) -> httpx.URL:
         base = self._requester.http.base_url

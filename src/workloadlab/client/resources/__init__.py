@@ -3,6 +3,7 @@
 from workloadlab.client.resources.artifacts import Artifacts
 from workloadlab.client.resources.credentials import Credentials
 from workloadlab.client.resources.deployments import Deployments
+from workloadlab.client.resources.repositories import Repositories
 from workloadlab.client.resources.workloads import Workloads
 
-__all__ = ["Artifacts", "Credentials", "Deployments", "Workloads"]
+__all__ = ["Artifacts", "Credentials", "Deployments", "Repositories", "Workloads"]

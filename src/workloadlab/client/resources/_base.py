@@ -1,21 +1,28 @@
-"""What every resource shares: the requester, the paths, and turning bodies into JSON."""
+"""What every resource shares: the requester, the paths of the server's API generation, and
+turning bodies into JSON."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel
 
 from workloadlab.client._http import Requester
-from workloadlab.client.paths import ApiPaths
+from workloadlab.client.generations import ApiResolver
+from workloadlab.client.pagination import AsyncPager
+from workloadlab.client.paths import SHARED, V2_41, Generation, Route
 from workloadlab.models import RequestModel, format_timestamp, parse_request
+from workloadlab.models.generations import V241_WORDS, for_v241
 from workloadlab.models.lossless import LosslessModel
 from workloadlab.models.neutral import Artifact
 
 R = TypeVar("R", bound=BaseModel)
+M = TypeVar("M", bound=BaseModel)
+PAGE = 100
+"""The largest page a list answers (logs aside), and the one asked for when none is given."""
 
 Body = BaseModel | Mapping[str, Any]
 """A request body: the request model, or a plain dict with camelCase (or snake_case) keys."""
@@ -24,16 +31,59 @@ Body = BaseModel | Mapping[str, Any]
 class Resource:
     """A group of endpoints (``client.workloads``, ...) sharing the client's connection."""
 
-    def __init__(self, requester: Requester, paths: ApiPaths) -> None:
+    def __init__(self, requester: Requester, api: ApiResolver) -> None:
         self._requester = requester
-        self._paths = paths
+        self._api = api
 
-    def _path(self, template: str, id: str) -> str:
-        return ApiPaths.fill(template, id)
+    async def _generation(self) -> Generation:
+        """The generation of the Workload API the server speaks (detected once if need be)."""
+        return await self._api.generation()
+
+    async def _url(self, route: Route, id: str | None = None) -> str:
+        """The path of ``route`` (with ``id``) in the server's generation;
+        :class:`~workloadlab.errors.NotSupportedError` if that generation lacks it."""
+        paths = V2_41 if route in SHARED else await self._api.paths()
+        return paths.url(route, id)
+
+    async def _get(self, model: type[M], route: Route, id: str) -> M:
+        """GET one resource of ``route`` as ``model``."""
+        return await self._requester.get_model(model, await self._url(route, id))
+
+    def _pager(
+        self,
+        model: type[M],
+        route: Route,
+        params: dict[str, Any],
+        id: str | None = None,
+        *,
+        keep: Callable[[M], bool] | None = None,
+    ) -> AsyncPager[M]:
+        """A list of ``route``, its path found on the first fetch (``keep``: see
+        :class:`~workloadlab.client.pagination.AsyncPager`)."""
+        where = lambda: self._list_url(route, params, id)  # noqa: E731
+        return AsyncPager(self._requester, model, where, params, keep=keep)
+
+    async def _in_words_of_server(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A neutral body (artifact, artifact update, new workload) in the words of the server's
+        generation: v2.41's ``registered``, ``generic`` and memory in bytes there (what v2.41
+        cannot express is a ``NotExpressibleError``, a ``ValueError``, before anything is sent);
+        as it is for the current generation. Credential variables are left for the server to
+        judge (the local server's v2.41 profile takes them)."""
+        if await self._generation() is Generation.V2_41:
+            return for_v241(body, credentials=True)
+        return for_current(body)
+
+    async def _list_url(self, route: Route, params: dict[str, Any], id: str | None = None) -> str:
+        """The path of list ``route``; on the current generation, ``params`` get a ``limit``
+        if they have none (DataRobot's default page is 10: the contract says always send it)."""
+        url = await self._url(route, id)
+        if route not in SHARED and await self._generation() is Generation.CURRENT:
+            params.setdefault("limit", PAGE)
+        return url
 
     async def _invoke(
         self,
-        template: str,
+        route: Route,
         id: str,
         path: str,
         *,
@@ -45,7 +95,7 @@ class Resource:
         timeout: float | httpx.Timeout | None,  # noqa: ASYNC109
     ) -> httpx.Response:
         """A request to an app behind the invoke proxy, answered as it is (no raising)."""
-        url = self._path(template, id) + path.lstrip("/")
+        url = await self._url(route, id) + path.lstrip("/")
         return await self._requester.request(
             method.upper(), url, params=params, json=json, content=content, headers=headers,
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
@@ -92,3 +142,17 @@ def list_params(**params: Any) -> dict[str, Any]:
             value = [str(item) for item in value]
         query[key] = value
     return query
+
+
+def for_current(body: dict[str, Any]) -> dict[str, Any]:
+    """A body in the current generation's words: v2.41's ``registered`` and ``generic`` (a
+    body written for v2.41) become ``locked`` and ``service``, here and in an inline artifact."""
+    wire = dict(body)
+    for artifact in (wire, wire.get("artifact")):
+        if not isinstance(artifact, dict):
+            continue
+        for key, words in V241_WORDS.items():
+            current = {v241: neutral for neutral, v241 in words.items()}
+            if isinstance(artifact.get(key), str):
+                artifact[key] = current.get(artifact[key], artifact[key])
+    return wire

@@ -53,7 +53,7 @@ class Credentials(Resource):
             raise TypeError("give either a body or keyword arguments, not both")
         payload = parse_credential_body(body).to_wire()
         response = await self._requester.request(
-            "POST", self._paths.credentials, json=payload, retry=False
+            "POST", await self._url("credentials"), json=payload, retry=False
         )
         return Requester.parse(Credential, response)
 
@@ -66,13 +66,13 @@ class Credentials(Resource):
     ) -> AsyncPager[Credential]:
         """Credentials, newest first, of the given ``types``; ``await`` or ``async for``."""
         params = list_params(types=types, limit=limit, offset=offset)
-        return AsyncPager(self._requester, Credential, self._paths.credentials, params)
+        return self._pager(Credential, "credentials", params)
 
     async def get(self, id: str) -> Credential:
         """One credential: its name, type, description and the names of its keys."""
-        return await self._requester.get_model(Credential, self._path(self._paths.credential, id))
+        return await self._get(Credential, "credential", id)
 
     async def delete(self, id: str) -> None:
         """Delete the credential. Artifacts that refer to it stay; their workloads fail their
         next start, naming the variable."""
-        await self._requester.request("DELETE", self._path(self._paths.credential, id))
+        await self._requester.request("DELETE", await self._url("credential", id))

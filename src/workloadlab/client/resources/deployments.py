@@ -1,6 +1,9 @@
 """``client.deployments``: governed production deployments (``/console/deployments/``), and
 their moves between versions of their artifact (``update(id, artifact_id=...)``, ``rollback``,
-``wait_for_rollout``: the local server's extension, ``workload-api.md`` §8)."""
+``wait_for_rollout``: the local server's extension, ``workload-api.md`` §8).
+
+v2.41 only: the current generation has no deployments (a workload is promoted, or runs a locked
+artifact), and every call here raises :class:`~workloadlab.errors.NotSupportedError` saying so."""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ from typing import Any, overload
 import httpx
 
 from workloadlab.client._http import Requester
+from workloadlab.client.generations import ApiResolver
 from workloadlab.client.pagination import AsyncPager
-from workloadlab.client.paths import ApiPaths
 from workloadlab.client.resources._base import (
     Body,
     Resource,
@@ -19,7 +22,7 @@ from workloadlab.client.resources._base import (
     list_params,
     wire_body,
 )
-from workloadlab.client.resources.artifacts import collection_versions
+from workloadlab.client.resources.artifacts import Artifacts
 from workloadlab.client.waiting import Polling, wait_for_rollout
 from workloadlab.models import (
     CreateDeployment,
@@ -37,8 +40,11 @@ class Deployments(Resource):
     """Deployments of workloads whose artifact is registered, with their audit trail; and
     (the local server's extension) their moves between versions of their artifact."""
 
-    def __init__(self, requester: Requester, paths: ApiPaths, polling: Polling) -> None:
-        super().__init__(requester, paths)
+    def __init__(
+        self, requester: Requester, api: ApiResolver, polling: Polling, artifacts: Artifacts
+    ) -> None:
+        super().__init__(requester, api)
+        self._artifacts = artifacts
         self.polling = polling
         """Gaps of :meth:`wait_for_rollout` (a deployment's ``GET`` cannot wait at the server)."""
 
@@ -73,9 +79,9 @@ class Deployments(Resource):
             )
         elif any(v is not None for v in (workload_id, name, description, importance)):
             raise TypeError("give either a body or keyword arguments, not both")
-        response = await self._requester.request(
-            "POST", self._paths.deployments, json=wire_body(CreateDeployment, body), retry=False
-        )
+        payload = wire_body(CreateDeployment, body)  # refused before anything is sent
+        path = await self._url("deployments")
+        response = await self._requester.request("POST", path, json=payload, retry=False)
         return Requester.parse(Deployment, response)
 
     def list(
@@ -92,12 +98,11 @@ class Deployments(Resource):
         checked here too: a server that ignores it answers every deployment."""
         params = list_params(search=search, wid=workload_id, limit=limit, offset=offset)
         keep = None if workload_id is None else (lambda d: d.workload_id == workload_id)
-        return AsyncPager(self._requester, Deployment, self._paths.deployments, params, keep=keep)
+        return self._pager(Deployment, "deployments", params, keep=keep)
 
     async def get(self, id: str) -> Deployment:
         """One deployment."""
-        path = self._path(self._paths.deployment, id)
-        return await self._requester.get_model(Deployment, path)
+        return await self._get(Deployment, "deployment", id)
 
     @overload
     async def update(
@@ -143,11 +148,9 @@ class Deployments(Resource):
             )
         elif any(v is not None for v in fields):
             raise TypeError("give either a body or keyword arguments, not both")
-        response = await self._requester.request(
-            "PATCH",
-            self._path(self._paths.deployment, id),
-            json=wire_body(UpdateDeployment, body),
-        )
+        payload = wire_body(UpdateDeployment, body)  # refused before anything is sent
+        path = await self._url("deployment", id)
+        response = await self._requester.request("PATCH", path, json=payload)
         return Requester.parse(Deployment, response)
 
     async def wait_for_rollout(
@@ -165,6 +168,7 @@ class Deployments(Resource):
         never has one); :class:`~workloadlab.errors.WaitTimeoutError` after ``timeout``
         seconds. ``on_change(rollout)`` sees it first and on each change.
         """
+        await self._url("deployment", id)  # NotSupportedError before any waiting
         return await wait_for_rollout(
             lambda: self.get(id),
             timeout=timeout,
@@ -209,14 +213,10 @@ class Deployments(Resource):
             return last.from_artifact_id
         if deployment.artifact_id is None:
             raise ValueError(f"deployment {deployment.id} names no artifact")
-        current = await self._requester.get_model(
-            Artifact, self._path(self._paths.artifact, deployment.artifact_id)
-        )
+        current = await self._get(Artifact, "artifact", deployment.artifact_id)
         if current.artifact_collection_id is None or current.version is None:
             raise ValueError(f"deployment {deployment.id} runs a draft: it has no versions")
-        versions = await collection_versions(
-            self._requester, self._paths, current.artifact_collection_id
-        )
+        versions = await self._artifacts.locked_versions(current.artifact_collection_id)
         if version is not None:
             found = [a for a in versions if a.version == version and a.id != current.id]
             if not found:
@@ -236,12 +236,11 @@ class Deployments(Resource):
 
     async def delete(self, id: str) -> None:
         """Delete the deployment; its workload stays."""
-        await self._requester.request("DELETE", self._path(self._paths.deployment, id))
+        await self._requester.request("DELETE", await self._url("deployment", id))
 
     def events(self, id: str, *, limit: int | None = None) -> AsyncPager[Event]:
         """The deployment's audit trail, newest first."""
-        path = self._path(self._paths.deployment_events, id)
-        return AsyncPager(self._requester, Event, path, list_params(limit=limit))
+        return self._pager(Event, "deployment_events", list_params(limit=limit), id)
 
     async def invoke(
         self,
@@ -257,6 +256,6 @@ class Deployments(Resource):
     ) -> httpx.Response:
         """Send a request to the deployed app at ``path``; return its answer as it is."""
         return await self._invoke(
-            self._paths.deployment_invoke, id, path, method=method, params=params, json=json,
+            "deployment_invoke", id, path, method=method, params=params, json=json,
             content=content, headers=headers, timeout=timeout,
         )  # fmt: skip

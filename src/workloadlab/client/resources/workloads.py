@@ -1,11 +1,12 @@
 """``client.workloads``: create, list, start, stop, restart, wait, watch, logs, invoke, and
-whether one is ready to be locked and deployed (:meth:`Workloads.lock_readiness`)."""
+whether one is ready to be locked and deployed (:meth:`Workloads.lock_readiness`), alike on both
+generations of the API; promote, settings and replacements (the current generation's) come from
+:class:`~workloadlab.client.resources.rolling.RollingCalls`."""
 
 from __future__ import annotations
 
 import asyncio
 import builtins
-import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import Any, overload
@@ -14,17 +15,11 @@ import httpx
 
 from workloadlab.client._http import Requester
 from workloadlab.client.pagination import AsyncPager
-from workloadlab.client.paths import ApiPaths
+from workloadlab.client.paths import Generation
 from workloadlab.client.readiness import Check, CheckName, Readiness, assess, smoke_check
-from workloadlab.client.resources._base import (
-    Body,
-    Resource,
-    drop_none,
-    list_params,
-    wire_body,
-)
+from workloadlab.client.resources._base import Body, drop_none, list_params, wire_body
+from workloadlab.client.resources.rolling import RollingCalls
 from workloadlab.client.waiting import (
-    Observation,
     OnChange,
     Polling,
     as_statuses,
@@ -38,13 +33,9 @@ from workloadlab.models.neutral import Artifact, CreateWorkload, InputArtifact, 
 LOG_TAIL_LINES = 20
 
 
-class Workloads(Resource):
-    """Workloads: containers running an artifact (``/console/workloads/``)."""
-
-    def __init__(self, requester: Requester, paths: ApiPaths, polling: Polling) -> None:
-        super().__init__(requester, paths)
-        self.polling = polling
-        """Gaps of :meth:`wait_for_status`, :meth:`watch` and :meth:`restart`; replaceable."""
+class Workloads(RollingCalls):
+    """Workloads: containers running an artifact (``/console/workloads/`` on v2.41,
+    ``/workloads/`` on the current generation)."""
 
     @overload
     async def create(
@@ -87,10 +78,11 @@ class Workloads(Resource):
         elif any(v is not None for v in (name, artifact, artifact_id, runtime)):
             raise TypeError("give either a body or keyword arguments, not both")
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        payload = wire_body(CreateWorkload, body)  # refused before anything is sent
         response = await self._requester.request(
             "POST",
-            self._paths.workloads,
-            json=wire_body(CreateWorkload, body),
+            await self._url("workloads"),
+            json=await self._in_words_of_server(payload),
             headers=headers,
             retry=idempotency_key is not None,
         )
@@ -110,63 +102,40 @@ class Workloads(Resource):
         page size (at most 100).
         """
         if status is not None:
-            status = sorted(s.value for s in as_statuses(status))
+            status = sorted(as_statuses(status))
         params = list_params(search=search, status=status, limit=limit, offset=offset)
-        return AsyncPager(self._requester, Workload, self._paths.workloads, params)
+        return self._pager(Workload, "workloads", params)
 
     async def get(self, id: str) -> Workload:
         """One workload."""
-        return await self._requester.get_model(Workload, self._path(self._paths.workload, id))
-
-    async def observe(
-        self, id: str, seen: Observation | None = None, *, polling: Polling | None = None
-    ) -> Observation:
-        """One ``GET`` of a workload, for waiting on it.
-
-        It tells the server it may wait for a change (``Prefer: wait``, :attr:`Polling.wait`);
-        once a server has said it can (the local server), it is asked, with the ETag ``seen``
-        has, to answer when the workload differs from that (or ``304`` after the wait).
-        """
-        polling = polling or self.polling
-        headers: dict[str, str] = {}
-        timeout: Any = httpx.USE_CLIENT_DEFAULT
-        if polling.wait > 0:
-            headers["Prefer"] = f"wait={polling.wait:g}"
-            if seen is not None and seen.server_waits and seen.etag is not None:
-                headers["If-None-Match"] = seen.etag
-                timeout = _longer_read(self._requester.http.timeout, polling.wait)
-        path = self._path(self._paths.workload, id)
-        response = await self._requester.request("GET", path, headers=headers, timeout=timeout)
-        if response.status_code == 304 and seen is not None:
-            return dataclasses.replace(seen, unchanged=True)
-        applied = response.headers.get("preference-applied", "")
-        return Observation(
-            Requester.parse(Workload, response),
-            etag=response.headers.get("etag"),
-            server_waits=polling.wait > 0 and "wait" in applied.lower(),
-        )
+        return await self._get(Workload, "workload", id)
 
     async def delete(self, id: str, *, force: bool = False) -> None:
         """Delete a workload (the server stops it first); its artifact is kept.
 
         One that backs a deployment is a ``ConflictError`` naming it on the local server,
-        unless ``force`` (which deletes the deployment too: ``workload-api.md`` §8).
+        unless ``force`` (which deletes the deployment too: ``workload-api.md`` §8; the current
+        generation has no deployments, and ignores it).
         """
-        path = self._path(self._paths.workload, id)
-        await self._requester.request("DELETE", path, params=_forced(force))
+        path = await self._url("workload", id)
+        await self._requester.request("DELETE", path, params=await self._forced(force))
 
     async def start(self, id: str, *, force: bool = False) -> Operation:
         """Ask the server to start a ``stopped`` or ``errored`` workload (no-op if running);
         ``force`` past the deployment it backs (as for :meth:`delete`)."""
-        path = self._path(self._paths.workload_start, id)
-        response = await self._requester.request("POST", path, params=_forced(force), retry=True)
+        path = await self._url("workload_start", id)
+        response = await self._requester.request(
+            "POST", path, params=await self._forced(force), retry=True
+        )
         return Requester.parse(Operation, response)
 
     async def stop(self, id: str, *, force: bool = False) -> Operation:
         """Ask the server to stop a workload (no-op if stopped); ``force`` past the deployment
         it backs (as for :meth:`delete`)."""
-        path = self._path(self._paths.workload_stop, id)
-        response = await self._requester.request("POST", path, params=_forced(force), retry=True)
+        path = await self._url("workload_stop", id)
+        response = await self._requester.request(
+            "POST", path, params=await self._forced(force), retry=True
+        )
         return Requester.parse(Operation, response)
 
     async def restart(
@@ -253,8 +222,7 @@ class Workloads(Resource):
 
     def events(self, id: str, *, limit: int | None = None) -> AsyncPager[Event]:
         """The workload's lifecycle and audit trail, newest first."""
-        path = self._path(self._paths.workload_events, id)
-        return AsyncPager(self._requester, Event, path, list_params(limit=limit))
+        return self._pager(Event, "workload_events", list_params(limit=limit), id)
 
     def logs(
         self,
@@ -270,8 +238,14 @@ class Workloads(Resource):
         params = list_params(
             limit=limit, offset=offset, startTime=start_time, endTime=end_time, level=level
         )
-        path = self._path(self._paths.workload_logs, id)
-        return AsyncPager(self._requester, LogRecord, path, params)
+        return self._pager(LogRecord, "workload_logs", params, id)
+
+    async def _forced(self, force: bool) -> dict[str, str] | None:
+        """The query of an action forced past the deployment a workload backs (the local
+        server's v2.41 extension; the current generation has no deployments)."""
+        if not force or await self._generation() is not Generation.V2_41:
+            return None
+        return {"force": "true"}
 
     async def _log_tail(self, id: str) -> builtins.list[str]:
         page = await self.logs(id, limit=LOG_TAIL_LINES)
@@ -295,7 +269,7 @@ class Workloads(Resource):
         methods are retried on ``502``/``503``/``504``. ``timeout=None`` is the client's.
         """
         return await self._invoke(
-            self._paths.workload_invoke, id, path, method=method, params=params, json=json,
+            "workload_invoke", id, path, method=method, params=params, json=json,
             content=content, headers=headers, timeout=timeout,
         )  # fmt: skip
 
@@ -317,19 +291,20 @@ class Workloads(Resource):
         if artifact_id is None:
             raise ValueError(f"workload {id} names no artifact")
         artifact, deployments = await asyncio.gather(
-            self._requester.get_model(Artifact, self._path(self._paths.artifact, artifact_id)),
-            self._deployments_of(id),
+            self._get(Artifact, "artifact", artifact_id), self._deployments_of(id)
         )
         extra = [await self._smoke(workload, smoke)] if smoke else []
         return assess(workload, artifact, deployments, unsaved_edits=unsaved_edits, extra=extra)
 
     async def _deployments_of(self, id: str) -> builtins.list[Deployment]:
-        params = list_params(wid=id)
-        pager = AsyncPager(self._requester, Deployment, self._paths.deployments, params)
+        """The deployments of workload ``id`` (the current generation has none)."""
+        if await self._generation() is not Generation.V2_41:
+            return []
+        pager = self._pager(Deployment, "deployments", list_params(wid=id))
         return [d async for d in pager if d.workload_id == id]
 
     async def _smoke(self, workload: Workload, paths: Sequence[str]) -> Check:
-        if workload.status is not WorkloadStatus.RUNNING:
+        if workload.status != WorkloadStatus.RUNNING:
             return Check(CheckName.SMOKE_CHECKS, False, "not sent: the workload is not running")
         answers: builtins.list[tuple[str, int | str]] = []
         for path in paths:
@@ -341,14 +316,3 @@ class Workloads(Resource):
             else:
                 answers.append((path, response.status_code))
         return smoke_check(answers)
-
-
-def _forced(force: bool) -> dict[str, str] | None:
-    """The query of an action forced past the deployment a workload backs (local server)."""
-    return {"force": "true"} if force else None
-
-
-def _longer_read(timeout: httpx.Timeout, wait: float) -> httpx.Timeout:
-    """``timeout`` with ``wait`` more seconds to read the answer (the server waits first)."""
-    read = None if timeout.read is None else timeout.read + wait
-    return httpx.Timeout(connect=timeout.connect, read=read, write=timeout.write, pool=timeout.pool)

@@ -14,6 +14,12 @@ from workloadlab.models.neutral.artifacts import (
     InputArtifact,
     UpdateArtifact,
 )
+from workloadlab.models.neutral.rolling import (
+    REPLACEMENT_ENDS,
+    ArtifactRepository,
+    Replacement,
+    RuntimeSettings,
+)
 from workloadlab.models.neutral.runtime import (
     Autoscaling,
     BundleRef,
@@ -41,10 +47,12 @@ from workloadlab.models.neutral.spec import (
 from workloadlab.models.neutral.workloads import ArtifactRef, CreateWorkload, Workload
 
 __all__ = [
+    "REPLACEMENT_ENDS",
     "RESPONSE_ONLY",
     "ApiKeyVariable",
     "Artifact",
     "ArtifactRef",
+    "ArtifactRepository",
     "ArtifactSpec",
     "Autoscaling",
     "BundleRef",
@@ -58,9 +66,11 @@ __all__ = [
     "InputArtifact",
     "OtherVariable",
     "Probe",
+    "Replacement",
     "ResourceAllocation",
     "ResourceRequest",
     "Runtime",
+    "RuntimeSettings",
     "ScalingPolicy",
     "SeccompProfile",
     "SecurityContext",
