@@ -92,7 +92,9 @@ def test_type_service_and_unknown_keys_survive_spec_then_artifact(
     shell, router = cloud_shell
     artifact = json.loads((FIXTURES / "current" / "artifact-draft.json").read_text())
     workload = json.loads((FIXTURES / "current" / "workload.json").read_text())
-    router.get(url__regex=r".*/api/v2/workloads/?(\?.*)?$").respond(404)  # a v2.41 probe
+    router.get(url__regex=r".*/api/v2/workloads/?(\?.*)?$").respond(  # a current probe
+        json={"count": 0, "data": []}
+    )
     router.get(url__regex=rf".*/workloads/{WID}/?$").respond(json=workload)
     artifact_path = rf".*/artifacts/{artifact['id']}/?$"
     router.get(url__regex=artifact_path).respond(json=artifact)

@@ -73,7 +73,9 @@ async def test_save_keeps_type_service_and_what_the_form_does_not_show() -> None
     """The panel's Save path (form → :func:`actions.save`) against DataRobot's current shape."""
     original = json.loads((FIXTURES / "current" / "artifact-draft.json").read_text())
     with respx.mock(base_url=CLOUD, assert_all_called=False) as router:
-        router.get(url__regex=r".*/api/v2/workloads/?(\?.*)?$").respond(404)
+        router.get(url__regex=r".*/api/v2/workloads/?(\?.*)?$").respond(  # a current probe
+            json={"count": 0, "data": []}
+        )
         path = rf".*/artifacts/{original['id']}/?$"
         router.get(url__regex=path).respond(json=original)
         put = router.put(url__regex=path).respond(json=original)
@@ -99,6 +101,7 @@ async def test_the_latest_deployment_is_asked_with_wid_and_is_the_workload_s_own
     mine = json.loads((FIXTURES / "datarobot" / "deployment.json").read_text())
     other = {**mine, "id": "6650c1d2e3f4a5b6c7d8eaa9", "workloadId": "0" * 24}
     with respx.mock(base_url=CLOUD, assert_all_called=False) as router:
+        router.get("/workloads/").respond(404)  # the generation probe: v2.41
         listed = router.get("/console/deployments/").respond(
             json={
                 "count": 2,
