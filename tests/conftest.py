@@ -24,6 +24,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 
+from currenttools import CURRENT
+
 from browsertools import chromium_launch_args
 from harness import LocalServer, kill_marked, running_server
 from labtools import LabFactory, kill_local_servers
@@ -123,6 +125,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     """One server per test module (its own data dir), stopped gracefully at the end."""
     data_dir = tmp_path_factory.mktemp("server")
     with running_server(data_dir) as started:
+        yield started
+    kill_marked(data_dir)
+
+
+@pytest.fixture(scope="module")
+def current(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """One ``--api current`` server per test module (a module may define its own, with other
+    options)."""
+    data_dir = tmp_path_factory.mktemp("current")
+    with running_server(data_dir, *CURRENT) as started:
         yield started
     kill_marked(data_dir)
 

@@ -6,27 +6,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 import test_server_openapi as openapi
-from currenttools import CURRENT, create, current_artifact, runtime, statuses_until, wait_for
+from currenttools import create, current_artifact, runtime, statuses_until, wait_for
 
-from harness import FAKE_TOKEN, LocalServer, free_port, kill_marked, running_server
+from harness import FAKE_TOKEN, LocalServer, free_port
 
 SECRET_APP = str(Path(__file__).with_name("secret_app.py"))
-
-
-@pytest.fixture(scope="module")
-def current(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    """One ``--api current`` server for the module."""
-    data_dir = tmp_path_factory.mktemp("current")
-    with running_server(data_dir, *CURRENT) as started:
-        yield started
-    kill_marked(data_dir)
 
 
 def test_each_profile_mounts_only_its_generation(api: httpx.Client, capi: httpx.Client) -> None:
