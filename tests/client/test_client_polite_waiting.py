@@ -54,10 +54,8 @@ async def test_in_progress_words_keep_a_wait_going_until_it_ends(
         WID, "running", on_change=lambda w: seen.append(str(w.status))
     )
     assert str(done.status) == "running"
-    # Every poll was a change; the word no model knows is shown as the model reads it.
-    assert seen[:3] == ["submitted", "provisioning", "launching"]
-    assert seen[-2:] == ["warming", "running"]
-    assert len(seen) == len(words)
+    # Every poll was a change, each word shown as it came, the one nobody knows included.
+    assert seen == words
 
 
 @pytest.mark.parametrize("word", ["errored", "terminated", "failed"])
