@@ -382,3 +382,26 @@ def test_a_runtime_of_two_replicas_runs_two_instances_behind_the_endpoint(
     settings = capi.get(f"/workloads/{workload_id}/settings").json()
     assert settings["runtime"]["containerGroups"][0]["replicaCount"] == 2
     assert capi.delete(f"/workloads/{workload_id}").status_code == 204
+
+
+def test_a_get_of_a_workload_can_wait_for_its_change_as_in_v241(capi: httpx.Client) -> None:
+    workload = create(capi, "waited", {"artifact": current_artifact(free_port())})
+    workload_id = workload["id"]
+    wait_for(capi, workload_id, "running")
+    assert capi.post(f"/workloads/{workload_id}/stop").status_code == 202
+    wait_for(capi, workload_id, "stopped")  # a running app's log tail changes all the time
+    first = capi.get(f"/workloads/{workload_id}", headers={"Prefer": "wait=5"})
+    assert first.headers["Preference-Applied"] == "wait=5"
+    etag = first.headers["ETag"]
+    unchanged = capi.get(
+        f"/workloads/{workload_id}", headers={"If-None-Match": etag, "Prefer": "wait=0.2"}
+    )
+    assert unchanged.status_code == 304
+    assert capi.post(f"/workloads/{workload_id}/start").status_code == 202
+    changed = capi.get(
+        f"/workloads/{workload_id}", headers={"If-None-Match": etag, "Prefer": "wait=10"}
+    )
+    assert changed.status_code == 200
+    assert changed.json()["status"] != "stopped"
+    assert changed.headers["ETag"] != etag
+    assert capi.delete(f"/workloads/{workload_id}").status_code == 204

@@ -8,11 +8,12 @@ from fastapi import Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from workloadlab.models import CreateWorkload, EntityType, Event, Operation, Page, Workload
-from workloadlab.server.changes import Rendered, matches, preferred_wait, wait_for_change
+from workloadlab.server.changes import Rendered
 from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
 from workloadlab.server.operations import workloads
 from workloadlab.server.operations.workloads import Progress
-from workloadlab.server.problems import DESCRIPTIONS, NotFound, answers
+from workloadlab.server.problems import NotFound, answers
+from workloadlab.server.routes.conditional import WAITING_GET, waiting_get
 from workloadlab.server.routes.events import trail_answer
 from workloadlab.server.routes.governance import (
     DELETE_CONFLICT,
@@ -79,32 +80,7 @@ async def list_workloads(
     return paged(request, data, total=total, offset=offset, limit=limit)
 
 
-@router.get(
-    "/{workload_id}",
-    response_model=Workload,
-    responses={304: {"description": DESCRIPTIONS[304]}},
-    openapi_extra={
-        "parameters": [
-            {
-                "name": "If-None-Match",
-                "in": "header",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": "The `ETag` of the workload as last seen: `304` if unchanged.",
-            },
-            {
-                "name": "Prefer",
-                "in": "header",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": "`wait=N` (RFC 7240; at most 60): with `If-None-Match`, wait up"
-                " to N seconds for the workload to change, and answer as soon as it does"
-                " (`200`), or with `304` after N seconds. A local-server extension: one"
-                " request replaces a polling loop.",
-            },
-        ]
-    },
-)
+@router.get("/{workload_id}", response_model=Workload, **WAITING_GET)
 async def get_workload(workload_id: str, request: Request, context: Context) -> Response:
     """One workload with its status details and log tail; with ``If-None-Match`` and
     ``Prefer: wait=N``, answered as soon as it changes (at most N seconds)."""
@@ -116,20 +92,7 @@ async def get_workload(workload_id: str, request: Request, context: Context) -> 
             raise NotFound(f"Workload {workload_id} not found")
         return rendered
 
-    rendered = render()
-    headers = {"ETag": rendered.etag}
-    wait = preferred_wait(request.headers.get("prefer"))
-    if wait is not None:  # said on every answer, so a client learns it can wait here
-        headers["Preference-Applied"] = f"wait={wait:g}"
-    seen = request.headers.get("if-none-match")
-    if seen is None or not matches(seen, rendered.etag):
-        return Response(rendered.body, media_type="application/json", headers=headers)
-    if wait is not None:
-        changed = await wait_for_change(request, context.changes, render, rendered.etag, wait)
-        if changed is not None:
-            headers["ETag"] = changed.etag
-            return Response(changed.body, media_type="application/json", headers=headers)
-    return Response(status_code=304, headers=headers)
+    return await waiting_get(request, context, render)
 
 
 @router.delete("/{workload_id}", status_code=204, responses=guarded(DELETE_CONFLICT))

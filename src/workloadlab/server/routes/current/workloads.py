@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from workloadlab.models import EntityType, Operation, Page
 from workloadlab.models.current import CreateCurrentWorkload, UpdateCurrentWorkload
 from workloadlab.models.current_responses import WorkloadEvent, WorkloadFormatted
-from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url
+from workloadlab.server.changes import Rendered
+from workloadlab.server.context import Context, Limit, Offset, ServerContext, base_url, json_bytes
 from workloadlab.server.current_views import (
     WORKLOAD_WORDS,
     current_workload_json,
@@ -23,6 +24,7 @@ from workloadlab.server.current_views import (
 from workloadlab.server.operations import current_workloads, workloads
 from workloadlab.server.operations.workloads import Progress
 from workloadlab.server.problems import Conflict, answers
+from workloadlab.server.routes.conditional import WAITING_GET, waiting_get
 from workloadlab.server.routes.current.params import (
     ArtifactIds,
     Statuses,
@@ -75,10 +77,16 @@ async def list_workloads(
     return paged(request, data, total=total, offset=query.offset, limit=query.limit)
 
 
-@router.get("/{workload_id}", response_model=WorkloadFormatted)
+@router.get("/{workload_id}", response_model=WorkloadFormatted, **WAITING_GET)
 async def get_workload(workload_id: str, request: Request, context: Context) -> Response:
-    """One workload."""
-    return JSONResponse(render(context, workloads.find(context.store, workload_id), request))
+    """One workload; with ``If-None-Match`` and ``Prefer: wait=N``, answered as soon as it
+    changes (at most N seconds), as in v2.41."""
+
+    def rendered() -> Rendered:
+        row = workloads.find(context.store, workload_id)
+        return Rendered.of(json_bytes(render(context, row, request)))
+
+    return await waiting_get(request, context, rendered)
 
 
 @router.patch("/{workload_id}", response_model=WorkloadFormatted)
