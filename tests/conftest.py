@@ -15,7 +15,11 @@ would silently run anywhere. A test carrying such a mark is refused.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import re
+import resource
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,6 +108,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if any(item.get_closest_marker(name) for name in HEAVY)
     }
     items.sort(key=lambda item: xdist_group_of(item.nodeid) not in heavy)  # stable otherwise
+
+
+TIMELINE = os.environ.get("WORKLOADLAB_TEST_TIMELINE")
+"""A file to which each pytest process appends a line per test (id, group, worker, start and
+end in wall-clock seconds, CPU seconds of the process and its reaped children), to see where a
+parallel run's wall time goes: ``scripts/test-timeline.py`` reads it."""
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+    """With ``WORKLOADLAB_TEST_TIMELINE`` set, record the test's span (setup to teardown)."""
+    if not TIMELINE:
+        return (yield)
+    start, cpu = time.time(), _cpu_seconds()
+    try:
+        return (yield)
+    finally:
+        line = {
+            "id": item.nodeid,
+            "group": xdist_group_of(item.nodeid),
+            "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+            "start": start,
+            "end": time.time(),
+            "cpu": _cpu_seconds() - cpu,
+        }
+        with open(TIMELINE, "a") as timeline:
+            timeline.write(json.dumps(line) + "\n")
 
 
 @pytest.fixture(scope="session", autouse=True)
