@@ -75,6 +75,11 @@ browser:
 ## PYTEST_WORKERS=0 runs them all in this process.
 PYTEST_WORKERS ?= 3
 
+## Bytecode is written even where PYTHONDONTWRITEBYTECODE is set (as in many containers' images):
+## else every pytest process rewrites the asserts of every test module again, and every server,
+## kernel and JupyterLab the tests start compiles workloadlab's modules again (__pycache__ is
+## ignored by git).
+pytest: export PYTHONDONTWRITEBYTECODE :=
 pytest: setup containers browser
 ifeq ($(PYTEST_WORKERS),0)
 	$(BIN)/pytest --durations=20

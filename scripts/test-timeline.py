@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Where a parallel pytest run's wall time goes, from the lines ``WORKLOADLAB_TEST_TIMELINE``
-made tests/conftest.py write: per worker its end, busy and CPU seconds and its groups in order
-(the worker that ends last is the critical path); then the groups, longest first.
+made tests/conftest.py write: when each pytest process and session started and ended; per
+worker its end, busy and CPU seconds and its groups in order (the worker that ends last is the
+critical path); then the groups, longest first.
 
 Usage: scripts/test-timeline.py TIMELINE [--groups N]
 """
@@ -38,10 +39,13 @@ def main() -> None:
     parser.add_argument("timeline", type=Path)
     parser.add_argument("--groups", type=int, default=25, help="how many groups to list")
     args = parser.parse_args()
-    tests = [json.loads(line) for line in args.timeline.read_text().splitlines() if line]
-    tests.sort(key=lambda test: test["start"])
-    begin = tests[0]["start"]
+    lines = [json.loads(line) for line in args.timeline.read_text().splitlines() if line]
+    tests = sorted((line for line in lines if "id" in line), key=lambda test: test["start"])
+    sessions = sorted((line for line in lines if "session" in line), key=lambda s: s["time"])
+    begin = min([tests[0]["start"], *(session["time"] for session in sessions)])
     print(f"{len(tests)} tests, {max(test['end'] for test in tests) - begin:.1f} s wall")
+    for session in sessions:
+        print(f"  {session['time'] - begin:6.1f} {session['worker']}: {session['session']}")
     workers: dict[str, list[Span]] = defaultdict(list)
     totals: dict[str, Span] = {}
     for test in tests:

@@ -88,6 +88,23 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadSco
     return GroupScheduling(config, log)
 
 
+ALONE = tuple(where for where, names in MARKS_BY_PATH.items() if "alone" in names)
+"""Where the tests marked ``alone`` live: the only ones a run of ``-m alone`` collects."""
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """``make test``'s second run (``-m alone``) collects only the modules of ``ALONE`` (the
+    others' imports and assertion rewriting take seconds)."""
+    if config.getoption("markexpr") != "alone" or TESTS not in collection_path.parents:
+        return None
+    where = collection_path.relative_to(TESTS).as_posix()
+    if collection_path.is_dir():
+        return not any(alone.startswith(f"{where}/") for alone in ALONE) or None
+    if collection_path.name.startswith("test_") and collection_path.suffix == ".py":
+        return not any(where.startswith(alone) for alone in ALONE) or None
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Add the directory markers; put the groups of heavy tests first."""
@@ -96,6 +113,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(
                 f"{item.nodeid}: an xdist_group mark is ignored here; add the test to SHARED "
                 "in tests/conftest.py"
+            )
+        if item.get_closest_marker("alone"):
+            raise pytest.UsageError(
+                f"{item.nodeid}: mark a test alone in MARKS_BY_PATH in tests/conftest.py (a run "
+                "of -m alone collects only the modules listed there)"
             )
         where = item.path.relative_to(TESTS).as_posix()
         for prefix, names in MARKS_BY_PATH.items():
@@ -122,6 +144,38 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _timeline(line: dict[str, object]) -> None:
+    assert TIMELINE
+    line["worker"] = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with open(TIMELINE, "a") as timeline:
+        timeline.write(json.dumps(line) + "\n")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With ``WORKLOADLAB_TEST_TIMELINE`` set, record when the pytest process started (its
+    plugins and conftest loaded) and when its session did (collection follows)."""
+    if TIMELINE:
+        started = _process_start()
+        _timeline({"session": "process start", "time": started})
+        _timeline({"session": "session start", "time": time.time()})
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if TIMELINE:
+        _timeline({"session": "session finish", "time": time.time()})
+
+
+def _process_start() -> float:
+    """When this process started, in wall-clock seconds (from ``/proc``)."""
+    ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+    boot = next(
+        float(line.split()[1])
+        for line in Path("/proc/stat").read_text().splitlines()
+        if line.startswith("btime ")
+    )
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
     """With ``WORKLOADLAB_TEST_TIMELINE`` set, record the test's span (setup to teardown)."""
@@ -131,16 +185,15 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
     try:
         return (yield)
     finally:
-        line = {
-            "id": item.nodeid,
-            "group": xdist_group_of(item.nodeid),
-            "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
-            "start": start,
-            "end": time.time(),
-            "cpu": _cpu_seconds() - cpu,
-        }
-        with open(TIMELINE, "a") as timeline:
-            timeline.write(json.dumps(line) + "\n")
+        _timeline(
+            {
+                "id": item.nodeid,
+                "group": xdist_group_of(item.nodeid),
+                "start": start,
+                "end": time.time(),
+                "cpu": _cpu_seconds() - cpu,
+            }
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
