@@ -13,6 +13,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
     from labtools import Lab
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,6 +40,28 @@ def chromium_launch_args() -> dict[str, Any]:
             pytest.fail(f"CI=true but {reason}")
         pytest.skip(reason)
     return {"executable_path": str(CHROMIUM), "headless": True, "args": CHROMIUM_ARGS}
+
+
+def code_notebook(*cells: str) -> NotebookNode:
+    """A Python notebook of these code cells. (nbformat is imported here, not at the top of the
+    test modules: its import builds jsonschema's format grammars, a second of CPU that every
+    pytest worker would pay when it collects them.)"""
+    import nbformat
+
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    book.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return book
+
+
+def write_notebook(book: NotebookNode, path: Path) -> None:
+    """Save ``book`` at ``path``."""
+    import nbformat
+
+    nbformat.write(book, path)
 
 
 def open_notebook(page: Page, lab: Lab, path: str) -> Page:

@@ -18,7 +18,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -52,6 +51,8 @@ RECORDER = """() => {
 
 def code_cell(prefix: str) -> int:
     """The index (among code cells) of the tutorial's cell whose source starts so."""
+    import nbformat  # here: its import costs each pytest worker a second (browsertools)
+
     book = nbformat.read(NOTEBOOKS / TUTORIAL, as_version=4)
     sources = [cell.source for cell in book.cells if cell.cell_type == "code"]
     (index,) = [i for i, source in enumerate(sources) if source.startswith(prefix)]

@@ -17,8 +17,6 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import nbclient
-import nbformat
 import pytest
 
 from harness import wait_until
@@ -107,6 +105,9 @@ def test_notebook_runs_top_to_bottom(
 def test_notebook_outputs_are_reproducible(
     notebook: Path, tmp_path: Path, fresh_env: Callable[[], dict[str, str]]
 ) -> None:
+    import nbclient  # here: nbformat's import costs each pytest worker a second (browsertools)
+    import nbformat
+
     executed = nbformat.read(notebook, as_version=4)
     nbclient.NotebookClient(
         executed, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}

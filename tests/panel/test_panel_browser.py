@@ -14,19 +14,22 @@ import pprint
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
-from browsertools import Shots, open_notebook, run_all
+from browsertools import Shots, code_notebook, open_notebook, run_all, write_notebook
 from harness import LocalServer, free_port, hello_spec
 from labtools import Lab, LabFactory
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def notebook(port: int) -> nbformat.NotebookNode:
+def notebook(port: int) -> NotebookNode:
     """The notebook the test runs: create, panel, sidebar panel, invoke."""
     spec = hello_spec(port, "hello from the notebook")
     spec_code = pprint.pformat(spec, width=96).replace(repr(sys.executable), "sys.executable")
@@ -38,13 +41,7 @@ def notebook(port: int) -> nbformat.NotebookNode:
         "%workload panel --sidebar",
         "%workload invoke /",
     ]
-    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    book.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return book
+    return code_notebook(*cells)
 
 
 @pytest.fixture
@@ -53,7 +50,7 @@ def lab(start_lab: LabFactory, server: LocalServer, tmp_path: Path) -> Lab:
     (and so the kernel's) environment: its extension starts no local server of its own."""
     root = tmp_path / "notebooks"
     root.mkdir()
-    nbformat.write(notebook(free_port()), root / "panel.ipynb")
+    write_notebook(notebook(free_port()), root / "panel.ipynb")
     env = {"DATAROBOT_ENDPOINT": server.endpoint, "DATAROBOT_API_TOKEN": server.token}
     return start_lab(root=root, env=env)
 

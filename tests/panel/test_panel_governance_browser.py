@@ -13,11 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
-from browsertools import Shots, open_notebook, run_all
+from browsertools import Shots, code_notebook, open_notebook, run_all, write_notebook
 from harness import LocalServer, free_port, hello_spec, wait_until
 from labtools import Lab, LabFactory
 
@@ -29,17 +28,6 @@ REASON = (
     "Restart is off: backs deployment browser-live: stopping it takes the deployment down; "
     "use --force in a cell to restart anyway."
 )
-
-
-def code_notebook(*cells: str) -> nbformat.NotebookNode:
-    """A Python notebook of these code cells."""
-    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    book.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return book
 
 
 def spec_cell(greeting: str) -> str:
@@ -69,8 +57,8 @@ def lab(start_lab: LabFactory, server: LocalServer, tmp_path: Path) -> Lab:
         "%workload create $spec --name browser-secret",
         "%workload panel",
     )
-    nbformat.write(deployed, root / "deployed.ipynb")
-    nbformat.write(secret, root / "secret.ipynb")
+    write_notebook(deployed, root / "deployed.ipynb")
+    write_notebook(secret, root / "secret.ipynb")
     settings = tmp_path / "lab-settings"
     widgets = settings / "@jupyter-widgets" / "jupyterlab-manager" / "plugin.jupyterlab-settings"
     widgets.parent.mkdir(parents=True)
