@@ -12,11 +12,10 @@ import secrets
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browsertools import Shots, open_notebook, run_all
+from browsertools import Shots, code_notebook, open_notebook, run_all, write_notebook
 from harness import LocalServer, free_port, hello_spec
 from labtools import Lab, LabFactory
 
@@ -51,9 +50,7 @@ def lab(start_lab: LabFactory, server: LocalServer, tmp_path: Path) -> Lab:
         "%workload lock --yes",
         "%workload panel browser-v1",
     ]
-    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(book, root / "versions.ipynb")
+    write_notebook(code_notebook(*cells), root / "versions.ipynb")
     env = {"DATAROBOT_ENDPOINT": server.endpoint, "DATAROBOT_API_TOKEN": server.token}
     return start_lab(root=root, env=env)
 
