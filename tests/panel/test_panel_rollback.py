@@ -23,6 +23,8 @@ from workloadlab.notebook.session import Session
 from harness import free_port, hello_spec
 from paneltools import eventually, frontend_click, frontend_set, portal_held
 
+pytestmark = pytest.mark.slow  # ~30 s of waiting: handed out first, so it does not end last
+
 CRASH = [sys.executable, "-c", "import sys; sys.exit(4)"]
 
 
