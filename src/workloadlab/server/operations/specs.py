@@ -3,8 +3,9 @@
 The current generation's spec is kept as the client wrote it (``artifact_wire_specs``), with
 the defaults it implies filled in (a group's name, the primary container's name) and the
 read-only ``build`` and ``type`` left out. What runs is its *runnable projection*: the
-containers without what the local server does not act on (``securityContext``,
-``imageBuildConfig``), probes with the current generation's defaults, validated by v2.41's
+containers without what v2.41 does not have (``securityContext``, which each start takes from
+the spec as written: :mod:`workloadlab.server.supervisor.launch`; ``imageBuildConfig``, not
+acted on), probes with the current generation's defaults, validated by v2.41's
 :class:`~workloadlab.models.ArtifactSpec`, whose rules (one primary, its port, unique names,
 variables, probe bounds) both generations share. Errors keep their field paths: the projection
 has the same indices as the spec.
@@ -22,7 +23,8 @@ from workloadlab.models.current import CurrentArtifactSpec
 from workloadlab.server.problems import Invalid
 
 NOT_RUN = ("securityContext", "imageBuildConfig", "build")
-"""Container fields kept but not acted on locally."""
+"""Container fields left out of the runnable projection (a start reads ``securityContext``
+from the spec as written)."""
 PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 PROBE_DEFAULTS = {
     "initialDelaySeconds": 30,

@@ -3,6 +3,7 @@
 - :mod:`.base`: the interface (:class:`Runtime`, :class:`Instance`, :class:`Exit`,
   :class:`StartFailed`, :data:`LogSink`) and the helpers both runtimes share.
 - :mod:`.logs` and :mod:`.levels`: log ingestion, the same for both runtimes.
+- :mod:`.security`: a container's ``securityContext`` on its way to a runtime.
 - :mod:`.process`: host processes (the default; needs nothing installed).
 - :mod:`.container`: containers through the Docker Engine API (the ``docker`` SDK, an optional
   extra: it is imported only when the container runtime is chosen or ``auto`` looks for an

@@ -12,7 +12,8 @@ The package: :mod:`~.fleet` (the :class:`Supervisor`, which owns the tasks), :mo
 (one workload's reconcile loop), :mod:`~.monitor` (probes and exits of a running instance),
 :mod:`~.replicas` and :mod:`~.replicaset` (a workload's further replicas when its runtime asks
 for ``replicaCount`` > 1; the invoke proxy takes them in turn), :mod:`~.sizing` (replica counts
-and resource allocations from a workload's runtime),
+and resource allocations from a workload's runtime), :mod:`~.launch` (the spec a start runs:
+sized, with the security settings of the spec as written),
 :mod:`~.status` (recording a status and auditing the change), :mod:`~.reaper` (expiry of
 draft workloads), and the rolling change of a deployment to another artifact version:
 :mod:`~.rollout` (its new instance, from start to switch or abandonment), :mod:`~.readiness`

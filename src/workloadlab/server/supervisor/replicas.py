@@ -31,9 +31,9 @@ from workloadlab.models import ArtifactSpec, format_timestamp, utcnow
 from workloadlab.server.logwriter import StateHolder
 from workloadlab.server.probes import ProbeKind, Verdict
 from workloadlab.server.runtimes import Instance, StartFailed
+from workloadlab.server.supervisor.launch import spec_to_run
 from workloadlab.server.supervisor.monitor import probe_schedules
 from workloadlab.server.supervisor.readiness import Readiness
-from workloadlab.server.supervisor.sizing import sized
 
 if TYPE_CHECKING:
     from workloadlab.server.supervisor.fleet import InstanceSink
@@ -198,7 +198,7 @@ class Replica:
         if row is None or artifact is None or row.generation != self.generation:
             self._ending = True
             return "its workload changed"
-        spec = sized(ArtifactSpec.model_validate(artifact.spec), row.runtime)
+        spec = spec_to_run(self.store, artifact, row.runtime)
         sink = self.worker.parent.sink(self.worker.id, StateHolder.REPLICA, self.ordinal)
         try:
             spec = self.worker.parent.secrets.resolve(self.worker.id, spec)

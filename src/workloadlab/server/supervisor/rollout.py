@@ -42,11 +42,12 @@ from workloadlab.server.audit import SYSTEM, audit
 from workloadlab.server.logwriter import StateHolder
 from workloadlab.server.probes import Verdict
 from workloadlab.server.runtimes import Instance, StartFailed
-from workloadlab.server.store import RolloutRow
+from workloadlab.server.store import ArtifactRow, RolloutRow
 from workloadlab.server.supervisor.candidates import CandidateReplicas
+from workloadlab.server.supervisor.launch import spec_to_run
 from workloadlab.server.supervisor.readiness import Readiness
 from workloadlab.server.supervisor.replicas import ReplicaView, port_of
-from workloadlab.server.supervisor.sizing import replica_count, sized
+from workloadlab.server.supervisor.sizing import replica_count
 
 if TYPE_CHECKING:
     from workloadlab.server.supervisor.fleet import InstanceSink
@@ -177,7 +178,7 @@ class RollingChange:
             return False
         self.sink = self.worker.parent.sink(self.worker.id, StateHolder.ROLLOUT)
         try:
-            spec = self._spec(target.spec)
+            spec = self._spec(target)
             instance = await self.worker.parent.runtime.start(self.worker.id, spec, self.sink)
         except StartFailed as exc:
             await self._finish(f"the new instance could not start: {exc}")
@@ -195,11 +196,11 @@ class RollingChange:
         logger.info("workload %s: change %s started %s", self.worker.id, self.id, instance)
         return True
 
-    def _spec(self, stored: dict[str, Any]) -> ArtifactSpec:
-        """The target's spec to start: sized by the workload's runtime, its references
-        resolved (in memory only)."""
+    def _spec(self, target: ArtifactRow) -> ArtifactSpec:
+        """The target's spec to start: sized by the workload's runtime, with its security
+        settings, its references resolved (in memory only)."""
         row = self.store.get_workload(self.worker.id)
-        spec = sized(ArtifactSpec.model_validate(stored), row.runtime if row else None)
+        spec = spec_to_run(self.store, target, row.runtime if row else None)
         return self.worker.parent.secrets.resolve(self.worker.id, spec)
 
     async def _start_extras(self) -> bool:
@@ -211,7 +212,7 @@ class RollingChange:
         if wanted <= 1 + len(self.extras.taken) or target is None:
             return True
         try:
-            spec = self._spec(target.spec)
+            spec = self._spec(target)
         except StartFailed as exc:
             await self._finish(f"the new instance could not start: {exc}")
             return False

@@ -8,15 +8,15 @@ import logging
 from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from workloadlab.models import ArtifactSpec, WorkloadStatus, format_timestamp, spec_digest, utcnow
+from workloadlab.models import WorkloadStatus, format_timestamp, spec_digest, utcnow
 from workloadlab.server.logwriter import StateHolder
 from workloadlab.server.runtimes import Instance, StartFailed
 from workloadlab.server.storage import storage_trouble
 from workloadlab.server.store import WorkloadRow
+from workloadlab.server.supervisor.launch import spec_to_run
 from workloadlab.server.supervisor.monitor import Outcome, monitor
 from workloadlab.server.supervisor.replicaset import ReplicaSet
 from workloadlab.server.supervisor.rollout import RollingChange, abandon
-from workloadlab.server.supervisor.sizing import sized
 from workloadlab.server.supervisor.status import condition, record_status
 from workloadlab.server.supervisor.switch import (
     record_switch,
@@ -195,7 +195,7 @@ class WorkloadSupervisor:
         if artifact is None:
             self.set_status(row, WorkloadStatus.ERRORED, message="its artifact no longer exists")
             return False
-        spec = sized(ArtifactSpec.model_validate(artifact.spec), row.runtime)
+        spec = spec_to_run(self.store, artifact, row.runtime)
         sink = self.parent.sink(self.id)
         try:
             spec = self.parent.secrets.resolve(self.id, spec)  # in memory only, at each start

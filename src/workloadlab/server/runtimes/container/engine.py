@@ -25,6 +25,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workloadlab.server.runtimes.container.hardening import Hardening
+
 logger = logging.getLogger("workloadlab.server")
 
 DEFAULT_DOCKER_SOCKET = "unix:///var/run/docker.sock"
@@ -219,13 +221,16 @@ class Engine:
         memory: int | None = None,
         gpus: int = 0,
         network_of: str | None = None,
+        hardening: Hardening | None = None,
     ) -> str:
         """Create (not start) a container; returns its id.
 
         ``entrypoint`` replaces the image's entrypoint *and* command; ``memory`` also caps
         swap at the same size (no swap, as in Kubernetes); ``network_of`` joins another
-        container's network namespace (a sidecar shares the primary's ``localhost``).
+        container's network namespace (a sidecar shares the primary's ``localhost``);
+        ``hardening``: its security settings (:mod:`.hardening`).
         """
+        secure = hardening or Hardening()
         from docker.types import DeviceRequest  # type: ignore[import-untyped]
 
         host_config = self._api.create_host_config(
@@ -236,6 +241,10 @@ class Engine:
             memswap_limit=memory,
             network_mode=f"container:{network_of}" if network_of else None,
             device_requests=[DeviceRequest(count=gpus, capabilities=[["gpu"]])] if gpus else None,
+            security_opt=secure.security_opt or None,
+            cap_add=secure.cap_add or None,
+            cap_drop=secure.cap_drop or None,
+            read_only=secure.read_only or None,
         )
         created = self._call(
             self._api.create_container,

@@ -11,8 +11,10 @@ its network in :mod:`.sandbox`. Design notes:
   ``environmentVars`` plus ``PORT`` (the container port) and ``WORKLOAD_ID``;
   ``resourceRequest.cpu`` becomes ``NanoCpus``, ``memory`` the memory limit (swap capped at the
   same size), ``gpu`` a device request; the workload runtime's ``resourceAllocation`` (current
-  generation) overrides cpu and memory (:mod:`workloadlab.server.supervisor.sizing`). A
-  missing image is pulled; if that fails, the start fails at once with the registry's answer.
+  generation) overrides cpu and memory (:mod:`workloadlab.server.supervisor.sizing`); a
+  container's ``securityContext`` (current generation) becomes its security options
+  (:mod:`.hardening`; the sandbox gets none). A missing image is pulled; if that fails, the
+  start fails at once with the registry's answer.
 - **Labels, not names, own containers.** Each container is labelled with its workload and a
   hash of the server's data dir (:func:`~workloadlab.server.runtimes.base.data_dir_id`), so
   :meth:`ContainerRuntime.sweep` removes this server's orphans and never another server's. The
@@ -45,6 +47,7 @@ from workloadlab.server.runtimes.container.engine import (
     PortBinding,
     find_engine,
 )
+from workloadlab.server.runtimes.container.hardening import hardening
 from workloadlab.server.runtimes.container.instance import RUNTIME_NAME, ContainerInstance, Member
 from workloadlab.server.runtimes.container.logs import LogCursor, LogPosition
 from workloadlab.server.runtimes.container.removal import Removals
@@ -54,6 +57,7 @@ from workloadlab.server.runtimes.container.sandbox import (
     host_ports,
     published_ports,
 )
+from workloadlab.server.runtimes.security import security_context
 from workloadlab.server.settings import ServerSettings
 
 if TYPE_CHECKING:
@@ -262,6 +266,7 @@ class ContainerRuntime:
                     memory=memory,
                     gpus=resources.gpu if resources else 0,
                     network_of=network_of,
+                    hardening=hardening(security_context(container), spec_name),
                 )
             )
         except EngineError as exc:
