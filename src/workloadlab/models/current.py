@@ -1,8 +1,9 @@
 """Request bodies of DataRobot's current Workload API generation (``workload-api-current.md`` §4).
 
 The current generation describes an artifact's containers much as v2.41 does (one primary with a
-port, probes, the three kinds of environment variable), adds fields the local server keeps but
-does not act on (``securityContext``, ``imageBuildConfig``, ``storage``...), and moves replicas
+port, probes, the three kinds of environment variable), adds fields the local server keeps
+(``securityContext``, which its container runtime applies; ``imageBuildConfig`` and ``storage``,
+which nothing acts on), and moves replicas
 and resources out of the artifact into the workload's ``runtime``, per container group and
 container, by name. These models check the shape of each body (unknown keys are errors, with
 their field paths); the rules shared with v2.41 (one primary, its port, unique names, probe
