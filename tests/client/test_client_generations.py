@@ -273,8 +273,11 @@ async def test_deployments_on_the_current_generation_say_what_to_do_instead(
     # A workload's readiness to lock looks for no deployments there.
     cloud_mock.get(f"/workloads/{WID}/").respond(json=CURRENT_WORKLOAD)
     cloud_mock.get(f"/artifacts/{AID}/").respond(json=CURRENT_ARTIFACT)
+    active = {"id": "p1", "role": "active", "runningSince": "2026-01-01T00:00:00Z"}
+    cloud_mock.get(f"/workloads/{WID}/protons").respond(json={"data": [active]})
     readiness = await cloud.workloads.lock_readiness(WID)
     assert readiness.checks
+    assert readiness.workload.running_since is not None, "from the active proton"
 
 
 async def test_the_current_generations_calls_on_v241_say_what_to_do_instead(

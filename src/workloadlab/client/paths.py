@@ -30,7 +30,8 @@ class Generation(StrEnum):
 Route = Literal[
     "workloads", "workload", "workload_start", "workload_stop", "workload_events",
     "workload_logs", "workload_invoke", "workload_settings", "workload_replacement",
-    "workload_history", "workload_promote", "artifacts", "artifact", "artifact_clone",
+    "workload_history", "workload_promote", "workload_protons", "artifacts", "artifact",
+    "artifact_clone",
     "repositories", "repository", "deployments", "deployment", "deployment_events",
     "deployment_invoke", "credentials", "credential",
 ]  # fmt: skip
@@ -56,6 +57,7 @@ class ApiPaths:
     workload_replacement: str | None = None
     workload_history: str | None = None
     workload_promote: str | None = None
+    workload_protons: str | None = None
     artifact_clone: str | None = None
     repositories: str | None = None
     repository: str | None = None
@@ -113,6 +115,7 @@ CURRENT = ApiPaths(
     workload_replacement="workloads/{id}/replacement",
     workload_history="workloads/{id}/history",
     workload_promote="workloads/{id}/promote",
+    workload_protons="workloads/{id}/protons",
     artifacts="artifacts/",
     artifact="artifacts/{id}/",
     artifact_clone="artifacts/{id}/clone",
@@ -152,6 +155,7 @@ _OTHER_WAY: dict[str, tuple[str, str]] = {
         " artifact_id=...) moves a deployment to another version",
     ),
     "workload_history": ("workloads.history", "see workloads.events(id)"),
+    "workload_protons": ("workload protons", "see workloads.get(id) and workloads.events(id)"),
     "artifact_clone": (
         "artifacts.clone",
         "create a new draft with artifacts.create(...) from the spec artifacts.get(id) returns",

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 from IPython.display import display
 
-from workloadlab.client import AsyncClient
+from workloadlab.client import AsyncClient, Generation
 from workloadlab.errors import WorkloadErroredError
 from workloadlab.models import Deployment, WorkloadStatus
 from workloadlab.models.neutral import Artifact, Workload
@@ -67,6 +67,11 @@ class Context:
             return self.session.run(coroutine)
         progress.begin()
         return self.session.run(coroutine, tick=progress.tick)
+
+    def generation(self) -> Generation:
+        """The generation of the Workload API the server speaks (asked once per client)."""
+        found: Generation = self.run(self.client.generation())
+        return found
 
     def resolve(self, ref: str | None) -> str:
         """A workload id from an id, a name, or (``None``) the current workload."""

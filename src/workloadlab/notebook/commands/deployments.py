@@ -7,11 +7,13 @@ import argparse
 from workloadlab.models import Deployment
 from workloadlab.notebook import render
 from workloadlab.notebook.commands.base import CommandError, Context, Table, add_yes, notify_panels
+from workloadlab.notebook.commands.current import refuse_on_current
 from workloadlab.notebook.refs import ID_PATTERN
 
 
 def deployments(ctx: Context, args: argparse.Namespace) -> list[Deployment]:
-    """Every deployment (or those of one workload), newest first."""
+    """Every deployment (or those of one workload), newest first (v2.41 only)."""
+    refuse_on_current(ctx, "deployments")
     workload_id = ctx.resolve(args.workload) if args.workload else None
 
     async def everything() -> list[Deployment]:
@@ -45,7 +47,8 @@ def find_deployment(ctx: Context, ref: str) -> Deployment:
 
 
 def undeploy(ctx: Context, args: argparse.Namespace) -> None:
-    """Delete a deployment; its workload keeps running."""
+    """Delete a deployment; its workload keeps running (v2.41 only)."""
+    refuse_on_current(ctx, "undeploy")
     deployment = find_deployment(ctx, args.deployment)
     if not args.yes and not ctx.confirm(
         f"Delete deployment {deployment.name!r} ({deployment.id})? Its endpoint stops"

@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from workloadlab.client import Check, CheckName, Readiness
+from workloadlab.client import Check, CheckName, Generation, Readiness
 from workloadlab.errors import WorkloadlabError
 from workloadlab.models import CreateDeployment, Deployment, Importance
 from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook import render
+from workloadlab.notebook.commands import current
 from workloadlab.notebook.commands.base import (
     CommandError,
     Context,
@@ -74,15 +75,36 @@ def _restart_helps(failed: Sequence[Check]) -> bool:
     return bool(names & RESTART_FIXES) and names <= RESTART_FIXES | {CheckName.SMOKE_CHECKS}
 
 
+LOCKED_WORD = {Generation.V2_41: "registered", Generation.CURRENT: "locked"}
+"""How each generation says an artifact is locked."""
+
+
 def lock(ctx: Context, args: argparse.Namespace) -> Artifact:
-    """Register the workload's artifact: irreversible, its container spec becomes immutable."""
+    """Lock the workload's artifact (irreversible, its container spec becomes immutable):
+    register it (v2.41), or promote the workload that runs it (current generation)."""
     workload = ctx.workload(args.id)
     artifact = ctx.artifact_of(workload)
+    generation = ctx.generation()
     if artifact.is_registered:
         raise CommandError(
-            f"artifact {artifact.name!r} is already registered (version {artifact.version})"
+            f"artifact {artifact.name!r} is already {LOCKED_WORD[generation]}"
+            f" (version {artifact.version})"
         )
     checked(ctx, workload, restart=args.restart, smoke=args.smoke, refused="not locked")
+    if generation is Generation.CURRENT:
+        if not args.yes and not ctx.confirm(
+            f"Lock artifact {artifact.name!r} by promoting workload {workload.name!r}? This is"
+            " irreversible: its container spec becomes immutable (the workload keeps running"
+            " and keeps its endpoint)."
+        ):
+            print("Not locked.")
+            return artifact
+        locked = current.promote(ctx, workload)
+        print(
+            f"Locked: workload {workload.name!r} is promoted; artifact {locked.name!r} is"
+            f" locked as version {locked.version}."
+        )
+        return locked
     if not args.yes and not ctx.confirm(
         f"Register artifact {artifact.name!r}? This is irreversible: its container spec "
         "becomes immutable."
@@ -95,10 +117,19 @@ def lock(ctx: Context, args: argparse.Namespace) -> Artifact:
     return registered
 
 
-def deploy(ctx: Context, args: argparse.Namespace) -> Deployment:
-    """Create a governed deployment of the workload (registering its draft artifact first)."""
+def deploy(ctx: Context, args: argparse.Namespace) -> Deployment | Workload:
+    """Create a governed deployment of the workload (registering its draft artifact first);
+    on the current generation, promote it (or, ``--new``, a new workload of its locked
+    artifact)."""
     workload = ctx.workload(args.id)
     artifact = ctx.artifact_of(workload)
+    if ctx.generation() is Generation.CURRENT:
+        return _deploy_current(ctx, args, workload, artifact)
+    if args.new is not None:
+        raise CommandError(
+            "--new is the current generation's (a new production workload); this server speaks"
+            " v2.41: give the deployment's name with --name"
+        )
     name = args.name or f"{workload.name}-prod"
     body = CreateDeployment(  # a bad name is refused before anything happens
         workload_id=workload.id, name=name, importance=Importance(args.importance)
@@ -124,6 +155,55 @@ def deploy(ctx: Context, args: argparse.Namespace) -> Deployment:
         ) from None
     notify_panels(ctx, workload.id, deployment)
     return deployment
+
+
+def _deploy_current(
+    ctx: Context, args: argparse.Namespace, workload: Workload, artifact: Artifact
+) -> Workload:
+    """Production on the current generation: this workload promoted (it keeps its endpoint),
+    or with ``--new`` a new workload of the locked artifact."""
+    if args.name is not None:
+        raise CommandError(
+            "--name names a v2.41 deployment; the current generation has none: deploy promotes"
+            " this workload, or --new NAME creates a production workload"
+        )
+    new_name = (args.new or f"{workload.name}-prod") if args.new is not None else None
+    if new_name is None and artifact.is_registered:
+        raise CommandError(
+            f"not deployed: {workload.name} already runs locked version {artifact.version} (it"
+            " is production) — `%workload deploy --new NAME` for another production workload"
+        )
+    checked(ctx, workload, restart=args.restart, smoke=args.smoke, refused="not deployed")
+    if new_name is None:
+        question = (
+            f"Promote {workload.name!r}? Its artifact {artifact.name!r} is locked in place"
+            " (irreversible: its container spec becomes immutable); the workload keeps running"
+            " and keeps its endpoint."
+        )
+    else:
+        question = f"Create production workload {new_name!r} ({args.importance} importance)?"
+        if not artifact.is_registered:
+            question = (
+                f"Artifact {artifact.name!r} is a draft: promoting {workload.name!r} locks it"
+                f" first, which is irreversible. {question}"
+            )
+    if not args.yes and not ctx.confirm(question):
+        raise CommandError("not deployed (answer y to confirm, or pass --yes)")
+    if not artifact.is_registered:
+        artifact = current.promote(ctx, workload)
+        print(
+            f"Promoted: {workload.name!r} runs artifact {artifact.name!r}, locked as version"
+            f" {artifact.version}; its endpoint is unchanged."
+        )
+    if new_name is None:
+        return ctx.workload(workload.id)
+    try:
+        return current.new_production(ctx, workload, artifact, new_name, args.importance)
+    except WorkloadlabError as exc:
+        raise CommandError(
+            f"no production workload (artifact {artifact.name!r} is locked as version"
+            f" {artifact.version}): {one_line(exc)}"
+        ) from None
 
 
 def _add_checks(parser: Parser, then: str) -> None:
@@ -155,10 +235,19 @@ def register(table: Table) -> None:
     p = table.add(
         "deploy",
         deploy,
-        "Create a governed deployment, once the checklist passes.",
+        "Go to production once the checklist passes: a governed deployment (v2.41), or promote"
+        " the workload (current generation; --new NAME: a new production workload).",
         with_id=True,
     )
-    p.add_argument("--name", help="the deployment's name (default: <workload>-prod)")
+    p.add_argument("--name", help="v2.41: the deployment's name (default: <workload>-prod)")
+    p.add_argument(
+        "--new",
+        nargs="?",
+        const="",
+        metavar="NAME",
+        help="current generation: a new production workload of the locked artifact"
+        " (default name: <workload>-prod)",
+    )
     p.add_argument(
         "--importance", default="low", choices=[i.value for i in Importance], help="(low)"
     )

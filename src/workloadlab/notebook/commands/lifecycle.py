@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from workloadlab.client import Generation
 from workloadlab.models import Deployment, Operation, WorkloadStatus
 from workloadlab.models.neutral import Workload
 from workloadlab.notebook.commands.base import (
@@ -83,7 +84,9 @@ def use(ctx: Context, args: argparse.Namespace) -> Workload:
 
 
 def deployments_of(ctx: Context, workload: Workload) -> list[Deployment]:
-    """The deployments the workload backs."""
+    """The deployments the workload backs (none on the current generation, which has none)."""
+    if ctx.generation() is not Generation.V2_41:
+        return []
 
     async def backing() -> list[Deployment]:
         pager = ctx.client.deployments.list(workload_id=workload.id)
@@ -111,7 +114,8 @@ def protect(ctx: Context, workload: Workload, *, force: bool, refused: str, reme
 
 
 def restart(ctx: Context, args: argparse.Namespace) -> Workload:
-    """Stop, wait for stopped, start, wait for running: the artifact's current spec goes live."""
+    """Apply the artifact's saved spec: stop, wait for stopped, start, wait for running; on the
+    current generation a running workload is rolled instead (``PATCH …/settings``)."""
     workload = ctx.workload(args.id)
     protect(
         ctx,
@@ -126,7 +130,16 @@ def restart(ctx: Context, args: argparse.Namespace) -> Workload:
 def restart_now(
     ctx: Context, workload: Workload, *, wait: bool, timeout: float | None, force: bool
 ) -> Workload:
-    """Restart with a live progress line (no checks)."""
+    """Restart with a live progress line (no checks): rolling on the current generation when
+    the workload runs (the old instance serves until the new one is ready)."""
+    from workloadlab.notebook.commands import current
+
+    way = current.restart_way(ctx.generation(), workload.status)
+    if way is current.RestartWay.ROLLING:
+        if not wait:
+            ctx.run(ctx.client.workloads.update_settings(workload.id, wait=False))
+            return ctx.workload(workload.id)
+        return current.rolling_restart(ctx, workload, timeout)
     limit = timeout if timeout is not None else ctx.timeout
 
     async def flow(progress: Progress) -> Workload:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 
-from workloadlab.client import ArtifactVersion
+from workloadlab.client import ArtifactVersion, Generation
 from workloadlab.models import Deployment, Rollout, RolloutStatus
 from workloadlab.models.diff import diff_artifacts
 from workloadlab.models.neutral import Workload
 from workloadlab.notebook import render
 from workloadlab.notebook.commands.base import CommandError, Context, Table, notify_panels
+from workloadlab.notebook.commands.current import move_to, rollback_target
+from workloadlab.notebook.commands.governance import LOCKED_WORD
 from workloadlab.notebook.commands.lifecycle import deployments_of
 from workloadlab.notebook.progress import Progress, seconds
 
@@ -34,9 +36,11 @@ def versions(ctx: Context, args: argparse.Namespace) -> list[ArtifactVersion]:
     workload = ctx.workload(args.id)
     found = registered_versions(ctx, workload)
     if not found:
+        word = LOCKED_WORD[ctx.generation()]
+        verb = "registers" if word == "registered" else "locks"
         print(
-            f"No registered versions: {workload.name}'s artifact is a draft"
-            " (`%workload lock` registers it as version 1)."
+            f"No {word} versions: {workload.name}'s artifact is a draft"
+            f" (`%workload lock` {verb} it as version 1)."
         )
         return found
     ctx.show(
@@ -61,10 +65,13 @@ def diff(ctx: Context, args: argparse.Namespace) -> None:
     ctx.show(render.changes_html(changes), render.changes_text(changes))
 
 
-def rollback(ctx: Context, args: argparse.Namespace) -> Deployment:
-    """Move the workload's deployment to ``VERSION`` (default: the version it ran before) as a
-    rolling change, and wait for the outcome."""
+def rollback(ctx: Context, args: argparse.Namespace) -> Deployment | Workload:
+    """Move the workload's deployment (v2.41) or the workload itself (current generation) to
+    ``VERSION`` (default: the version it ran before) as a rolling change, and wait for the
+    outcome."""
     workload = ctx.workload(args.id)
+    if ctx.generation() is Generation.CURRENT:
+        return _replace_with_version(ctx, workload, args.version)
     backing = deployments_of(ctx, workload)
     if not backing:
         raise CommandError(
@@ -108,6 +115,18 @@ def rollback(ctx: Context, args: argparse.Namespace) -> Deployment:
         f" {seconds(progress.elapsed)}"
     )
     moved: Deployment = ctx.run(ctx.client.deployments.get(deployment.id))
+    return moved
+
+
+def _replace_with_version(ctx: Context, workload: Workload, version: int | None) -> Workload:
+    """The current generation's rollback: a rolling replacement of the workload onto another
+    locked version of its artifact's repository."""
+    running = ctx.artifact_of(workload)
+    found = {v.version: v.id for v in registered_versions(ctx, workload) if v.version is not None}
+    target_id = rollback_target(found, running.version if running.is_registered else None, version)
+    target = next(number for number, id in found.items() if id == target_id)
+    moved = move_to(ctx, workload, target_id, f"version {target}")
+    print(f"{workload.name} runs version {target} (was version {running.version}).")
     return moved
 
 
