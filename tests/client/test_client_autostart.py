@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from currenttools import CURRENT
 from workloadlab.client import AsyncClient
 from workloadlab.client.local import ensure_server
 from workloadlab.connection import ServerConnection, read_connection, write_connection
 from workloadlab.errors import ConfigError
 
-from harness import free_port, kill_marked
+from harness import LocalServer, free_port, kill_marked
 
 
 def _stop(pid: int, sig: int = signal.SIGTERM) -> None:
@@ -122,3 +123,15 @@ async def test_a_server_that_cannot_start_says_why(local_dir: Path, tmp_path: Pa
     blocker.write_text("")
     with pytest.raises(ConfigError, match=r"cannot use .* as the local server's data dir"):
         await AsyncClient.local(blocker / "data")
+
+
+async def test_local_finds_a_running_server_of_the_current_generation(local_dir: Path) -> None:
+    """A server started as ``serve --api current`` is found and used, not a second one started
+    beside it (which would refuse the data dir in use)."""
+    started = LocalServer(local_dir, CURRENT).start()
+    try:
+        async with AsyncClient.local(local_dir) as client:
+            assert client.endpoint == started.endpoint
+            assert await client.generation() == "current"
+    finally:
+        started.stop()

@@ -83,8 +83,10 @@ def test_deploy_promotes_this_workload_or_creates_a_deployment(
         assert result.status is WorkloadStatus.RUNNING
         assert "its endpoint is unchanged" in shown
         assert magic(shell, "spec").is_registered
-        message, _ = refusal(shell, "deploy --yes")
-        assert message.startswith("not deployed: promoting already runs locked version 1")
+        with capture_output() as captured:
+            again = magic(shell, "deploy --yes")
+        assert again.id == created.id
+        assert "promoting already runs locked version 1: it is production" in captured.stdout
         message, _ = refusal(shell, "deploy --yes --name prod")
         assert message.startswith("--name names a v2.41 deployment")
     else:

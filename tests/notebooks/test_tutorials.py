@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import wait_until
+from currenttools import CURRENT
+
+from harness import LocalServer, wait_until
 from labtools import pid_alive
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,13 +92,48 @@ def _nbval(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comple
     )
 
 
+PROFILES = {"v2.41": [], "current": CURRENT}
+"""The local server's profiles: the tutorials run unchanged against either."""
+SAYS = "speaks the {profile} generation of the Workload API"
+"""What each tutorial's first cell prints about the generation it found."""
+FIRST_CELL_SANITIZE = """[generation]
+regex: (?m)^.*(speaks the \\S+ generation of the Workload API).*$
+replace: \\1
+"""
+"""Keeps of the first cell's output only what it says about the generation."""
+
+
+def expect_first_cell_to_say(copy: Path, profile: str) -> None:
+    """Have nbval check the first code cell's output (lax mode checks only cells marked so):
+    it must say the generation of ``profile``."""
+    notebook = nbformat.read(copy, as_version=4)
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    first.source = "# NBVAL_CHECK_OUTPUT\n" + first.source
+    said = SAYS.format(profile=profile)
+    first.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{said}\n")]
+    first.execution_count = 1  # nbval refuses outputs of a cell never run
+    nbformat.write(notebook, copy)
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_top_to_bottom(
-    notebook: Path, tmp_path: Path, fresh_env: Callable[[], dict[str, str]]
+    notebook: Path, profile: str, tmp_path: Path, fresh_env: Callable[[], dict[str, str]]
 ) -> None:
+    """Each tutorial against each profile, its first cell saying which generation it found:
+    the kernel finds the local server through its data dir (``WORKLOADLAB_DATA_DIR``), where
+    the v2.41 one is started by the notebook (as on a new machine) and the current one is
+    started first (``serve --api current``)."""
     copy = tmp_path / notebook.name
     shutil.copy(notebook, copy)
-    result = _nbval(["--nbval-lax", str(copy)], fresh_env(), tmp_path)
+    expect_first_cell_to_say(copy, profile)
+    sanitize = tmp_path / "first-cell.cfg"
+    sanitize.write_text(FIRST_CELL_SANITIZE)
+    env = fresh_env()
+    if PROFILES[profile]:
+        LocalServer(Path(env["WORKLOADLAB_DATA_DIR"]), PROFILES[profile]).start()
+    checked = ["--nbval-lax", "--nbval-sanitize-with", str(sanitize), str(copy)]
+    result = _nbval(checked, env, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
 

@@ -31,7 +31,8 @@ from workloadlab.connection import (
 )
 from workloadlab.errors import ConfigError
 
-LIVENESS_PATH = "console/workloads/"
+LIVENESS_PATHS = ("console/workloads/", "workloads/")
+"""The workloads list of each generation (``serve --api v2.41|current``): one answers ``200``."""
 PROBE_TIMEOUT = 2.0
 START_TIMEOUT = 20.0
 
@@ -43,13 +44,16 @@ async def answers(connection: ServerConnection, http: httpx.AsyncClient | None =
     if http is None:
         async with _probe_client() as http:
             return await answers(connection, http)
-    url = normalize_endpoint(connection.endpoint) + "/" + LIVENESS_PATH
     headers = {"Authorization": f"Bearer {connection.token}"}
-    try:
-        response = await http.get(url, params={"limit": 1}, headers=headers)
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200
+    for path in LIVENESS_PATHS:
+        url = normalize_endpoint(connection.endpoint) + "/" + path
+        try:
+            response = await http.get(url, params={"limit": 1}, headers=headers)
+        except httpx.HTTPError:
+            return False
+        if response.status_code != 404:  # the other generation's path: try the next
+            return response.status_code == 200
+    return False
 
 
 def _probe_client() -> httpx.AsyncClient:

@@ -169,10 +169,11 @@ def _deploy_current(
         )
     new_name = (args.new or f"{workload.name}-prod") if args.new is not None else None
     if new_name is None and artifact.is_registered:
-        raise CommandError(
-            f"not deployed: {workload.name} already runs locked version {artifact.version} (it"
-            " is production) — `%workload deploy --new NAME` for another production workload"
+        print(
+            f"{workload.name} already runs locked version {artifact.version}: it is production"
+            " (`%workload deploy --new NAME` starts another production workload of it)."
         )
+        return workload
     checked(ctx, workload, restart=args.restart, smoke=args.smoke, refused="not deployed")
     if new_name is None:
         question = (

@@ -36,7 +36,11 @@ def connect(ctx: Context, args: argparse.Namespace) -> None:
     if args.endpoint:
         token = _token_for(args.endpoint)
     client = ctx.session.connect(args.endpoint, token, local=args.local, data_dir=args.data_dir)
-    print(f"Connected to {client.endpoint} ({client.config_source}).")
+    generation = ctx.generation()
+    print(
+        f"Connected to {client.endpoint} ({client.config_source}): it speaks the {generation}"
+        " generation of the Workload API."
+    )
 
 
 def _token_for(endpoint: str) -> str | None:

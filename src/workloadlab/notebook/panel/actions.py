@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from workloadlab.client import AsyncClient
+from workloadlab.client import AsyncClient, Generation
 from workloadlab.client.waiting import OnChange
 from workloadlab.errors import ConflictError, NotFoundError
 from workloadlab.models import Credential, CredentialType, Deployment, Importance
@@ -194,7 +194,9 @@ async def delete_deployment(client: AsyncClient, deployment_id: str) -> None:
 async def latest_deployment(client: AsyncClient, workload_id: str) -> Deployment | None:
     """The newest deployment of the workload, if any: the list is asked for the workload's
     (``wid=``) and checked here too, since a server that ignores the filter answers every
-    deployment, newest first."""
+    deployment, newest first. None on the current generation, which has no deployments."""
+    if await client.generation() is not Generation.V2_41:
+        return None
     async for deployment in client.deployments.list(workload_id=workload_id, limit=PAGE):
         if deployment.workload_id == workload_id:
             return deployment
