@@ -286,7 +286,7 @@ class Workloads(RollingCalls):
         ``unsaved_edits`` (a form's) adds that check; ``smoke`` paths are each sent a ``GET``
         through the invoke proxy (when the workload runs), and must answer below 400.
         """
-        workload = await self._with_running_since(await self.get(id))
+        workload = await self.with_running_since(await self.get(id))
         artifact_id = workload.artifact_id or (workload.artifact.id if workload.artifact else None)
         if artifact_id is None:
             raise ValueError(f"workload {id} names no artifact")
@@ -296,8 +296,8 @@ class Workloads(RollingCalls):
         extra = [await self._smoke(workload, smoke)] if smoke else []
         return assess(workload, artifact, deployments, unsaved_edits=unsaved_edits, extra=extra)
 
-    async def _with_running_since(self, workload: Workload) -> Workload:
-        """The workload, with (on the current generation, whose workloads do not say it) the
+    async def with_running_since(self, workload: Workload) -> Workload:
+        """``workload``, with (on the current generation, whose workloads do not say it) the
         time its serving instance became ready, from its active proton (§3.4): what the
         ``runs the saved spec`` check judges by on a server that reports no spec digests.
         A rolling restart starts a new proton, so its time counts as a (re)start."""

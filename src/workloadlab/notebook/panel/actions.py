@@ -16,13 +16,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from workloadlab.client import AsyncClient, Generation
 from workloadlab.client.waiting import OnChange
-from workloadlab.errors import ConflictError, NotFoundError
+from workloadlab.errors import ConflictError, NotFoundError, WorkloadlabError
 from workloadlab.models import Credential, CredentialType, Deployment, Importance
 from workloadlab.models.diff import FieldChange, diff_artifacts, needs_restart
 from workloadlab.models.neutral import Artifact, InputArtifact, Workload
+from workloadlab.notebook.commands.current import RestartWay, restart_way
 from workloadlab.notebook.panel.env import PENDING_CREDENTIAL, SECRET_KEY, PendingSecret
 
 RESTART_TIMEOUT = 600.0
@@ -139,20 +141,47 @@ async def _store_secrets(
     return InputArtifact.model_validate(wire)
 
 
+class RollingRestartFailed(WorkloadlabError):
+    """The rolling restart's replacement ended without switching: the old instance serves."""
+
+
 async def restart(client: AsyncClient, workload_id: str, on_change: OnChange) -> Workload:
-    """Stop, start, and wait until running: the artifact's saved spec goes live."""
+    """Apply the artifact's saved spec and wait until running: stop + start, or on the current
+    generation, for a running workload, a rolling ``PATCH …/settings`` (the old instance
+    serves until the new one is ready; its end is read from the history)."""
+    workload = await client.workloads.get(workload_id)
+    way = restart_way(await client.generation(), workload.status)
+    if way is RestartWay.ROLLING:
+        done = await client.workloads.update_settings(
+            workload_id, timeout=RESTART_TIMEOUT, on_change=on_change
+        )
+        if not done.succeeded:
+            raise RollingRestartFailed(
+                f"the rolling restart ended {done.status} ({done.message or 'no reason'}):"
+                f" {workload.name} serves on as before"
+            )
+        return await client.workloads.get(workload_id)
     return await client.workloads.restart(
         workload_id, wait=True, timeout=RESTART_TIMEOUT, on_change=on_change
     )
 
 
+class ProductionWay(StrEnum):
+    """Production on the current generation (which has no deployments)."""
+
+    PROMOTE = "promote this workload (keeps its endpoint)"
+    NEW = "new production workload from the locked artifact"
+
+
 @dataclass(frozen=True)
 class Deployed:
-    """What Lock & Deploy did."""
+    """What Lock & Deploy did: a deployment (v2.41), or on the current generation the
+    production workload (this one promoted, or a new one of the locked artifact)."""
 
     artifact: Artifact
-    deployment: Deployment
+    deployment: Deployment | None
     registered_now: bool
+    production: Workload | None = None
 
 
 class DeployFailed(Exception):
@@ -171,8 +200,13 @@ async def lock_and_deploy(
     *,
     name: str,
     importance: Importance,
+    way: ProductionWay = ProductionWay.PROMOTE,
 ) -> Deployed:
-    """Register the artifact (unless it already is), then create the deployment."""
+    """Register the artifact (unless it already is), then create the deployment; on the
+    current generation see :func:`promote_or_new`."""
+    if await client.generation() is Generation.CURRENT:
+        new = name if way is ProductionWay.NEW else None
+        return await promote_or_new(client, workload, artifact, new, importance)
     registered_now = not artifact.is_registered
     if registered_now:
         artifact = await client.artifacts.register(artifact.id)
@@ -183,6 +217,38 @@ async def lock_and_deploy(
     except Exception as exc:
         raise DeployFailed(artifact, exc) from exc
     return Deployed(artifact, deployment, registered_now)
+
+
+async def promote_or_new(
+    client: AsyncClient,
+    workload: Workload,
+    artifact: Artifact,
+    new_name: str | None,
+    importance: Importance,
+) -> Deployed:
+    """Promote the workload (its draft is locked in place; it keeps running and keeps its
+    endpoint) unless its artifact is locked already; with ``new_name``, then start a new
+    workload of the locked artifact with this one's runtime (not waited for: the panel's
+    message says where it is)."""
+    registered_now = not artifact.is_registered
+    if registered_now:
+        workload = await client.workloads.promote(workload.id)
+        artifact = await client.artifacts.get(artifact.id)
+    if new_name is None:
+        return Deployed(artifact, None, registered_now, workload)
+    try:
+        settings = await client.workloads.settings(workload.id)
+        made = await client.workloads.create(
+            {
+                "name": new_name,
+                "artifactId": artifact.id,
+                "importance": importance.value,
+                "runtime": settings.runtime,
+            }
+        )
+    except Exception as exc:
+        raise DeployFailed(artifact, exc) from exc
+    return Deployed(artifact, None, registered_now, made)
 
 
 async def delete_deployment(client: AsyncClient, deployment_id: str) -> None:

@@ -24,8 +24,11 @@ BAD_COLOUR = "var(--jp-error-color1, #cf222e)"
 def readiness(state: PanelState, *, unsaved_edits: bool) -> Readiness:
     """The checklist of the panel's workload, artifact and live deployment."""
     deployment = live_deployment(state)
+    workload = state.workload
+    if workload.running_since is None and state.serving_since is not None:
+        workload = workload.model_copy(update={"running_since": state.serving_since})
     return assess(
-        state.workload,
+        workload,
         state.artifact,
         [deployment] if deployment is not None else [],
         unsaved_edits=unsaved_edits,

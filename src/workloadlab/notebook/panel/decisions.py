@@ -225,6 +225,27 @@ def deployed_message(
     return Message("success", f"{locked}Deployed as {deployment.name!r}.")
 
 
+def production_message(
+    artifact: Artifact, production: Workload, *, promoted: Workload | None, locked_now: bool
+) -> Message:
+    """How Lock & Deploy went on the current generation: ``promoted`` is this workload when
+    it is production itself, else ``production`` is a new workload of the locked artifact."""
+    locked = (
+        f"Promoted: artifact {artifact.name!r} is locked as version {artifact.version}. "
+        if locked_now
+        else ""
+    )
+    if promoted is not None and production.id == promoted.id:
+        return Message(
+            "success", f"{locked}{production.name!r} is production; its endpoint is unchanged."
+        )
+    return Message(
+        "success",
+        f"{locked}Production workload {production.name!r} ({production.id}) is starting"
+        f" with locked version {artifact.version}.",
+    )
+
+
 def deploy_failed_message(artifact: Artifact, cause: str) -> Message:
     """Lock & Deploy registered the artifact, then creating the deployment failed."""
     return Message(

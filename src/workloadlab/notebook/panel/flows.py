@@ -22,6 +22,7 @@ from workloadlab.notebook.panel.decisions import (
     SAVE_CONFLICT,
     deploy_failed_message,
     deployed_message,
+    production_message,
     restarted_message,
     saved_message,
     secrets_stored_message,
@@ -93,6 +94,17 @@ class PanelFlows(PanelCore):
         elapsed = seconds(time.monotonic() - started)
         with self._lock:
             self.state.message = restarted_message(workload, elapsed, prefix)
+        await self._read_serving_since()
+
+    async def _read_serving_since(self) -> None:
+        """Where the workload does not say when its instance became ready (the current
+        generation), read it from its active proton for the checklist, and redraw."""
+        if self.state.workload.running_since is not None:
+            return
+        served = await self.session.client.workloads.with_running_since(self.state.workload)
+        with self._lock:
+            self.state.serving_since = served.running_since
+        self._throttle.request()
 
     async def _deploy_flow(
         self, workload: Workload, artifact: Artifact, name: str, importance: Importance
@@ -109,9 +121,19 @@ class PanelFlows(PanelCore):
             return
         with self._lock:
             self._take(done.artifact, reload_form=True)
+            self.state.deploy_open = False
+            if done.deployment is None:  # the current generation: a production workload
+                assert done.production is not None
+                self.state.production = done.production
+                self.state.message = production_message(
+                    done.artifact,
+                    done.production,
+                    promoted=workload if done.production.id == workload.id else None,
+                    locked_now=done.registered_now,
+                )
+                return
             self.state.deployment = done.deployment
             self.state.deployment_deleted = False
-            self.state.deploy_open = False
             self.state.message = deployed_message(
                 done.artifact, done.deployment, registered_now=done.registered_now
             )

@@ -75,6 +75,13 @@ class PanelState:
     """The deployment the workload backs (the newest), as last seen."""
     deployment_deleted: bool = False
     """Whether :attr:`deployment` was deleted since (its card says so)."""
+    serving_since: dt.datetime | None = None
+    """When the serving instance became ready, where the workload does not say it (the
+    current generation: read from its active proton when Lock & Deploy opens or a restart
+    ends); what the checklist's ``runs the saved spec`` judges by there."""
+    production: Workload | None = None
+    """The production workload Lock & Deploy made on the current generation (this workload
+    promoted, or a new one of the locked artifact), which has no deployments."""
     logs: deque[LogRecord] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     events: list[Event] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)

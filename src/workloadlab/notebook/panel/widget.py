@@ -351,6 +351,7 @@ class WorkloadPanel(
             self.state.deploy_open = True
             self.state.message = None
             self._draw()
+        self.session.portal.submit(self._read_serving_since())
 
     def _on_confirm(self) -> None:
         with self._lock:
