@@ -21,7 +21,7 @@ from workloadlab.notebook.panel.decisions import production_message
 from workloadlab.notebook.session import Session
 
 from harness import LocalServer, free_port, kill_marked, running_server
-from paneltools import eventually, frontend_click
+from paneltools import eventually, frontend_click, frontend_set
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,11 @@ def test_lock_and_deploy_promotes_the_workload_in_place(
     frontend_click(panel.lock_deploy)
     eventually(lambda: not panel.deploy.confirm.disabled)
     assert panel.deploy.checklist.value.count("✓</span>") == 4, panel.deploy.checklist.value
+    assert panel.deploy.way_row.layout.display is None, "the choice is offered"
+    assert panel.deploy.way_value is ProductionWay.PROMOTE, "promote by default"
+    assert panel.deploy.name_row.layout.display == "none", "promote needs no name"
+    assert "keeps its endpoint" in panel.deploy.warning.value
+    assert "irreversible" in panel.deploy.warning.value
     frontend_click(panel.deploy.confirm)
     eventually(lambda: "is production" in message(panel), timeout=30)
     assert (
@@ -102,3 +107,27 @@ def test_production_messages_say_which_workload_is_production(
     assert promoted.text.startswith("Promoted: artifact 'hello-artifact' is locked as version 2")
     assert ProductionWay.PROMOTE.value.startswith("promote this workload")
     assert Importance.LOW.value == "low"
+
+
+def test_lock_and_deploy_can_start_a_new_production_workload_instead(
+    session: Session, api: httpx.Client, running: dict[str, Any]
+) -> None:
+    panel = open_panel(session, running["id"])
+    frontend_click(panel.lock_deploy)
+    frontend_set(panel.deploy.way, index=1)  # a Dropdown syncs its index
+    assert panel.deploy.way_value is ProductionWay.NEW
+    frontend_set(panel.deploy.name, value=f"{running['name'][:30]}-prod")
+    eventually(lambda: panel.deploy.name_row.layout.display is None)
+    assert "new production workload" in panel.deploy.warning.value
+    eventually(lambda: not panel.deploy.confirm.disabled)
+    frontend_click(panel.deploy.confirm)
+    eventually(lambda: "Production workload" in message(panel), timeout=30)
+    made = [
+        w
+        for w in api.get("/workloads/").json()["data"]
+        if w["name"] == f"{running['name'][:30]}-prod"
+    ]
+    assert len(made) == 1
+    assert made[0]["artifactId"] == running["artifactId"], "of the locked artifact"
+    assert api.get(f"/artifacts/{running['artifactId']}/").json()["status"] == "locked"
+    api.delete(f"/workloads/{made[0]['id']}/")

@@ -47,6 +47,7 @@ def open_panel(session: Session, workload_id: str, *, sidebar: bool = False) -> 
     if panel is None or panel.closed:
         workload, artifact, deployment = session.run(load(session.client, workload_id))
         panel = WorkloadPanel(session, workload, artifact, deployment, on_close=_forget)
+        panel.state.generation = session.run(session.client.generation())  # known: no request
         with _lock:
             _panels[(session, workload_id)] = panel
     if sidebar:

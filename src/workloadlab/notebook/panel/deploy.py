@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from workloadlab.client.readiness import Check
 from workloadlab.models import Importance
 from workloadlab.models.neutral import Artifact
+from workloadlab.notebook.panel.actions import ProductionWay
 from workloadlab.notebook.panel.checklist import checklist_html
 from workloadlab.notebook.panel.decisions import confirm_button
 from workloadlab.notebook.panel.ui import (
@@ -28,9 +29,20 @@ from workloadlab.notebook.panel.ui import (
 )
 
 
-def warning_html(artifact: Artifact) -> str:
-    """What confirming will do, in words."""
+def warning_html(artifact: Artifact, way: ProductionWay | None = None) -> str:
+    """What confirming will do, in words; ``way`` on the current generation (no
+    deployments): promote this workload, or a new production workload."""
     name = html_module.escape(artifact.name_or_id)
+    if way is not None:
+        lock = (
+            f"Artifact <b>{name}</b> is already locked (version {artifact.version}). "
+            if artifact.is_registered
+            else f"<b>Promoting locks artifact {name} in place: irreversible.</b> It gets a"
+            " version, and its container spec becomes immutable. "
+        )
+        if way is ProductionWay.PROMOTE:
+            return lock + "This workload is production: it keeps running and keeps its endpoint."
+        return lock + "Then a new production workload of the locked artifact starts."
     if artifact.is_registered:
         return (
             f"Artifact <b>{name}</b> is already registered (version {artifact.version}): "
@@ -51,12 +63,21 @@ class DeployStep:
         self.name: Widget = text(
             "wl-deploy-name", description="deployment", width="auto", min_width="20em"
         )
+        self.name_row: Widget = hbox([self.name], "wl-deploy-name-row", own_layout=True)
         self.importance: Widget = dropdown(
             [(i.value, i.value) for i in Importance],
             "wl-deploy-importance",
             value=Importance.LOW.value,
             description="importance",
         )
+        self.way: Widget = dropdown(
+            [(w.value, w.name) for w in ProductionWay],
+            "wl-deploy-way",
+            value=ProductionWay.PROMOTE.name,
+            description="production",
+        )
+        self.way_row: Widget = hbox([self.way], "wl-deploy-way-row", own_layout=True)
+        set_visible(self.way_row, False)  # the current generation's choice only
         self.checklist: Widget = html("", "wl-checklist")
         self.restart: Widget = button(
             "Restart",
@@ -70,7 +91,8 @@ class DeployStep:
         self.box: Widget = vbox(
             [
                 self.warning,
-                self.name,
+                self.way_row,
+                self.name_row,
                 self.importance,
                 self.checklist,
                 hbox([self.confirm, self.cancel, self.restart]),
@@ -89,6 +111,11 @@ class DeployStep:
         return str(self.name.value).strip()
 
     @property
+    def way_value(self) -> ProductionWay:
+        """The way to production chosen (the current generation's)."""
+        return ProductionWay[str(self.way.value)]
+
+    @property
     def importance_value(self) -> Importance:
         """The importance chosen."""
         return Importance(self.importance.value)
@@ -101,15 +128,22 @@ class DeployStep:
         checks: Sequence[Check],
         offer_restart: bool,
         busy: bool,
+        current: bool = False,
     ) -> None:
-        """Show or hide the step; enable Confirm only when every check passes."""
+        """Show or hide the step; enable Confirm only when every check passes. ``current``:
+        the server has no deployments, the step offers promote or a new workload instead."""
         set_visible(self.box, open_)
         if not open_:
             return
-        assign(self.warning, value=warning_html(artifact))
+        way = self.way_value if current else None
+        set_visible(self.way_row, current)
+        set_visible(self.name_row, way is not ProductionWay.PROMOTE)
+        assign(self.name, description="workload" if current else "deployment")
+        assign(self.warning, value=warning_html(artifact, way))
         assign(self.checklist, value=checklist_html(checks))
+        named = "promoted" if way is ProductionWay.PROMOTE else self.deployment_name
         confirm = confirm_button(
-            checks_pass=all(check.ok for check in checks), name=self.deployment_name, busy=busy
+            checks_pass=all(check.ok for check in checks), name=named, busy=busy
         )
         assign(self.confirm, disabled=not confirm.enabled, tooltip=confirm.tooltip)
         set_visible(self.restart, offer_restart)

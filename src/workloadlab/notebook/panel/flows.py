@@ -107,12 +107,17 @@ class PanelFlows(PanelCore):
         self._throttle.request()
 
     async def _deploy_flow(
-        self, workload: Workload, artifact: Artifact, name: str, importance: Importance
+        self,
+        workload: Workload,
+        artifact: Artifact,
+        name: str,
+        importance: Importance,
+        way: actions.ProductionWay = actions.ProductionWay.PROMOTE,
     ) -> None:
         client = self.session.client
         try:
             done = await actions.lock_and_deploy(
-                client, workload, artifact, name=name, importance=importance
+                client, workload, artifact, name=name, importance=importance, way=way
             )
         except actions.DeployFailed as exc:
             with self._lock:

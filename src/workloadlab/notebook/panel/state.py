@@ -75,6 +75,8 @@ class PanelState:
     """The deployment the workload backs (the newest), as last seen."""
     deployment_deleted: bool = False
     """Whether :attr:`deployment` was deleted since (its card says so)."""
+    generation: str = "v2.41"
+    """The Workload API generation the server speaks (``v2.41`` or ``current``)."""
     serving_since: dt.datetime | None = None
     """When the serving instance became ready, where the workload does not say it (the
     current generation: read from its active proton when Lock & Deploy opens or a restart

@@ -217,6 +217,7 @@ class WorkloadPanel(
                 checks=checks.checks,
                 offer_restart=offer_restart(state, checks),
                 busy=state.busy is not None or state.in_transition,
+                current=state.generation == "current",
             )
         if state.deployment is not None:
             self.card.render(state)
@@ -365,6 +366,7 @@ class WorkloadPanel(
                 state.artifact,
                 self.deploy.deployment_name,
                 self.deploy.importance_value,
+                self.deploy.way_value,
             )
         self._submit("Locking and deploying", flow)
 
