@@ -10,12 +10,23 @@ import httpx
 import pytest
 
 import workloadlab.notebook.session as session_module
+from currenttools import CURRENT
 from workloadlab.notebook.panel import open_panels
 from workloadlab.notebook.panel.watcher import active_watchers
 from workloadlab.notebook.session import Session, get_session
 
-from harness import LocalServer, free_port, hello_spec, wait_status
+from harness import LocalServer, free_port, hello_spec, kill_marked, running_server, wait_status
 from paneltools import Example, Recorder
+
+
+@pytest.fixture(scope="module")
+def current_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """A ``serve --api current`` server for the module (the current generation's panel tests
+    make it their ``server``)."""
+    data_dir = tmp_path_factory.mktemp("current")
+    with running_server(data_dir, *CURRENT) as started:
+        yield started
+    kill_marked(data_dir)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from currenttools import CURRENT, current_artifact, wait_for
+from currenttools import current_artifact, wait_for
 from workloadlab.models import Importance
 from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel import WorkloadPanel, open_panel
@@ -20,17 +20,14 @@ from workloadlab.notebook.panel.actions import ProductionWay
 from workloadlab.notebook.panel.decisions import production_message
 from workloadlab.notebook.session import Session
 
-from harness import LocalServer, free_port, kill_marked, running_server
+from harness import LocalServer, free_port
 from paneltools import eventually, frontend_click, frontend_set
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+def server(current_server: LocalServer) -> LocalServer:
     """The module's server speaks the current generation."""
-    data_dir = tmp_path_factory.mktemp("current")
-    with running_server(data_dir, *CURRENT) as started:
-        yield started
-    kill_marked(data_dir)
+    return current_server
 
 
 @pytest.fixture
