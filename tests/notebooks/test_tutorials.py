@@ -106,6 +106,8 @@ replace: \\1
 def expect_first_cell_to_say(copy: Path, profile: str) -> None:
     """Have nbval check the first code cell's output (lax mode checks only cells marked so):
     it must say the generation of ``profile``."""
+    import nbformat
+
     notebook = nbformat.read(copy, as_version=4)
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
     first.source = "# NBVAL_CHECK_OUTPUT\n" + first.source
