@@ -88,6 +88,11 @@ def test_lock_and_deploy_promotes_the_workload_in_place(
     assert panel.state.production is not None
     assert panel.state.production.id == running["id"]
     assert panel.state.deployment is None
+    panel.flush()
+    card = html.unescape(panel.production_card.value)
+    assert f"{running['name']}</b> (this workload, promoted)" in card
+    assert "locked version 1" in card
+    assert running["endpoint"] in card
 
 
 def test_production_messages_say_which_workload_is_production(

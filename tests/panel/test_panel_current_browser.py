@@ -51,6 +51,8 @@ def test_lock_and_deploy_promotes_the_workload_in_the_browser(
         "'browser-hello' is production; its endpoint is unchanged", timeout=30_000
     )
     expect(inline.locator(".wl-message")).to_contain_text("locked as version 1")
+    expect(inline.locator(".wl-production")).to_contain_text("(this workload, promoted)")
+    expect(inline.locator(".wl-production")).to_contain_text("locked version 1")
     expect(inline.locator("button.wl-save")).to_be_disabled()
     shots("promoted", inline)
 

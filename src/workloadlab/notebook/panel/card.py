@@ -55,6 +55,11 @@ def deployment_html(deployment: Deployment, *, deleted: bool = False) -> str:
         rows.append(("endpoint", f'<a href="{href}" target="_blank" rel="noopener">{href}</a>'))
     if deployment.created_at is not None:
         rows.append(("created", clock(deployment.created_at)))
+    return _table(rows)
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    """A card's table: one muted key and its value a row."""
     cells = "".join(
         f'<tr><th style="text-align:left;padding:1px 10px 1px 0;{MUTED}">{key}</th>'
         f'<td style="padding:1px 0;{WRAP}">{value}</td></tr>'
@@ -142,3 +147,38 @@ class CardActions(MoveActions):
             if known is not None and known.id == deployment.id:
                 self.state.deployment_deleted = True
             self.state.message = deployment_deleted_message(deployment, here=True)
+
+
+class ProductionCard:
+    """The current generation's production workload (it has no deployments): this workload
+    promoted, or the new workload Lock & Deploy started from the locked artifact."""
+
+    def __init__(self) -> None:
+        self.info: Widget = html("", "wl-production")
+        self.box: Widget = vbox(
+            [self.info],
+            "wl-production-card",
+            own_layout=True,
+            border="1px solid var(--jp-border-color2, #d0d7de)",
+            padding="6px 10px",
+            margin="4px 0",
+        )
+
+    def render(self, state: PanelState) -> None:
+        """The production workload as Lock & Deploy left it (this one: as it is now)."""
+        production = state.production
+        assert production is not None
+        if production.id == state.workload.id:
+            production = state.workload
+        what = "this workload, promoted" if production.id == state.workload.id else "new workload"
+        rows = [
+            ("production", f"<b>{html_module.escape(production.name)}</b> ({what})"),
+            ("id", f"<code>{html_module.escape(production.id)}</code>"),
+            ("status", badge_html(production.status)),
+        ]
+        if state.artifact.is_registered:
+            rows.append(("artifact", f"locked version {state.artifact.version}"))
+        if production.endpoint:
+            href = html_module.escape(production.endpoint)
+            rows.append(("endpoint", f'<a href="{href}" target="_blank" rel="noopener">{href}</a>'))
+        assign(self.info, value=_table(rows))

@@ -23,7 +23,7 @@ from workloadlab.models.diff import FieldChange, diff_artifacts
 from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.panel import decisions
-from workloadlab.notebook.panel.card import CardActions, DeploymentCard
+from workloadlab.notebook.panel.card import CardActions, DeploymentCard, ProductionCard
 from workloadlab.notebook.panel.changes import changes_html, yaml_html
 from workloadlab.notebook.panel.checklist import offer_restart, readiness
 from workloadlab.notebook.panel.conflict import ConflictActions, ConflictView
@@ -101,6 +101,7 @@ class WorkloadPanel(
         self._deploy: DeployStep | None = None
         self._conflict: ConflictView | None = None
         self._card: DeploymentCard | None = None
+        self._production: ProductionCard | None = None
         self.extras: Widget = vbox([])
         """Where the conflict view, the Lock & Deploy step and the deployment card go when
         first needed (most panels never need them, and widgets cost build time)."""
@@ -221,6 +222,11 @@ class WorkloadPanel(
             )
         if state.deployment is not None:
             self.card.render(state)
+        if state.production is not None:
+            if self._production is None:
+                self._production = ProductionCard()
+                self._add_extras()
+            self._production.render(state)
         if state.conflict is not None or state.merge is not None or self._conflict is not None:
             self.conflict_view.render(conflict=state.conflict is not None, merging=state.merge)
         self.status.render_message(state)
@@ -228,7 +234,7 @@ class WorkloadPanel(
     # -- parts made when first needed (hold the lock) ------------------------------------------
 
     def _add_extras(self) -> None:
-        order = [self._conflict, self._deploy, self._card]
+        order = [self._conflict, self._deploy, self._card, self._production]
         self.extras.children = tuple(part.box for part in order if part is not None)
 
     @property
@@ -279,6 +285,13 @@ class WorkloadPanel(
     def deployment_card(self) -> Widget:
         """The deployment card's table."""
         return self.card.info
+
+    @property
+    def production_card(self) -> Widget:
+        """The production workload's table (the current generation's; once Lock & Deploy
+        made one)."""
+        assert self._production is not None, "no production workload yet"
+        return self._production.info
 
     def _refresh_form(self) -> None:
         """Re-read the form: messages beside fields, the changes, the YAML view."""
