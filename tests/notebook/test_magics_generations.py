@@ -18,7 +18,8 @@ from workloadlab.client import Generation
 from workloadlab.models import Deployment, WorkloadStatus
 from workloadlab.models.neutral import Workload
 from workloadlab.notebook.commands import CommandError
-from workloadlab.notebook.commands.current import RestartWay, restart_way, rollback_target
+from workloadlab.notebook.commands.current import rollback_target
+from workloadlab.notebook.restarting import RestartWay, restart_way
 
 from harness import LocalServer, kill_marked, running_server, wait_until
 from magictools import all_text, magic, refusal, spec_file

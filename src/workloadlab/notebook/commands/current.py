@@ -19,28 +19,11 @@ What to do is decided by the pure functions at the top; the flows below them onl
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from workloadlab.client import Generation
 from workloadlab.models import WorkloadStatus
 from workloadlab.models.neutral import Artifact, Replacement, Workload
 from workloadlab.notebook.commands.base import CommandError, Context, notify_panels
 from workloadlab.notebook.progress import Progress, seconds
-
-
-class RestartWay(StrEnum):
-    """How a restart applies the saved spec."""
-
-    STOP_START = "stop, then start"
-    ROLLING = "rolling (settings)"
-
-
-def restart_way(generation: Generation, status: WorkloadStatus) -> RestartWay:
-    """Rolling on the current generation when the workload runs; stop + start otherwise."""
-    if generation is Generation.CURRENT and status is WorkloadStatus.RUNNING:
-        return RestartWay.ROLLING
-    return RestartWay.STOP_START
-
 
 NOT_ON_CURRENT = {
     "deployments": "the current generation of the Workload API has no deployments: production"

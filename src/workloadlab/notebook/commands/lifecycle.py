@@ -23,6 +23,7 @@ from workloadlab.notebook.commands.base import (
     notify_panels,
 )
 from workloadlab.notebook.progress import Progress
+from workloadlab.notebook.restarting import RestartWay, restart_way
 from workloadlab.notebook.specs import load_source, to_input_artifact
 
 ACTIVE = (WorkloadStatus.SUBMITTED, WorkloadStatus.INITIALIZING, WorkloadStatus.RUNNING)
@@ -138,8 +139,8 @@ def restart_now(
     the workload runs (the old instance serves until the new one is ready)."""
     from workloadlab.notebook.commands import current
 
-    way = current.restart_way(ctx.generation(), workload.status)
-    if way is current.RestartWay.ROLLING:
+    way = restart_way(ctx.generation(), workload.status)
+    if way is RestartWay.ROLLING:
         if not wait:
             ctx.run(ctx.client.workloads.update_settings(workload.id, wait=False))
             return ctx.workload(workload.id)

@@ -24,8 +24,8 @@ from workloadlab.errors import ConflictError, NotFoundError, WorkloadlabError
 from workloadlab.models import Credential, CredentialType, Deployment, Importance
 from workloadlab.models.diff import FieldChange, diff_artifacts, needs_restart
 from workloadlab.models.neutral import Artifact, InputArtifact, Workload
-from workloadlab.notebook.commands.current import RestartWay, restart_way
 from workloadlab.notebook.panel.env import PENDING_CREDENTIAL, SECRET_KEY, PendingSecret
+from workloadlab.notebook.restarting import RestartWay, restart_way
 
 RESTART_TIMEOUT = 600.0
 """How long a restart from the panel may take (as ``WorkloadMagics.timeout``)."""
