@@ -102,6 +102,7 @@ def test_the_resources_methods_are_pinned() -> None:
             "cancel_replacement",
             "history",
             "wait_for_replacement",
+            "with_running_since",
         ]
     )
     assert public(Artifacts) == sorted(

@@ -106,7 +106,7 @@ def test_the_magics_tutorial_runs_in_jupyterlab_started_like_make_lab(
     assert errors.count() == 0, errors.all_inner_texts()
     invoked = cells.nth(code_cell("%workload invoke")).locator(".jp-OutputArea")
     expect(invoked).to_contain_text("hello from %%artifact")
-    deployed = cells.nth(code_cell("deployment = %workload deploy")).locator(".jp-OutputArea")
+    deployed = cells.nth(code_cell("production = %workload deploy")).locator(".jp-OutputArea")
     expect(deployed).to_contain_text("greeter-magic-prod")
     expect(deployed).to_contain_text("running")  # the deployment's status badge
     deployed.scroll_into_view_if_needed()
