@@ -103,24 +103,22 @@ def test_deploy_new_makes_a_production_workload_of_the_locked_artifact(
 ) -> None:
     with capture_output():
         created: Workload = magic(shell, f"create {spec_file(tmp_path)} --name dev")
-    # The process runtime runs both workloads of the one artifact on the spec's port, so the new
-    # one cannot start beside the dev one: the refusal says so in one line, and the workload
-    # exists, of the locked artifact, with the dev one's runtime (containers have no such clash).
-    message, shown = refusal(shell, "deploy --yes --new --importance high")
-    assert "Promoted: 'dev'" in shown
-    assert message.startswith("no production workload (artifact 'hello-artifact' is locked as")
-    assert "is already in use" in message
+    # Both workloads of the one artifact run: the new one on a free port in $PORT (the process
+    # runtime gives it one, as the spec's port is the dev workload's).
+    with capture_output() as captured:
+        production: Workload = magic(shell, "deploy --yes --new --importance high")
+    assert "Promoted: 'dev'" in captured.stdout
+    assert production.name == "dev-prod"
+    assert production.status is WorkloadStatus.RUNNING
     with server.client() as api:
-        made = [w for w in api.get("/workloads/").json()["data"] if w["name"] == "dev-prod"]
         dev = api.get(f"/workloads/{created.id}").json()
-    assert len(made) == 1
-    assert made[0]["importance"] == "high"
-    assert made[0]["artifactId"] == dev["artifactId"], "the same locked artifact"
-    assert made[0]["runtime"] == dev["runtime"]
-    with capture_output():
-        magic(shell, f"stop {created.id}")
-        started: Workload = magic(shell, f"start {made[0]['id']}")
-    assert started.status is WorkloadStatus.RUNNING
+        made = api.get(f"/workloads/{production.id}").json()
+        assert made["importance"] == "high"
+        assert made["artifactId"] == dev["artifactId"], "the same locked artifact"
+        assert made["runtime"] == dev["runtime"]
+        assert dev["status"] == "running"
+        for workload_id in (created.id, production.id):
+            assert api.get(f"/endpoints/workloads/{workload_id}/").status_code == 200
 
 
 def test_restart_rolls_a_running_workload_on_the_current_generation(

@@ -428,6 +428,26 @@ async def test_a_port_with_a_listener_is_a_start_failure(runtime: ProcessRuntime
         assert str(failure.value) == message
 
 
+async def test_another_workload_of_this_server_on_the_spec_s_port_gets_a_free_one(
+    runtime: ProcessRuntime,
+) -> None:
+    """Two workloads of one spec (a draft's workload and the production workload of the locked
+    artifact): the second runs on a free port in ``$PORT`` instead of clashing with the first."""
+    port = free_port()
+    first = await runtime.start(WL, make_spec(HELLO, port), Sink())
+    try:
+        assert first.port == port
+        assert (await get(f"http://127.0.0.1:{port}/")).status_code == 200
+        other = await runtime.start("fedcba9876543210fedcba98", make_spec(HELLO, port), Sink())
+        try:
+            assert other.port != port
+            assert (await get(f"http://127.0.0.1:{other.port}/")).status_code == 200
+        finally:
+            await other.stop(5)
+    finally:
+        await first.stop(5)
+
+
 async def test_a_port_in_time_wait_counts_as_free(runtime: ProcessRuntime) -> None:
     with socket.socket() as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -197,7 +197,8 @@ class ProcessRuntime:
         """Spawn the primary container's entrypoint; StartFailed says why it could not.
 
         While another instance of the workload is alive (a rolling change), this one gets the
-        next slot and a free host port in ``$PORT`` (:mod:`.slots`); alone, the spec's port."""
+        next slot and a free host port in ``$PORT`` (:mod:`.slots`); while another workload of
+        this server serves on the spec's port, a free host port too; else the spec's port."""
         self._start_reaping()
         if not WORKLOAD_ID.match(workload_id):
             raise ValueError(f"not a workload id: {workload_id!r}")
@@ -212,11 +213,14 @@ class ProcessRuntime:
             raise StartFailed("the primary container has no port")
         beside = {i.slot for i in self._instances if i.workload_id == workload_id}
         slot = free_slot(beside)
-        port = free_host_port() if beside else primary.port
+        # Another workload of this server on the spec's port (the production workload of an
+        # artifact beside its draft's workload) is no clash either: this one takes a free port.
+        ours = any(i.port == primary.port for i in self._instances)
+        port = free_host_port() if beside or ours else primary.port
         argv = list(primary.entrypoint)
         env = self.environment(workload_id, primary.env(), port, slot)
         executable = _find_executable(argv[0], env)
-        if not beside:
+        if not beside and not ours:
             _check_port_free(port)
         make_private_dir(self.logs_dir)
         stdout_path, stderr_path = log_paths(self.logs_dir, workload_id, slot)
