@@ -3,8 +3,11 @@ the restart, and no orphan process."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
+import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +72,21 @@ class Crash:
             (old_pid,) = processes_marked(data_dir)
             move(api, deployment_id, v2)
             (new_pid,) = set(wait_marked(server, 2)) - {old_pid}
+            # Killed once the server has stored the new instance (until then a crash leaves an
+            # unknown process, which the next server removes, and the change starts another).
+            wait_until(lambda: stored_new_pid(data_dir) == new_pid)
         server.kill()
         return cls(workload_id, deployment_id, v2, old_pid, new_pid)
+
+
+def stored_new_pid(data_dir: Path) -> int | None:
+    """The pid the server stored for its rolling change's new instance (``None``: none yet),
+    read from its database as the next server will."""
+    with contextlib.closing(sqlite3.connect(data_dir / "workloadlab.sqlite3", timeout=5)) as db:
+        found = db.execute(
+            "SELECT runtime_state FROM rollouts WHERE runtime_state IS NOT NULL"
+        ).fetchone()
+    return json.loads(found[0]).get("pid") if found else None
 
 
 def test_a_crash_before_the_switch_resumes_the_change_with_the_same_new_instance(
