@@ -88,7 +88,8 @@ else
 	$(BIN)/pytest -m alone --durations=5
 endif
 
-## A clone in a temp dir, with nothing but python3, sets itself up as the README says.
+## A clone in a temp dir, with nothing but python3, sets itself up as the README says; and
+## `pip install 'workloadlab[lab]'` of it gives JupyterLab with the extension (package-check.sh).
 fresh-clone-check:
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
 		git clone -q "$(CURDIR)" "$$dir/workloadlab" && \
@@ -98,7 +99,8 @@ fresh-clone-check:
 		"$$dir/workloadlab/.venv/bin/python" -c "import workloadlab.server.app, workloadlab.notebook.panel, workloadlab.jupyter" && \
 		"$$dir/workloadlab/.venv/bin/workloadlab" serve --help >/dev/null && \
 		"$$dir/workloadlab/.venv/bin/jupyter" server extension list 2>&1 | grep -q "workloadlab.jupyter.*enabled" && \
-		echo "fresh clone: make setup works from nothing but $(PYTHON)"
+		echo "fresh clone: make setup works from nothing but $(PYTHON)" && \
+		scripts/package-check.sh "$$dir/workloadlab" "$(PYTHON)" "$(CURDIR)/$(VENV)/.tools/bin/uv"
 
 ## Benchmarks print ratios against a baseline measured in the same run.
 bench: setup

@@ -1,19 +1,28 @@
-"""Facts about processes read from Linux's ``/proc``: identity, group, state and environment.
+"""Facts about processes: identity, group, state and environment.
 
-A pid alone is not an identity (pids are reused); a pid plus its start time (field 22 of
-``/proc/<pid>/stat``, clock ticks since boot) is. Every function returns ``None`` or an empty
-result rather than raising when a process is gone, unreadable (another user's), or when there is
-no ``/proc`` at all (not Linux), so callers can treat "cannot tell" like "not ours".
+A pid alone is not an identity (pids are reused); a pid plus its start time is. On Linux the
+facts are read from ``/proc`` directly (field 22 of ``/proc/<pid>/stat``, clock ticks since
+boot: group scans read hundreds of these files, and one ``os.read`` each is the cheapest way);
+elsewhere (macOS) from psutil, whose start time is the creation time in hundredths of a second,
+so adopting a workload after a crash works there too. Every function returns ``None`` or an
+empty result rather than raising when a process is gone or unreadable (another user's), so
+callers can treat "cannot tell" like "not ours".
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 PROC = Path("/proc")
+
+USE_PROC = (PROC / "self" / "stat").exists()
+"""Read Linux's ``/proc`` (else psutil). A variable so tests can run both readers here."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +45,8 @@ class ProcStat:
 
 
 def available() -> bool:
-    """Whether this system has a Linux-style ``/proc``."""
-    return (PROC / "self" / "stat").exists()
+    """Whether other processes' facts can be read here (``/proc``, or psutil's support)."""
+    return USE_PROC or sys.platform == "darwin" or sys.platform.startswith(("freebsd", "linux"))
 
 
 def _read_small(path: str) -> bytes | None:
@@ -55,7 +64,9 @@ def _read_small(path: str) -> bytes | None:
 
 
 def read_stat(pid: int) -> ProcStat | None:
-    """The process's stat line, or ``None`` if it does not exist (or there is no ``/proc``)."""
+    """The process's stat line, or ``None`` if it does not exist (or cannot be read)."""
+    if not USE_PROC:
+        return _psutil_stat(pid)
     raw = _read_small(f"{PROC}/{pid}/stat")
     if raw is None:
         return None
@@ -88,7 +99,10 @@ def is_running(pid: int, started: int) -> bool:
 
 
 def pids() -> Iterator[int]:
-    """Every pid visible in ``/proc`` (nothing where there is no ``/proc``)."""
+    """Every pid visible here."""
+    if not USE_PROC:
+        yield from psutil.pids()
+        return
     try:
         names = os.listdir(PROC)
     except OSError:
@@ -100,6 +114,11 @@ def pids() -> Iterator[int]:
 
 def environ_value(pid: int, name: str) -> str | None:
     """The value of one variable of the environment the process was started with."""
+    if not USE_PROC:
+        try:
+            return psutil.Process(pid).environ().get(name)
+        except psutil.Error:
+            return None
     try:
         raw = (PROC / str(pid) / "environ").read_bytes()
     except OSError:
@@ -113,6 +132,12 @@ def environ_value(pid: int, name: str) -> str | None:
 
 def group_members(pgid: int) -> list[int]:
     """Live (non-zombie) processes of process group ``pgid``."""
+    if not USE_PROC:
+        return [
+            pid
+            for pid in psutil.pids()
+            if (stat := _psutil_stat(pid)) is not None and stat.pgid == pgid and not stat.exited
+        ]
     members = []
     for pid in pids():
         raw = _read_small(f"{PROC}/{pid}/stat")
@@ -122,3 +147,19 @@ def group_members(pgid: int) -> list[int]:
         if len(fields) > 3 and fields[2] == b"%d" % pgid and fields[0] not in (b"Z", b"X", b"x"):
             members.append(pid)
     return members
+
+
+_PSUTIL_STATES = {psutil.STATUS_ZOMBIE: "Z", psutil.STATUS_DEAD: "X", psutil.STATUS_RUNNING: "R"}
+
+
+def _psutil_stat(pid: int) -> ProcStat | None:
+    """:class:`ProcStat` from psutil (and the POSIX calls for the group and session)."""
+    try:
+        process = psutil.Process(pid)
+        with process.oneshot():
+            state = _PSUTIL_STATES.get(process.status(), "S")
+            ppid = process.ppid()
+            started = round(process.create_time() * 100)
+        return ProcStat(pid, state, ppid, os.getpgid(pid), os.getsid(pid), started)
+    except (psutil.Error, OSError):
+        return None
