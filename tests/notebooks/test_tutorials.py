@@ -135,9 +135,27 @@ def test_notebook_runs_top_to_bottom(
     if PROFILES[profile]:
         LocalServer(Path(env["WORKLOADLAB_DATA_DIR"]), PROFILES[profile]).start()
     checked = ["--nbval-lax", "--nbval-sanitize-with", str(sanitize), str(copy)]
+    before = set(tmp_path.iterdir())
     result = _nbval(checked, env, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
+    written = {path.name for path in set(tmp_path.iterdir()) - before} - NBVAL_OWN
+    assert_ignored_in_notebooks(written)
+
+
+NBVAL_OWN = {".pytest_cache"}
+"""What the nbval run itself (pytest) writes beside the notebook."""
+
+
+def assert_ignored_in_notebooks(names: set[str]) -> None:
+    """The files a tutorial wrote next to itself (its scratch files) are ignored by git in
+    ``notebooks/``, so running the tutorials there leaves a clean checkout."""
+    for name in sorted(names):
+        ignored = subprocess.run(
+            ["git", "-C", str(ROOT), "check-ignore", "-q", "--no-index", f"notebooks/{name}"],
+            check=False,
+        )
+        assert ignored.returncode == 0, f"running the tutorial leaves notebooks/{name} to commit"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
