@@ -15,11 +15,11 @@ from IPython.utils.capture import capture_output
 from test_magics_governance import edit_greeting
 
 from workloadlab.client import Generation
+from workloadlab.commands import CommandError
+from workloadlab.commands.current import rollback_target
+from workloadlab.commands.restarting import RestartWay, restart_way
 from workloadlab.models import Deployment, WorkloadStatus
 from workloadlab.models.neutral import Workload
-from workloadlab.notebook.commands import CommandError
-from workloadlab.notebook.commands.current import rollback_target
-from workloadlab.notebook.restarting import RestartWay, restart_way
 
 from harness import LocalServer, kill_marked, running_server, wait_until
 from magictools import all_text, magic, refusal, spec_file

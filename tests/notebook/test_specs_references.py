@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from workloadlab.commands import render
+from workloadlab.commands.specs import parse_text, to_input_artifact, to_yaml
 from workloadlab.models.neutral import Artifact, InputArtifact
-from workloadlab.notebook import render
-from workloadlab.notebook.specs import parse_text, to_input_artifact, to_yaml
 
 VARIABLES = [
     {"name": "MODE", "value": "test"},

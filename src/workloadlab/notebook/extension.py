@@ -19,7 +19,7 @@ _TABLES = {
 
 def _render(name: str) -> Callable[[Any], str]:
     def render(obj: Any) -> str:
-        from workloadlab.notebook import render as module
+        from workloadlab.commands import render as module
 
         result: str = getattr(module, name)(obj)
         return result

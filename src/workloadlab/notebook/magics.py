@@ -20,7 +20,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from traitlets import Float
 
 if TYPE_CHECKING:
-    from workloadlab.notebook.commands import Context, Subcommand
+    from workloadlab.commands import Context, Subcommand
     from workloadlab.notebook.session import Session
 
 
@@ -53,24 +53,27 @@ class WorkloadMagics(Magics):
     def subcommands(self) -> dict[str, Subcommand]:
         """Every subcommand by name (built on first use)."""
         if self._commands is None:
-            from workloadlab.notebook import commands
+            from workloadlab import commands
+            from workloadlab.notebook import front
 
-            self._commands = commands.build()
+            table = commands.build()
+            front.register(table)
+            self._commands = table
         return self._commands
 
     def _context(self) -> Context:
         from workloadlab.client import Polling
-        from workloadlab.notebook.commands import Context
+        from workloadlab.notebook.front import notebook_context
 
         session = self.session
         fast = max(0.01, float(self.poll_interval))
         if session.polling.fast != fast:
             session.set_polling(Polling(fast=fast, fast_max=fast * 10))
-        return Context(
-            session=session,
-            namespace=self.shell.user_ns if self.shell is not None else {},
-            timeout=float(self.timeout),
-            confirm=_confirm,
+        return notebook_context(
+            session,
+            self.shell.user_ns if self.shell is not None else {},
+            float(self.timeout),
+            _confirm,
         )
 
     @line_magic
@@ -85,7 +88,7 @@ class WorkloadMagics(Magics):
         except ValueError as exc:
             raise UsageError(f"%workload: cannot parse the arguments: {exc}") from None
         if not argv or argv[0] in ("-h", "--help", "help"):
-            from workloadlab.notebook.commands import usage
+            from workloadlab.commands import usage
 
             print(usage(self.subcommands))
             return None
@@ -100,7 +103,7 @@ class WorkloadMagics(Magics):
     def artifact(self, line: str, cell: str) -> Any:
         """Apply the cell (YAML or JSON: the whole artifact, or its container spec) to the
         current workload's artifact: ``%%artifact [ID] [--restart]``."""
-        from workloadlab.notebook import commands
+        from workloadlab import commands
 
         parser = commands.Parser(
             prog="%%artifact",
@@ -125,10 +128,10 @@ def _guarded(action: Callable[[], Any]) -> Any:
     """Run a subcommand; turn user mistakes and API errors into one-line UsageErrors."""
     from pydantic import ValidationError
 
+    from workloadlab.commands import CommandError, HelpShown
+    from workloadlab.commands.describe import one_line
+    from workloadlab.commands.specs import SpecError
     from workloadlab.errors import WorkloadlabError
-    from workloadlab.notebook.commands import CommandError, HelpShown
-    from workloadlab.notebook.describe import one_line
-    from workloadlab.notebook.specs import SpecError
 
     try:
         return action()

@@ -20,12 +20,12 @@ from enum import StrEnum
 
 from workloadlab.client import AsyncClient, Generation
 from workloadlab.client.waiting import OnChange
+from workloadlab.commands.restarting import RestartWay, restart_way
 from workloadlab.errors import ConflictError, NotFoundError, WorkloadlabError
 from workloadlab.models import Credential, CredentialType, Deployment, Importance
 from workloadlab.models.diff import FieldChange, diff_artifacts, needs_restart
 from workloadlab.models.neutral import Artifact, InputArtifact, Workload
 from workloadlab.notebook.panel.env import PENDING_CREDENTIAL, SECRET_KEY, PendingSecret
-from workloadlab.notebook.restarting import RestartWay, restart_way
 
 RESTART_TIMEOUT = 600.0
 """How long a restart from the panel may take (as ``WorkloadMagics.timeout``)."""

@@ -13,11 +13,11 @@ import asyncio
 import threading
 
 from workloadlab.client import AsyncClient
+from workloadlab.commands.refs import resolve_workload
 from workloadlab.models import Deployment
 from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel.actions import latest_deployment
 from workloadlab.notebook.panel.widget import WorkloadPanel
-from workloadlab.notebook.refs import resolve_workload
 from workloadlab.notebook.session import Session, get_session
 
 _panels: dict[tuple[Session, str], WorkloadPanel] = {}

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 import yaml
 
+from workloadlab.commands.specs import to_yaml
 from workloadlab.models.diff import FieldChange
 from workloadlab.notebook.panel.form import FormReading
 from workloadlab.notebook.panel.status import MUTED, WRAP
-from workloadlab.notebook.specs import to_yaml
 
 RESTART_COLOUR = "var(--jp-warn-color1, #9a6700)"
 _CONTAINER = re.compile(r"^spec\.containerGroups\[\d+\]\.containers\[(\d+)\]\.")

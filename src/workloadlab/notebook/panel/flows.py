@@ -13,9 +13,10 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 
+from workloadlab.commands.describe import one_line
+from workloadlab.commands.progress import seconds
 from workloadlab.models import Importance
 from workloadlab.models.neutral import Artifact, InputArtifact, Workload
-from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.panel import actions
 from workloadlab.notebook.panel.core import PanelCore
 from workloadlab.notebook.panel.decisions import (
@@ -29,7 +30,6 @@ from workloadlab.notebook.panel.decisions import (
 )
 from workloadlab.notebook.panel.env import PendingSecret
 from workloadlab.notebook.panel.state import Message, utcnow
-from workloadlab.notebook.progress import seconds
 
 CLOCK_SLOW = 15.0
 """Seconds between redraws of the relative times (running since, draft TTL) when idle."""

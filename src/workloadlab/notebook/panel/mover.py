@@ -23,9 +23,10 @@ import time
 from typing import Any
 
 from workloadlab.client import ArtifactVersion
+from workloadlab.commands.describe import one_line
+from workloadlab.commands.progress import seconds
 from workloadlab.errors import WorkloadlabError
 from workloadlab.models import Deployment, Rollout
-from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.panel.actions import RESTART_TIMEOUT
 from workloadlab.notebook.panel.core import PanelCore
 from workloadlab.notebook.panel.decisions import live_deployment
@@ -53,7 +54,6 @@ from workloadlab.notebook.panel.versions import (
     version_choices,
     versions_due,
 )
-from workloadlab.notebook.progress import seconds
 
 logger = logging.getLogger(__name__)
 

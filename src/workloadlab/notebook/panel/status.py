@@ -12,11 +12,11 @@ import html as html_module
 import time
 from collections.abc import Iterable, Sequence
 
+from workloadlab.commands.render import STATUS_COLOURS
 from workloadlab.models import LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Workload
 from workloadlab.notebook.panel.state import Message, PanelState, TimelineEntry
 from workloadlab.notebook.panel.ui import Widget, assign, html
-from workloadlab.notebook.render import STATUS_COLOURS
 
 GREY = "#6e7781"
 LEVEL_STYLE = {

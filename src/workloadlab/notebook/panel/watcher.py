@@ -31,10 +31,10 @@ import httpx
 
 from workloadlab.client import AsyncClient, Observation, Polling
 from workloadlab.client.waiting import next_observation
+from workloadlab.commands.describe import one_line
 from workloadlab.errors import ConfigError, NotFoundError, WorkloadlabError
 from workloadlab.models import Deployment, Event, LogRecord
 from workloadlab.models.neutral import Artifact, Workload
-from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.session import Session
 
 logger = logging.getLogger(__name__)

@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from workloadlab.commands.describe import one_line
 from workloadlab.models import Deployment
 from workloadlab.models.diff import FieldChange, diff_artifacts
 from workloadlab.models.neutral import Artifact, Workload
-from workloadlab.notebook.describe import one_line
 from workloadlab.notebook.panel import decisions
 from workloadlab.notebook.panel.card import CardActions, DeploymentCard, ProductionCard
 from workloadlab.notebook.panel.changes import changes_html, yaml_html

@@ -1,22 +1,26 @@
-"""The subcommands of ``%workload``: one small argparse parser and one function each.
+"""The command layer: the subcommands of ``%workload`` and of the shell's ``workloadlab
+workload``, one small argparse parser and one function each. The magics and the shell CLI are
+its two front-ends; nothing here imports IPython.
 
 Each function gets a :class:`Context` (the session, the user's namespace, confirmation and
-display) and the parsed arguments, does its I/O on the portal, and returns what the magic
-returns (a model, a list, or ``None``). User mistakes and refusals raise
+display, all given by the front-end) and the parsed arguments, does its I/O on the session, and
+returns what the magic returns (a model, a list, or ``None``). User mistakes and refusals raise
 :class:`CommandError`, which the magic turns into a one-line ``UsageError``.
 
-One module per group: :mod:`.lifecycle` (connect, create, restart, stop, start, delete,
-panel), :mod:`.observe` (list, status, logs, events, invoke), :mod:`.artifacts` (spec and the
+One module per group: :mod:`.lifecycle` (connect, create, restart, stop, start, delete),
+:mod:`.observe` (list, status, logs, events, invoke), :mod:`.artifacts` (spec and the
 ``%%artifact`` edits), :mod:`.governance` (lock and deploy behind the readiness checklist),
 :mod:`.deployments` (list and undeploy), :mod:`.versions` (versions, diff, rollback);
-:mod:`.base` holds what they share.
+:mod:`.base` holds what they share. Helpers: :mod:`.refs` (which workload a user means),
+:mod:`.specs` (reading specs), :mod:`.describe` (errors in one line), :mod:`.render` (tables),
+:mod:`.progress` (the live line's state), :mod:`.restarting` (how a restart applies a spec).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from workloadlab.notebook.commands import (
+from workloadlab.commands import (
     artifacts,
     deployments,
     governance,
@@ -24,15 +28,15 @@ from workloadlab.notebook.commands import (
     observe,
     versions,
 )
-from workloadlab.notebook.commands.artifacts import edit_artifact
-from workloadlab.notebook.commands.base import (
+from workloadlab.commands.artifacts import edit_artifact
+from workloadlab.commands.base import (
     CommandError,
     Context,
     HelpShown,
     Parser,
     Subcommand,
     Table,
-    show_table,
+    UsageMistake,
 )
 
 GROUPS = (lifecycle, observe, artifacts, governance, deployments, versions)
@@ -67,8 +71,8 @@ __all__ = [
     "Parser",
     "Subcommand",
     "Table",
+    "UsageMistake",
     "build",
     "edit_artifact",
-    "show_table",
     "usage",
 ]

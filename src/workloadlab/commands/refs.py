@@ -7,11 +7,49 @@ below both, so the panel package never imports the commands (which open panels).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
+from workloadlab.client import AsyncClient
 from workloadlab.models.neutral import Workload
-from workloadlab.notebook.session import Session
+
+T = TypeVar("T")
 
 ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
+
+
+class Session(Protocol):
+    """What the commands need of a front-end's session: a client, a way to run a coroutine
+    to its end, and the current workload (the notebook's :class:`~workloadlab.notebook.session.
+    Session`; the shell CLI's has no current workload)."""
+
+    current_workload_id: str | None
+
+    @property
+    def client(self) -> AsyncClient:
+        """The client (connecting on first use)."""
+        ...
+
+    def run(
+        self,
+        coroutine: Coroutine[Any, Any, T],
+        timeout: float | None = None,
+        *,
+        tick: Callable[[], None] | None = None,
+    ) -> T:
+        """Run ``coroutine`` and wait for it; call ``tick`` now and then meanwhile."""
+        ...
+
+    def connect(
+        self,
+        endpoint: str | None = None,
+        token: str | None = None,
+        *,
+        local: bool = False,
+        data_dir: str | None = None,
+    ) -> AsyncClient:
+        """Replace the client (``%workload connect``)."""
+        ...
 
 
 class WorkloadRefError(ValueError):

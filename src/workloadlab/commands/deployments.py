@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from workloadlab.commands import render
+from workloadlab.commands.base import CommandError, Context, Table, add_yes, notify_panels
+from workloadlab.commands.current import refuse_on_current
+from workloadlab.commands.refs import ID_PATTERN
 from workloadlab.models import Deployment
-from workloadlab.notebook import render
-from workloadlab.notebook.commands.base import CommandError, Context, Table, add_yes, notify_panels
-from workloadlab.notebook.commands.current import refuse_on_current
-from workloadlab.notebook.refs import ID_PATTERN
 
 
 def deployments(ctx: Context, args: argparse.Namespace) -> list[Deployment]:

@@ -20,10 +20,10 @@ What to do is decided by the pure functions at the top; the flows below them onl
 from __future__ import annotations
 
 from workloadlab.client import Generation
+from workloadlab.commands.base import CommandError, Context, notify_panels
+from workloadlab.commands.progress import seconds
 from workloadlab.models import WorkloadStatus
 from workloadlab.models.neutral import Artifact, Replacement, Workload
-from workloadlab.notebook.commands.base import CommandError, Context, notify_panels
-from workloadlab.notebook.progress import Progress, seconds
 
 NOT_ON_CURRENT = {
     "deployments": "the current generation of the Workload API has no deployments: production"
@@ -93,7 +93,7 @@ def move_to(ctx: Context, workload: Workload, artifact_id: str, target: str) -> 
 def _rolled(
     ctx: Context, workload: Workload, action: str, change: object, *, refused: str
 ) -> Workload:
-    progress = Progress(action)
+    progress = ctx.progress(action)
     try:
         done: Replacement = ctx.run(change, progress)
     except KeyboardInterrupt:

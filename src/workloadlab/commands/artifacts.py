@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from workloadlab.commands import render
+from workloadlab.commands.base import Context, Table, notify_panels
+from workloadlab.commands.lifecycle import restart
+from workloadlab.commands.specs import parse_text, to_input_artifact, to_yaml
 from workloadlab.models import WorkloadStatus
 from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.models.neutral import Artifact
-from workloadlab.notebook import render
-from workloadlab.notebook.commands.base import Context, Table, notify_panels
-from workloadlab.notebook.commands.lifecycle import restart
-from workloadlab.notebook.specs import parse_text, to_input_artifact, to_yaml
 
 
 def spec(ctx: Context, args: argparse.Namespace) -> Artifact:

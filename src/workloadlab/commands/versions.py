@@ -12,15 +12,15 @@ from __future__ import annotations
 import argparse
 
 from workloadlab.client import ArtifactVersion, Generation
+from workloadlab.commands import render
+from workloadlab.commands.base import CommandError, Context, Table, notify_panels
+from workloadlab.commands.current import move_to, rollback_target
+from workloadlab.commands.governance import LOCKED_WORD
+from workloadlab.commands.lifecycle import deployments_of
+from workloadlab.commands.progress import seconds
 from workloadlab.models import Deployment, Rollout, RolloutStatus
 from workloadlab.models.diff import diff_artifacts
 from workloadlab.models.neutral import Workload
-from workloadlab.notebook import render
-from workloadlab.notebook.commands.base import CommandError, Context, Table, notify_panels
-from workloadlab.notebook.commands.current import move_to, rollback_target
-from workloadlab.notebook.commands.governance import LOCKED_WORD
-from workloadlab.notebook.commands.lifecycle import deployments_of
-from workloadlab.notebook.progress import Progress, seconds
 
 
 def registered_versions(ctx: Context, workload: Workload) -> list[ArtifactVersion]:
@@ -86,7 +86,7 @@ def rollback(ctx: Context, args: argparse.Namespace) -> Deployment | Workload:
         raise CommandError(f"not rolled back: {exc}") from None
     timeout = args.timeout if args.timeout is not None else ctx.timeout
     target = f"version {started.to_version}"
-    progress = Progress(f"moving {deployment.name} to {target}")
+    progress = ctx.progress(f"moving {deployment.name} to {target}")
 
     async def outcome() -> Rollout:
         return await ctx.client.deployments.wait_for_rollout(

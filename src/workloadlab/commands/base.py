@@ -1,27 +1,32 @@
 """What every subcommand shares: the parser that raises, the :class:`Context` (session,
-namespace, confirmation, display, waiting with a live line) and the table they are listed in."""
+namespace, confirmation, display, waiting with a live line) and the table they are listed in.
+
+Nothing here is the notebook's: the front-end (the magics, the shell CLI) gives the Context its
+session (a client and a way to run coroutines), how to show a table, how to ask, how to draw a
+live line, and whom to tell of a change (the notebook's open panels).
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from IPython.display import display
-
 from workloadlab.client import AsyncClient, Generation
+from workloadlab.commands.progress import Progress, seconds
+from workloadlab.commands.refs import Session, WorkloadRefError, resolve_workload
 from workloadlab.errors import WorkloadErroredError
 from workloadlab.models import Deployment, WorkloadStatus
 from workloadlab.models.neutral import Artifact, Workload
-from workloadlab.notebook.progress import Progress, seconds
-from workloadlab.notebook.refs import WorkloadRefError, resolve_workload
-from workloadlab.notebook.session import Session
 
 
 class CommandError(Exception):
     """A user mistake, or a refusal; the message is one line."""
+
+
+class UsageMistake(CommandError):
+    """Arguments the parser refuses (the shell CLI exits with 2 for these, 1 for the rest)."""
 
 
 class HelpShown(Exception):
@@ -32,7 +37,7 @@ class Parser(argparse.ArgumentParser):
     """An argparse parser that raises instead of exiting."""
 
     def error(self, message: str) -> NoReturn:
-        raise CommandError(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise UsageMistake(f"{self.prog}: {message} (see {self.prog} --help)")
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
@@ -40,9 +45,13 @@ class Parser(argparse.ArgumentParser):
         raise HelpShown
 
 
-def show_table(html: str, text: str) -> None:
-    """Display HTML with a plain-text fallback."""
-    display({"text/html": html, "text/plain": text}, raw=True)  # type: ignore[no-untyped-call]
+def print_text(html: str, text: str) -> None:
+    """Show a table as its plain-text twin (a front-end without HTML)."""
+    print(text)
+
+
+def ignore_change(ctx: Context, workload_id: str, deployment: Deployment | None) -> None:
+    """Tell no one of a change (a front-end without panels)."""
 
 
 @dataclass
@@ -53,7 +62,12 @@ class Context:
     namespace: Mapping[str, Any]
     timeout: float
     confirm: Callable[[str], bool]
-    show: Callable[[str, str], None] = field(default=lambda h, t: show_table(h, t))
+    show: Callable[[str, str], None] = print_text
+    """Shows a table: its HTML and its plain-text twin."""
+    progress: Callable[[str], Progress] = Progress
+    """A live line for an action (``starting hello``)."""
+    changed: Callable[[Context, str, Deployment | None], None] = ignore_change
+    """Told that a workload (and maybe a deployment of it) was just changed."""
 
     @property
     def client(self) -> AsyncClient:
@@ -117,7 +131,7 @@ class Context:
     ) -> Workload:
         """Run ``flow`` with a live progress line, and end the line with the outcome: the
         status reached, the workload going errored, or Ctrl-C (the workload carries on)."""
-        progress = Progress(f"{action} {workload.name}")
+        progress = self.progress(f"{action} {workload.name}")
         try:
             result: Workload = self.run(flow(progress), progress)
         except WorkloadErroredError:
@@ -139,11 +153,9 @@ Command = Callable[[Context, argparse.Namespace], Any]
 
 
 def notify_panels(ctx: Context, workload_id: str, deployment: Deployment | None = None) -> None:
-    """Tell an open panel of the workload that a magic just changed it, or made
-    ``deployment`` of it (no-op without one; the panel package is not imported for this)."""
-    watchers = sys.modules.get("workloadlab.notebook.panel.watcher")
-    if watchers is not None:
-        watchers.poke_watcher(ctx.session, workload_id, deployment)
+    """Tell the front-end (an open panel of the workload) that a command just changed it, or
+    made ``deployment`` of it."""
+    ctx.changed(ctx, workload_id, deployment)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ def one_line(exc: BaseException) -> str:
     """An error as one readable line: what failed, and which field or why."""
     from pydantic import ValidationError
 
+    from workloadlab.commands.specs import describe_validation
     from workloadlab.errors import APIStatusError, WorkloadErroredError
-    from workloadlab.notebook.specs import describe_validation
 
     if isinstance(exc, APIStatusError):
         if exc.field_errors:

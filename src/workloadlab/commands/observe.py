@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
+from workloadlab.commands import render
+from workloadlab.commands.base import CommandError, Context, Table
 from workloadlab.models import Event, LogRecord
 from workloadlab.models.neutral import Workload
-from workloadlab.notebook import render
-from workloadlab.notebook.commands.base import CommandError, Context, Table
 
 
 def list_(ctx: Context, args: argparse.Namespace) -> list[Workload]:

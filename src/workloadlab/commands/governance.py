@@ -14,12 +14,8 @@ import argparse
 from collections.abc import Sequence
 
 from workloadlab.client import Check, CheckName, Generation, Readiness
-from workloadlab.errors import WorkloadlabError
-from workloadlab.models import CreateDeployment, Deployment, Importance
-from workloadlab.models.neutral import Artifact, Workload
-from workloadlab.notebook import render
-from workloadlab.notebook.commands import current
-from workloadlab.notebook.commands.base import (
+from workloadlab.commands import current, render
+from workloadlab.commands.base import (
     CommandError,
     Context,
     Parser,
@@ -27,8 +23,11 @@ from workloadlab.notebook.commands.base import (
     add_yes,
     notify_panels,
 )
-from workloadlab.notebook.commands.lifecycle import restart_now
-from workloadlab.notebook.describe import one_line
+from workloadlab.commands.describe import one_line
+from workloadlab.commands.lifecycle import restart_now
+from workloadlab.errors import WorkloadlabError
+from workloadlab.models import CreateDeployment, Deployment, Importance
+from workloadlab.models.neutral import Artifact, Workload
 
 RESTART_FIXES = frozenset({CheckName.RUNNING_AND_READY, CheckName.RUNS_SAVED_SPEC})
 """The checks a restart (stop, start with the saved spec, wait for running) can make pass."""

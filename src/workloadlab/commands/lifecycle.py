@@ -1,4 +1,4 @@
-"""Connecting, and a workload's life: create, use, restart, stop, start, delete, panel.
+"""Connecting, and a workload's life: create, use, restart, stop, start, delete.
 
 Stop, restart, start and delete of a workload that backs a deployment take the deployment
 down (the local server refuses them with ``409`` unless forced): they are refused here first,
@@ -13,18 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from workloadlab.client import Generation
-from workloadlab.models import Deployment, Operation, WorkloadStatus
-from workloadlab.models.neutral import Workload
-from workloadlab.notebook.commands.base import (
+from workloadlab.commands.base import (
     CommandError,
     Context,
     Table,
     add_yes,
     notify_panels,
 )
-from workloadlab.notebook.progress import Progress
-from workloadlab.notebook.restarting import RestartWay, restart_way
-from workloadlab.notebook.specs import load_source, to_input_artifact
+from workloadlab.commands.progress import Progress
+from workloadlab.commands.restarting import RestartWay, restart_way
+from workloadlab.commands.specs import load_source, to_input_artifact
+from workloadlab.models import Deployment, Operation, WorkloadStatus
+from workloadlab.models.neutral import Workload
 
 ACTIVE = (WorkloadStatus.SUBMITTED, WorkloadStatus.INITIALIZING, WorkloadStatus.RUNNING)
 
@@ -137,7 +137,7 @@ def restart_now(
 ) -> Workload:
     """Restart with a live progress line (no checks): rolling on the current generation when
     the workload runs (the old instance serves until the new one is ready)."""
-    from workloadlab.notebook.commands import current
+    from workloadlab.commands import current
 
     way = restart_way(ctx.generation(), workload.status)
     if way is RestartWay.ROLLING:
@@ -234,14 +234,6 @@ def delete(ctx: Context, args: argparse.Namespace) -> None:
     print(f"Deleted workload {workload.name!r} ({workload.id}).")
 
 
-def panel(ctx: Context, args: argparse.Namespace) -> Any:
-    """The live panel of the workload (status, spec form, Restart, Lock & Deploy)."""
-    from workloadlab.notebook.panel import open_panel  # ipywidgets loads on first use
-
-    workload_id = ctx.resolve(args.id)
-    return open_panel(ctx.session, workload_id, sidebar=args.sidebar)
-
-
 def _add_force(parser: Any, what: str) -> None:
     parser.add_argument(
         "--force", action="store_true", help=f"{what} even if it backs a deployment"
@@ -281,6 +273,3 @@ def register(table: Table) -> None:
         action="store_true",
         help="even if it backs a deployment (which is deleted too)",
     )
-
-    p = table.add("panel", panel, "Show the live panel.", with_id=True)
-    p.add_argument("--sidebar", action="store_true", help="in JupyterLab's right sidebar")
