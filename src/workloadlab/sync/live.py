@@ -47,6 +47,8 @@ STEP_MS = 25
 MAX_BATCH_MS = 1600
 """...or after this long in any case (a save every few ms)."""
 RESTART_TIMEOUT = 120.0
+TURNED_OFF = "turned off"
+"""Why a sync stopped when it was asked to."""
 
 AfterSync = Callable[[AsyncClient, Workload], Awaitable[str]]
 """A check run after each successful sync: returns its one-line result (``"✓ 3 smoke checks
@@ -131,7 +133,7 @@ class LiveSync:
             asyncio.create_task(self._following(), name=f"sync-follow {self.workload_id}"),
         ]
 
-    async def stop(self, because: str = "stopped") -> None:
+    async def stop(self, because: str = TURNED_OFF) -> None:
         """Stop watching and syncing; returns once the thread and the tasks have ended."""
         self._stop.set()
         current = asyncio.current_task()
