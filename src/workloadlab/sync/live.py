@@ -4,7 +4,7 @@
 thread of its own (named ``workloadlab-sync-<workload id>``), which hands each batch of changes
 to the event loop the sync was started on (a kernel's portal) and returns as soon as its stop
 event is set (within one ``step``). On that loop, one task restarts the workload, and one
-follows it (``client.workloads.watch``: a deleted workload ends the sync). :meth:`LiveSync.stop`
+asks once a second whether it still exists (a deleted workload ends the sync). :meth:`LiveSync.stop`
 sets the stop event, cancels both tasks and joins the thread, so nothing is left behind.
 
 **Coalescing.** The watcher yields a batch once no change came for ``step`` ms (debounce), so a
@@ -23,7 +23,6 @@ there), and their one-line results are part of the record the panel shows.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import threading
@@ -35,18 +34,21 @@ from pathlib import Path
 from watchfiles import Change, watch
 
 from workloadlab.client import AsyncClient
-from workloadlab.errors import NotFoundError, WorkloadlabError
+from workloadlab.errors import ConflictError, NotFoundError, WorkloadlabError
 from workloadlab.models import WorkloadStatus
 from workloadlab.models.neutral import Workload
 from workloadlab.sync.files import changed_paths, syntax_problems, watch_filter
 
 logger = logging.getLogger("workloadlab.sync")
 
-STEP_MS = 25
-"""A batch of changes is handed over once no change came for this long."""
+STEP_MS = 10
+"""A batch of changes is handed over once no change came for this long (an editor's save,
+or a loop of writes, is one batch; a human types slower)."""
 MAX_BATCH_MS = 1600
 """...or after this long in any case (a save every few ms)."""
 RESTART_TIMEOUT = 120.0
+FOLLOW_SECONDS = 1.0
+"""How often an idle sync asks whether its workload still exists."""
 TURNED_OFF = "turned off"
 """Why a sync stopped when it was asked to."""
 
@@ -177,10 +179,18 @@ class LiveSync:
                 await self._sync_once()
 
     async def _following(self) -> None:
-        """End the sync when its workload is deleted."""
-        with contextlib.suppress(NotFoundError):
-            async for _ in self.client.workloads.watch(self.workload_id):
-                pass
+        """End the sync when its workload is deleted: one GET a second while no sync runs (a
+        restart notices a delete itself, and its CPU is better left to the app's start)."""
+        while True:
+            await asyncio.sleep(FOLLOW_SECONDS)
+            if self.state is SyncState.SYNCING:
+                continue
+            try:
+                await self.client.workloads.get(self.workload_id)
+            except NotFoundError:
+                break
+            except WorkloadlabError:  # the server is away for a moment: ask again later
+                continue
         await self.stop("the workload was deleted")
 
     async def _sync_once(self) -> None:
@@ -209,16 +219,23 @@ class LiveSync:
         self._record(began, files, Outcome.SYNCED, checks=tuple(checks))
 
     async def _restart(self) -> Workload:
-        """Stop, take in the changes that came meanwhile, start, wait for ``running``."""
+        """Stop, take in the changes that came meanwhile, start, wait for ``running``.
+
+        ``POST …/stop`` answers once the workload has stopped (within the server's
+        ``--stop-answer-wait``), so the start follows at once; only a start refused because
+        it is still stopping waits for ``stopped`` first."""
         workloads = self.client.workloads
-        stopped = [WorkloadStatus.STOPPED, WorkloadStatus.ERRORED]
         await workloads.stop(self.workload_id)
-        await workloads.wait_for_status(self.workload_id, stopped, timeout=self.timeout)
         if self._pending and not syntax_problems(self._pending):
             self._pending.clear()  # the new instance reads them as it starts
             self._first_seen = None
             self._wake.clear()
-        await workloads.start(self.workload_id)
+        try:
+            await workloads.start(self.workload_id)
+        except ConflictError:
+            stopped = [WorkloadStatus.STOPPED, WorkloadStatus.ERRORED]
+            await workloads.wait_for_status(self.workload_id, stopped, timeout=self.timeout)
+            await workloads.start(self.workload_id)
         return await workloads.wait_for_status(
             self.workload_id, WorkloadStatus.RUNNING, timeout=self.timeout
         )
