@@ -159,6 +159,19 @@ async def test_a_second_sync_replaces_the_first_and_a_delete_ends_it(
     assert not sync_threads()
 
 
+async def test_a_closed_connection_ends_the_sync(
+    server: LocalServer, client: AsyncClient, syncs: Syncs, tmp_path: Path
+) -> None:
+    app = write_app(tmp_path / "app", "x")
+    workload_id = await _workload(client, app, "sync-closed")
+    async with AsyncClient(server.endpoint, server.token) as other:
+        sync = await syncs.begin(other, workload_id)
+    await until_recorded(sync, lambda sync: sync.state.value == "stopped")
+    assert sync.stopped_because == "its connection was closed"
+    assert not sync.running
+    await client.workloads.delete(workload_id)
+
+
 async def test_an_entrypoint_without_a_script_needs_a_path(
     client: AsyncClient, tmp_path: Path
 ) -> None:

@@ -183,6 +183,9 @@ class LiveSync:
         restart notices a delete itself, and its CPU is better left to the app's start)."""
         while True:
             await asyncio.sleep(FOLLOW_SECONDS)
+            if self.client.is_closed:  # the session closed or connected elsewhere
+                await self.stop("its connection was closed")
+                return
             if self.state is SyncState.SYNCING:
                 continue
             try:
