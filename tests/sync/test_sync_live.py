@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,11 @@ async def syncs() -> AsyncIterator[Syncs]:
 
 
 async def _workload(client: AsyncClient, app: Path, name: str) -> str:
-    workload = await client.workloads.create(name=name, artifact=app_spec(app, free_port()))
+    return await _workload_of(client, app_spec(app, free_port()), name)
+
+
+async def _workload_of(client: AsyncClient, artifact: dict[str, Any], name: str) -> str:
+    workload = await client.workloads.create(name=name, artifact=artifact)
     await client.workloads.wait_for_status(workload.id, "running", timeout=TIMEOUT)
     return workload.id
 
@@ -181,3 +186,22 @@ async def test_an_entrypoint_without_a_script_needs_a_path(
     with pytest.raises(SyncRefused, match="give the app's directory"):
         await Syncs().begin(client, workload.id)
     await client.workloads.delete(workload.id)
+
+
+async def test_a_save_restarts_a_workload_of_the_current_generation(
+    current: LocalServer, tmp_path: Path
+) -> None:
+    app = write_app(tmp_path / "app", "before")
+    artifact = app_spec(app, free_port())
+    artifact["spec"]["containerGroups"][0]["containers"][0]["readinessProbe"] |= {
+        "initialDelaySeconds": 0
+    }
+    syncs = Syncs()
+    async with AsyncClient(current.endpoint, current.token) as client:
+        workload_id = await _workload_of(client, artifact, "sync-current")
+        sync = await syncs.begin(client, workload_id)
+        write_app(app.parent, "after")
+        await until_recorded(sync, synced(1))
+        assert await _answer(client, workload_id) == "after"
+        await syncs.end_all()
+        await client.workloads.delete(workload_id)
