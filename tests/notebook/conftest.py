@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import respx
 from IPython.core.interactiveshell import InteractiveShell
 
 import workloadlab.notebook.session as session_module
@@ -26,3 +27,22 @@ def shell(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inte
     yield ip
     get_session().close()
     ip.extension_manager.unload_extension("workloadlab")
+
+
+CLOUD = "https://app.datarobot.com/api/v2"
+
+
+@pytest.fixture
+def cloud_shell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[InteractiveShell, respx.MockRouter]]:
+    """An IPython shell with ``%load_ext workloadlab`` talking to a DataRobot-shaped server."""
+    monkeypatch.setenv("DATAROBOT_ENDPOINT", CLOUD)
+    monkeypatch.setenv("DATAROBOT_API_TOKEN", "dr-fake-token-0a1b2c3d4e5f60718293a4b5")
+    monkeypatch.setattr(session_module, "_session", None)
+    with respx.mock(base_url=CLOUD, assert_all_called=False) as router:
+        ip = InteractiveShell.instance()
+        ip.extension_manager.load_extension("workloadlab")
+        yield ip, router
+        get_session().close()
+        ip.extension_manager.unload_extension("workloadlab")

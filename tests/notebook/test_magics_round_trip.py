@@ -8,17 +8,13 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-import respx
 import yaml
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-import workloadlab.notebook.session as session_module
 from workloadlab.models import CredentialType
 from workloadlab.notebook.session import get_session
 
@@ -70,20 +66,6 @@ def _yaml_of(shell: InteractiveShell) -> str:
     with capture_output() as captured:
         shell.run_line_magic("workload", "spec")
     return captured.stdout
-
-
-@pytest.fixture
-def cloud_shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[InteractiveShell, Any]]:
-    """An IPython shell with ``%load_ext workloadlab`` talking to a DataRobot-shaped server."""
-    monkeypatch.setenv("DATAROBOT_ENDPOINT", CLOUD)
-    monkeypatch.setenv("DATAROBOT_API_TOKEN", "dr-fake-token-0a1b2c3d4e5f60718293a4b5")
-    monkeypatch.setattr(session_module, "_session", None)
-    with respx.mock(base_url=CLOUD, assert_all_called=False) as router:
-        ip = InteractiveShell.instance()
-        ip.extension_manager.load_extension("workloadlab")
-        yield ip, router
-        get_session().close()
-        ip.extension_manager.unload_extension("workloadlab")
 
 
 def test_type_service_and_unknown_keys_survive_spec_then_artifact(

@@ -23,6 +23,7 @@ from workloadlab.client.resources.repositories import Repositories
 from workloadlab.client.resources.workloads import Workloads
 from workloadlab.client.waiting import Polling
 from workloadlab.connection import default_data_dir
+from workloadlab.models.local import LocalServer
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 """30 s to answer, 5 s to connect; per request, ``invoke(..., timeout=...)`` overrides it."""
@@ -132,6 +133,12 @@ class AsyncClient:
         ``Generation.CURRENT``, strings ``"v2.41"``/``"current"``): the one given, else asked
         of the server on the first call (``GET …/workloads/?limit=1``) and remembered."""
         return await self._api.generation()
+
+    async def local_server(self) -> LocalServer | None:
+        """Who answers: workloadlab's local server (its name, version, API generation and
+        runtime), or ``None`` for another server (DataRobot); asked once (``GET
+        …/localServer``) and remembered."""
+        return await self._api.local_server()
 
     @property
     def max_retries(self) -> int:

@@ -7,6 +7,10 @@ workloads live at ``/console/workloads/``). Any other outcome (``401``, ``403``,
 the usual retries, no connection) is raised and not remembered, so the next call asks again.
 Concurrent first calls share one detection. Calls whose paths both generations spell alike
 (invoke, logs, credentials) never detect.
+
+Whether the server is workloadlab's local server is asked likewise, once, when something needs
+to know (live sync; a body with ``localMounts``): ``GET {endpoint}/localServer``, a path
+DataRobot does not have (:mod:`workloadlab.models.local`).
 """
 
 from __future__ import annotations
@@ -17,11 +21,16 @@ import os
 from workloadlab import errors
 from workloadlab.client._http import Requester
 from workloadlab.client.paths import PATHS, ApiPaths, Generation
+from workloadlab.models.local import LOCAL_SERVER_NAME, LocalServer
 
 API_ENV = "DATAROBOT_WORKLOAD_API"
 AUTO = "auto"
 PROBE = "workloads/"
 """The path whose answer tells the generations apart (``200``: current, ``404``: v2.41)."""
+IDENTITY = "localServer"
+"""The local server's identity (a path only it has)."""
+NOT_LOCAL_STATUSES = frozenset({400, 403, 404, 405})
+"""Answers to :data:`IDENTITY` that mean another server (DataRobot), not a failure."""
 
 
 def requested_generation(api: str | None) -> Generation | None:
@@ -51,6 +60,7 @@ class ApiResolver:
         self.forced = forced is not None
         """Whether the generation was given (argument or environment) rather than detected."""
         self._lock = asyncio.Lock()
+        self._identity: tuple[LocalServer | None] | None = None
 
     @property
     def known(self) -> Generation | None:
@@ -69,6 +79,28 @@ class ApiResolver:
     async def paths(self) -> ApiPaths:
         """The paths of the server's generation."""
         return PATHS[await self.generation()]
+
+    async def local_server(self) -> LocalServer | None:
+        """The local server's identity, or ``None`` when the server is another one (asked
+        once; a failure to ask is raised and not remembered)."""
+        if self._identity is None:
+            async with self._lock:
+                if self._identity is None:
+                    self._identity = (await self._identify(),)
+        return self._identity[0]
+
+    async def _identify(self) -> LocalServer | None:
+        try:
+            response = await self._requester.request("GET", IDENTITY)
+        except errors.APIStatusError as exc:
+            if exc.status_code in NOT_LOCAL_STATUSES:
+                return None
+            raise
+        try:
+            found = LocalServer.model_validate(response.json())
+        except ValueError:  # not JSON, or not the identity's shape: another server
+            return None
+        return found if found.name == LOCAL_SERVER_NAME else None
 
     async def _detect(self) -> Generation:
         try:

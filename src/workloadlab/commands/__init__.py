@@ -10,7 +10,8 @@ returns what the magic returns (a model, a list, or ``None``). User mistakes and
 One module per group: :mod:`.lifecycle` (connect, create, restart, stop, start, delete),
 :mod:`.observe` (list, status, logs, events, invoke), :mod:`.artifacts` (spec and the
 ``%%artifact`` edits), :mod:`.governance` (lock and deploy behind the readiness checklist),
-:mod:`.deployments` (list and undeploy), :mod:`.versions` (versions, diff, rollback);
+:mod:`.deployments` (list and undeploy), :mod:`.versions` (versions, diff, rollback), :mod:`.sync`
+(live sync);
 :mod:`.base` holds what they share. Helpers: :mod:`.refs` (which workload a user means),
 :mod:`.specs` (reading specs), :mod:`.describe` (errors in one line), :mod:`.render` (tables),
 :mod:`.progress` (the live line's state), :mod:`.restarting` (how a restart applies a spec).
@@ -26,6 +27,7 @@ from workloadlab.commands import (
     governance,
     lifecycle,
     observe,
+    sync,
     versions,
 )
 from workloadlab.commands.artifacts import edit_artifact
@@ -39,7 +41,7 @@ from workloadlab.commands.base import (
     UsageMistake,
 )
 
-GROUPS = (lifecycle, observe, artifacts, governance, deployments, versions)
+GROUPS = (lifecycle, observe, artifacts, governance, deployments, versions, sync)
 
 
 def build() -> Table:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
 
 from workloadlab.models.base import RequestModel, Text
+from workloadlab.models.local import LocalMount, local_mounts_field
 from workloadlab.models.resources import MAX_PRIORITY, MAX_REPLICAS, MAX_SCALING_TARGET, Importance
 from workloadlab.models.spec import MAX_CPU, MAX_GPU, MAX_MEMORY, AnyEnvironmentVar, Probe
 from workloadlab.models.units import Memory, memory_bytes
@@ -72,6 +73,7 @@ class CurrentContainer(RequestModel):
     """The build input: accepted as any object and returned unchanged; nothing is built."""
     build: dict[str, Any] | None = None
     """Read-only (the last build); ignored on write."""
+    local_mounts: list[LocalMount] | None = local_mounts_field()
 
 
 class CurrentContainerGroup(RequestModel):

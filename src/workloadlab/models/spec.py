@@ -43,6 +43,7 @@ from pydantic import (
 
 from workloadlab.models.base import Number, RequestModel, Text
 from workloadlab.models.digest import spec_digest
+from workloadlab.models.local import LocalMount, local_mounts_field
 from workloadlab.models.rules import UnresolvedVariableError as UnresolvedVariableError
 from workloadlab.models.rules import (
     check_group,
@@ -196,6 +197,7 @@ class Container(RequestModel):
     liveness_probe: Probe | None = None
     startup_probe: Probe | None = None
     resource_request: ResourceRequest | None = None
+    local_mounts: list[LocalMount] | None = local_mounts_field()
 
     @field_validator("environment_vars")
     @classmethod

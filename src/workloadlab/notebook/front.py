@@ -12,7 +12,7 @@ from typing import Any
 
 from IPython.display import display
 
-from workloadlab.commands import Context, Table
+from workloadlab.commands import Context, Subcommand, Table
 from workloadlab.models import Deployment
 from workloadlab.notebook.progress import LiveProgress
 from workloadlab.notebook.session import Session
@@ -58,7 +58,21 @@ def panel(ctx: Context, args: argparse.Namespace) -> Any:
     return open_panel(ctx.session, workload_id, sidebar=args.sidebar)
 
 
+def sync_shown(ctx: Context, args: argparse.Namespace) -> Any:
+    """``%workload sync``, and the panel's live-sync line under the cell, following it."""
+    from workloadlab.commands.sync import sync
+
+    started = sync(ctx, args)
+    if started is not None:
+        from workloadlab.notebook.panel.sync import SyncView  # ipywidgets loads on first use
+
+        assert isinstance(ctx.session, Session)
+        display(SyncView(ctx.session, started.workload_id).box)  # type: ignore[no-untyped-call]
+    return started
+
+
 def register(table: Table) -> None:
-    """Add the notebook's own subcommands to ``table``."""
+    """Add the notebook's own subcommands to ``table`` (and its view to ``sync``)."""
     p = table.add("panel", panel, "Show the live panel.", with_id=True)
     p.add_argument("--sidebar", action="store_true", help="in JupyterLab's right sidebar")
+    table["sync"] = Subcommand(table["sync"].parser, sync_shown)

@@ -31,6 +31,7 @@ from workloadlab.server.routes import (
     current,
     deployments,
     events,
+    identity,
     invoke,
     logs,
     workloads,
@@ -115,9 +116,10 @@ def profile_routers(api: str) -> tuple[tuple[APIRouter, Sequence[Any]], ...]:
             (logs.router, strict),
             (credentials.router, strict),
             (invoke.router, []),
+            (identity.router, []),
         )
         return (*((router, []) for router in current.ROUTERS), *shared)
-    own = (workloads, artifacts, deployments, events, logs, credentials, invoke)
+    own = (workloads, artifacts, deployments, events, logs, credentials, invoke, identity)
     return tuple((module.router, []) for module in own)
 
 

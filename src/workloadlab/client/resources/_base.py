@@ -15,7 +15,8 @@ from workloadlab.client.generations import ApiResolver
 from workloadlab.client.pagination import AsyncPager
 from workloadlab.client.paths import SHARED, V2_41, Generation, Route
 from workloadlab.models import RequestModel, format_timestamp, parse_request
-from workloadlab.models.generations import V241_WORDS, for_v241
+from workloadlab.models.generations import V241_WORDS, NotExpressibleError, for_v241
+from workloadlab.models.local import LOCAL_MOUNTS, mounted_containers
 from workloadlab.models.lossless import LosslessModel
 from workloadlab.models.neutral import Artifact
 
@@ -68,10 +69,27 @@ class Resource:
         generation: v2.41's ``registered``, ``generic`` and memory in bytes there (what v2.41
         cannot express is a ``NotExpressibleError``, a ``ValueError``, before anything is sent);
         as it is for the current generation. Credential variables are left for the server to
-        judge (the local server's v2.41 profile takes them)."""
+        judge (the local server's v2.41 profile takes them). ``localMounts`` go to the local
+        server only: anywhere else they are a ``NotExpressibleError``, nothing sent."""
+        await self._local_mounts_allowed(body)
         if await self._generation() is Generation.V2_41:
             return for_v241(body, credentials=True)
         return for_current(body)
+
+    async def _local_mounts_allowed(self, body: Mapping[str, Any]) -> None:
+        """:class:`NotExpressibleError` if ``body`` (an artifact, or a new workload with one)
+        has local mounts and the server is not the local server."""
+        inline = body.get("artifact")
+        for artifact in (body, inline if isinstance(inline, Mapping) else {}):
+            spec = artifact.get("spec")
+            found = next(mounted_containers(spec), None) if isinstance(spec, Mapping) else None
+            if found is not None and await self._api.local_server() is None:
+                g, c, _ = found
+                raise NotExpressibleError(
+                    f"spec.containerGroups[{g}].containers[{c}].{LOCAL_MOUNTS}: local mounts"
+                    " are this machine's files, for workloadlab's local server only; this"
+                    " server runs images (remove them)"
+                )
 
     async def _list_url(self, route: Route, params: dict[str, Any], id: str | None = None) -> str:
         """The path of list ``route``; on the current generation, ``params`` get a ``limit``

@@ -35,6 +35,7 @@ from workloadlab.notebook.panel.form import FormReading, SpecForm, base_containe
 from workloadlab.notebook.panel.news import PanelNews
 from workloadlab.notebook.panel.state import Message, PanelState, utcnow
 from workloadlab.notebook.panel.status import StatusView, note_html
+from workloadlab.notebook.panel.sync import SyncView
 from workloadlab.notebook.panel.throttle import Throttle
 from workloadlab.notebook.panel.ui import (
     FixedRepr,
@@ -120,6 +121,7 @@ class WorkloadPanel(
         self.lock_deploy: Widget = button(
             "Lock & Deploy…", "wl-lock-deploy", button_style="warning", icon="lock"
         )
+        self.live_sync = SyncView(session, workload.id)
         self.note: Widget = html("", "wl-button-note")
         """Why a button is off, when that must be readable (a deployment the workload backs)."""
         self.changes: Widget = html("", "wl-diff")
@@ -134,6 +136,7 @@ class WorkloadPanel(
             hbox([self.status.header, hbox([], flex="1"), self.close_button]),
             hbox([self.status.badge, self.status.details]),
             hbox([self.save, self.restart, self.save_restart, self.lock_deploy]),
+            self.live_sync.box,
             self.note,
             self.status.message,
             self.extras,
@@ -173,6 +176,7 @@ class WorkloadPanel(
             self._closed = True
         self._throttle.close()
         self._watcher.unsubscribe(self)
+        self.live_sync.detach()
         timer, self._timer = self._timer, None
         if timer is not None:
             self.session.portal.call_soon(timer.cancel)

@@ -20,6 +20,7 @@ from workloadlab.models import (
 from workloadlab.models.diff import diff_artifacts, needs_restart
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.operations import credentials
+from workloadlab.server.operations.mounts import refuse_local_mounts
 from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
 from workloadlab.server.store import ArtifactRow, ListOrder, Store
 
@@ -82,14 +83,18 @@ def create(
         )
         audit(store, actor, "artifact.created", row.id, details={"name": row.name})
         if _asked(body.status) is ArtifactStatus.REGISTERED:
-            row = register(store, actor, row)
+            row = register(store, actor, row, at=(*at, "spec"))
     return row
 
 
-def register(store: Store, actor: Actor, row: ArtifactRow) -> ArtifactRow:
+def register(
+    store: Store, actor: Actor, row: ArtifactRow, *, at: Sequence[str | int] = ("spec",)
+) -> ArtifactRow:
     """Freeze a draft: the next version of its name's collection (the caller checked that it
-    is a draft)."""
+    is a draft); :class:`Invalid` at its local mounts (``at``: where its spec is) if it has
+    any."""
     with store.transaction():
+        refuse_local_mounts(find(store, row.id).spec, at)
         store.register_artifact(row.id)
         registered = find(store, row.id)
         assert registered.version is not None
@@ -175,7 +180,7 @@ def replace(
         }
         apply_changes(store, actor, row, new)
         if _asked(body.status) is ArtifactStatus.REGISTERED:
-            register(store, actor, row)
+            register(store, actor, row, at=("body", "spec"))
         return find(store, artifact_id)
 
 

@@ -21,6 +21,7 @@ from workloadlab.models.current import (
 )
 from workloadlab.server.audit import Actor, audit
 from workloadlab.server.operations import artifacts, credentials
+from workloadlab.server.operations.mounts import refuse_local_mounts
 from workloadlab.server.operations.specs import runnable, wire_form
 from workloadlab.server.problems import Conflict, Forbidden, Invalid, NotFound
 from workloadlab.server.store import ArtifactRow, ListQuery, RepositoryRow, Store
@@ -70,17 +71,21 @@ def create(
         details = {"name": row.name, "artifactRepositoryId": repository}
         audit(store, actor, "artifact.created", row.id, details=details)
         if body.status == "locked":
-            lock(store, actor, row.id)
+            lock(store, actor, row.id, at=(*at, "spec"))
     return artifacts.find(store, row.id)
 
 
-def lock(store: Store, actor: Actor, artifact_id: str) -> ArtifactRow:
+def lock(
+    store: Store, actor: Actor, artifact_id: str, *, at: Sequence[str | int] = ("spec",)
+) -> ArtifactRow:
     """Lock a draft as the next version of its repository (a locked one: :class:`Conflict`;
-    a container to be built but without an image: :class:`Invalid`)."""
+    a container to be built but without an image, or with local mounts (``at``: where its
+    spec is): :class:`Invalid`)."""
     with store.transaction():
         row = artifacts.find(store, artifact_id)
         if row.status is not ArtifactStatus.DRAFT:
             raise Conflict(f"Artifact {row.id} is already locked (version {row.version})")
+        refuse_local_mounts(wire_spec(store, row), at)
         for group in wire_spec(store, row)["containerGroups"]:
             for container in group["containers"]:
                 if container.get("imageBuildConfig") and not container.get("imageUri"):
@@ -140,7 +145,7 @@ def replace(
         if body.type != row.type:
             store.update_artifact(row.id, type=body.type)
         if body.status == "locked":
-            lock(store, actor, row.id)
+            lock(store, actor, row.id, at=("body", "spec"))
     return artifacts.find(store, artifact_id)
 
 
@@ -165,7 +170,7 @@ def update(
             spec=body.spec,
         )
         if body.status == "locked":
-            lock(store, actor, row.id)
+            lock(store, actor, row.id, at=("body", "spec") if body.spec else ("spec",))
     return artifacts.find(store, artifact_id)
 
 

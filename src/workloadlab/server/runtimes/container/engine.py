@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workloadlab.models.local import LocalMount
 from workloadlab.server.runtimes.container.hardening import Hardening
 
 logger = logging.getLogger("workloadlab.server")
@@ -222,16 +223,18 @@ class Engine:
         gpus: int = 0,
         network_of: str | None = None,
         hardening: Hardening | None = None,
+        mounts: Sequence[LocalMount] = (),
     ) -> str:
         """Create (not start) a container; returns its id.
 
         ``entrypoint`` replaces the image's entrypoint *and* command; ``memory`` also caps
         swap at the same size (no swap, as in Kubernetes); ``network_of`` joins another
         container's network namespace (a sidecar shares the primary's ``localhost``);
-        ``hardening``: its security settings (:mod:`.hardening`).
+        ``hardening``: its security settings (:mod:`.hardening`); ``mounts``: host
+        directories bind-mounted into it (``localMounts``).
         """
         secure = hardening or Hardening()
-        from docker.types import DeviceRequest  # type: ignore[import-untyped]
+        from docker.types import DeviceRequest, Mount  # type: ignore[import-untyped]
 
         host_config = self._api.create_host_config(
             port_bindings={p.container_port: (p.host_ip, p.host_port or None) for p in ports}
@@ -245,6 +248,8 @@ class Engine:
             cap_add=secure.cap_add or None,
             cap_drop=secure.cap_drop or None,
             read_only=secure.read_only or None,
+            mounts=[Mount(m.target, m.source, type="bind", read_only=m.read_only) for m in mounts]
+            or None,
         )
         created = self._call(
             self._api.create_container,

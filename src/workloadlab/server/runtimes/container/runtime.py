@@ -13,7 +13,8 @@ its network in :mod:`.sandbox`. Design notes:
   same size), ``gpu`` a device request; the workload runtime's ``resourceAllocation`` (current
   generation) overrides cpu and memory (:mod:`workloadlab.server.supervisor.sizing`); a
   container's ``securityContext`` (current generation) becomes its security options
-  (:mod:`.hardening`; the sandbox gets none). A missing image is pulled; if that fails, the
+  (:mod:`.hardening`; the sandbox gets none); its ``localMounts`` (a local-server extension:
+  :mod:`workloadlab.models.local`) are bind mounts. A missing image is pulled; if that fails, the
   start fails at once with the registry's answer.
 - **Labels, not names, own containers.** Each container is labelled with its workload and a
   hash of the server's data dir (:func:`~workloadlab.server.runtimes.base.data_dir_id`), so
@@ -267,6 +268,7 @@ class ContainerRuntime:
                     gpus=resources.gpu if resources else 0,
                     network_of=network_of,
                     hardening=hardening(security_context(container), spec_name),
+                    mounts=container.local_mounts or (),
                 )
             )
         except EngineError as exc:
