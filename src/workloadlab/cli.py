@@ -366,6 +366,8 @@ def serve(args: argparse.Namespace) -> int:
             access_log=args.access_log,
             lifespan="on",
             timeout_graceful_shutdown=3,
+            # The invoke proxy's sockets (server/proxy_ws.py): loopback, compression only costs
+            ws_per_message_deflate=False,
             log_config=None,
         )
         try:
