@@ -12,6 +12,7 @@ import contextlib
 import json
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from currenttools import CURRENT, create, current_artifact, wait_for
+from test_server_invoke import start_misbehaving
 
 from harness import (
     LocalServer,
@@ -102,9 +104,16 @@ def first_events_then_release(api: httpx.Client, invoke: str) -> None:
 
 @pytest.fixture(scope="module")
 def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    """A server with 2 connections per workload and a 1 s connect timeout."""
+    """A server with 2 connections per workload, a 1 s connect and a 2 s read timeout."""
     data_dir = tmp_path_factory.mktemp("tight")
-    limits = ["--invoke-max-connections", "2", "--invoke-connect-timeout", "1s"]
+    limits = [
+        "--invoke-max-connections",
+        "2",
+        "--invoke-connect-timeout",
+        "1s",
+        "--invoke-read-timeout",
+        "2s",
+    ]
     with running_server(data_dir, *limits) as started:
         yield started
     kill_marked(data_dir)
@@ -145,17 +154,16 @@ def test_the_callers_close_code_and_reason_reach_the_app(
     assert wait_until(lambda: [4002, "caller leaves"] in closes_seen(api, invoke), timeout=10)
 
 
-def test_a_caller_that_vanishes_has_the_apps_socket_closed_as_going_away(
+def test_a_caller_that_vanishes_has_the_apps_connection_closed(
     server: LocalServer, api: httpx.Client, app_id: str
 ) -> None:
     invoke = f"/endpoints/workloads/{app_id}"
+    before = closes_seen(api, invoke).count([1006, ""])
     with open_socket(server, f"{invoke}/ws") as ws:
         ws.send("still here")
         assert ws.recv(timeout=10) == "still here"
         ws.socket.shutdown(socket.SHUT_RDWR)  # no close frame: the TCP connection just ends
-    assert wait_until(
-        lambda: [1001, "the caller went away"] in closes_seen(api, invoke), timeout=10
-    )
+        assert wait_until(lambda: closes_seen(api, invoke).count([1006, ""]) > before, 10)
 
 
 @pytest.mark.parametrize(
@@ -208,7 +216,7 @@ def test_an_upgrade_to_a_workload_that_does_not_run_is_refused_in_words(
     assert missing.status_code == 404
 
 
-def test_an_app_that_goes_away_closes_the_callers_socket_with_1014(
+def test_an_app_that_goes_away_has_the_callers_connection_closed(
     server: LocalServer, api: httpx.Client
 ) -> None:
     workload_id = start_stream_app(api)
@@ -218,8 +226,7 @@ def test_an_app_that_goes_away_closes_the_callers_socket_with_1014(
         assert api.post(f"/console/workloads/{workload_id}/stop").status_code == 202
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=20)  # the app exits without a close frame
-    assert closed.value.rcvd is not None
-    assert closed.value.rcvd.code == 1014
+    assert closed.value.rcvd is None  # 1006: the connection ended, as the app's did
 
 
 def test_sockets_count_against_the_workloads_connection_limit(tight: LocalServer) -> None:
@@ -239,6 +246,26 @@ def test_sockets_count_against_the_workloads_connection_limit(tight: LocalServer
             with open_socket(tight, path) as again:  # a slot is free again
                 again.send("in")
                 assert again.recv(timeout=10) == "in"
+
+
+def test_an_upgrade_the_app_never_answers_is_504_and_one_nobody_listens_for_503(
+    tight: LocalServer, tmp_path: Path
+) -> None:
+    headers = {"Authorization": f"Bearer {tight.token}"}
+    with tight.client() as api:
+        silent, events = start_misbehaving(api, tmp_path)
+        began = time.monotonic()
+        hung = refused(tight, f"/endpoints/workloads/{silent}/hang", headers)
+        assert (hung.status_code, hung.json()) == (
+            504,
+            {"detail": f"Workload {silent} did not answer within 2 s"},
+        )
+        assert 2.0 - 0.1 <= time.monotonic() - began < 12.0
+        wait_until(lambda: events.connections_of("/hang") <= events.closed(), timeout=5)
+        assert api.get(f"/endpoints/workloads/{silent}/stop-listening").status_code == 200
+        gone = refused(tight, f"/endpoints/workloads/{silent}/ws", headers)
+        assert gone.status_code == 503
+        assert "refused the connection: nothing listens on its port" in gone.json()["detail"]
 
 
 # -- event streams and chunked answers ---------------------------------------------------------

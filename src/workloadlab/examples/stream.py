@@ -22,7 +22,8 @@ Routes:
 - ``POST /release``: lets every held answer go on.
 - ``GET /chunked?n=N``: a chunked ``text/plain`` body of ``N`` lines (default 3), a chunk each.
 - ``GET /headers``: ``{"headers": {...}}``, the request headers as received (lower-case).
-- ``GET /closes``: ``{"closes": [[code, reason], ...]}``, the close frames callers sent.
+- ``GET /closes``: ``{"closes": [[code, reason], ...]}``, the close frames callers sent
+  (``[1006, ""]`` for a connection that ended without one).
 - WebSocket ``/ws``: echoes every message (text as text, binary as binary). The text
   ``close CODE REASON`` makes the app close the socket with that code and reason.
 - WebSocket ``/ws/headers``: first sends the handshake's headers (one JSON text message), then
@@ -204,7 +205,11 @@ class App:
         parts: list[bytes] = []
         kind = TEXT
         while True:
-            opcode, fin, payload = await read_frame(reader)
+            try:
+                opcode, fin, payload = await read_frame(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                self.closes.append((1006, ""))  # the connection ended without a close frame
+                return
             if opcode == PING:
                 writer.write(frame(PONG, payload))
             elif opcode == CLOSE:

@@ -5,7 +5,9 @@ token (checked on the upgrade by the auth middleware, never passed to the app), 
 and query after the prefix for the app. Anything that stops the socket from opening (no such
 workload, not running, busy, timeouts, an app that refuses) is an HTTP answer to the upgrade
 (ASGI's ``websocket.http.response``, which uvicorn implements) in the words of the HTTP routes.
-Design notes of the socket itself: :mod:`workloadlab.server.proxy_ws`.
+Once the app has accepted, the caller's connection and the app's are one byte tunnel:
+:mod:`workloadlab.server.proxy_ws` (the app's side), :mod:`workloadlab.server.proxy_tunnel`
+(the caller's side, uvicorn's WebSocket protocol with the ``workloadlab.tunnel`` extension).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from starlette.types import Receive, Scope, Send
 from workloadlab.server.context import ServerContext
 from workloadlab.server.operations import deployments, workloads
 from workloadlab.server.problems import Problem, refuse_upgrade
-from workloadlab.server.proxy_ws import AppRefused, accept_headers, app_socket, relay
+from workloadlab.server.proxy_tunnel import TUNNEL
+from workloadlab.server.proxy_ws import AppRefused, app_upgrade
 from workloadlab.server.routes.invoke import app_target
 
 router = APIRouter()
@@ -38,23 +41,23 @@ class SocketEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         context: ServerContext = scope["app"].state.context
-        lease = None
         if (await receive())["type"] != "websocket.connect":
             return
+        if TUNNEL not in scope.get("extensions", {}):
+            detail = "This server cannot pass WebSockets on: serve it with `workloadlab serve`"
+            await refuse_upgrade(scope, send, 501, detail)
+            return
+        lease = None
         try:
             found = self._workload_of(context, scope["path_params"][self._param])
             workload_id, lease = workloads.invoke_target(context.store, context.supervisor, found)
-            async with app_socket(
-                context.proxy,
-                workload_id,
-                lease.target,
-                app_target(scope),
-                scope["headers"],
-                scope.get("subprotocols", []),
-            ) as app:
-                accept = {"type": "websocket.accept", "headers": accept_headers(app)}
-                await send({**accept, "subprotocol": app.subprotocol})
-                await relay(app, receive, send, context.proxy.limits.read_timeout)
+            async with app_upgrade(
+                context.proxy, workload_id, lease.target, app_target(scope), scope["headers"]
+            ) as upgraded:
+                await send({"type": f"{TUNNEL}.open", "head": upgraded.head,
+                            "socket": upgraded.sock})  # fmt: skip
+                while (await receive())["type"] != "websocket.disconnect":
+                    pass  # the tunnel's bytes pass beside the app: it waits for the end
         except Problem as problem:
             headers = [(k.lower().encode(), v.encode()) for k, v in (problem.headers or {}).items()]
             await refuse_upgrade(scope, send, problem.status_code, str(problem.detail), headers)
