@@ -93,6 +93,8 @@ def test_the_resources_methods_are_pinned() -> None:
             "events",
             "logs",
             "invoke",
+            "stream",
+            "websocket",
             "lock_readiness",
             "promote",
             "settings",
@@ -131,6 +133,8 @@ def test_the_resources_methods_are_pinned() -> None:
             "delete",
             "events",
             "invoke",
+            "stream",
+            "websocket",
         ]
     )
     assert public(Credentials) == sorted(["create", "list", "get", "delete"])

@@ -282,6 +282,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from workloadlab.server.app import create_app
     from workloadlab.server.limits import RequestHeadDeadline
+    from workloadlab.server.proxy_tunnel import TunnelingWebSocketProtocol
     from workloadlab.server.runtimes.process.reaping import become_subreaper
     from workloadlab.server.settings import InvokeLimits, ServerSettings, Timings
 
@@ -366,6 +367,7 @@ def serve(args: argparse.Namespace) -> int:
             access_log=args.access_log,
             lifespan="on",
             timeout_graceful_shutdown=3,
+            ws=TunnelingWebSocketProtocol,  # the invoke proxy's WebSockets (byte tunnels)
             log_config=None,
         )
         try:

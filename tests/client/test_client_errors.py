@@ -52,6 +52,7 @@ def test_public_surface_is_pinned() -> None:
         "Observation",
         "Polling",
         "Readiness",
+        "ServerSentEvent",
         "resolve_config",
     ]
 

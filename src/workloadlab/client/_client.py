@@ -81,15 +81,17 @@ class AsyncClient:
             base_url=config.endpoint + "/",
             timeout=timeout,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            transport=AuthTransport(
-                transport or network_transport(config.ssl_verify, DEFAULT_LIMITS),
-                token=config.token,
-                endpoint=config.endpoint,
-                token_type=config.token_type,
+            transport=(
+                auth := AuthTransport(
+                    transport or network_transport(config.ssl_verify, DEFAULT_LIMITS),
+                    token=config.token,
+                    endpoint=config.endpoint,
+                    token_type=config.token_type,
+                )
             ),
             follow_redirects=False,
         )
-        self._requester = Requester(self._http, max_retries=max_retries)
+        self._requester = Requester(self._http, max_retries=max_retries, auth=auth)
         polling = polling or Polling()
         self._api = ApiResolver(self._requester, forced)
         self.workloads = Workloads(self._requester, self._api, polling)

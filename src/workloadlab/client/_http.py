@@ -15,11 +15,12 @@ POST that creates something is retried only with an idempotency key. ``409``, ``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import email.utils
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -110,6 +111,12 @@ class AuthTransport(httpx.AsyncBaseTransport):
         scheme, host, port = self._origin
         return f"<AuthTransport {scheme}://{host}:{port} token=***>"
 
+    def authorization_for(self, url: str) -> str | None:
+        """The ``Authorization`` value for a connection to ``url`` (a WebSocket's handshake,
+        which httpx does not send), or ``None`` when it is not the endpoint's origin."""
+        parsed = httpx.URL(url.replace("ws", "http", 1) if url.startswith("ws") else url)
+        return self._authorization if origin(parsed) == self._origin else None
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send with ``Authorization`` set, then take it off the request again."""
         if origin(request.url) != self._origin:
@@ -140,8 +147,11 @@ class Requester:
         max_retries: int,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
+        auth: AuthTransport | None = None,
     ) -> None:
         self.http = http
+        self.auth = auth
+        """The token's keeper, for connections httpx does not make (WebSockets)."""
         self.base = str(http.base_url)
         self.max_retries = max_retries
         self.sleep = sleep
@@ -201,6 +211,24 @@ class Requester:
             if raise_for_status and response.is_error:
                 raise _status_error(request, response)
             return response
+
+    @contextlib.asynccontextmanager
+    async def stream(self, method: str, url: str, **options: Any) -> AsyncIterator[httpx.Response]:
+        """Send a request whose answer is read as it comes (``options``: httpx's); never
+        retried (a stream half read cannot be). An error status raises ``APIStatusError`` (its
+        body read first), a failed connection ``APIConnectionError``."""
+        request = self.http.build_request(method, self.base + url.lstrip("/"), **options)
+        try:
+            response = await self.http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise _connection_error(request, exc) from exc
+        try:
+            if response.is_error:
+                await response.aread()
+                raise _status_error(request, response)
+            yield response
+        finally:
+            await response.aclose()
 
     async def _pause(self, request: httpx.Request, delay: float, reason: str, retries: int) -> None:
         logger.info(

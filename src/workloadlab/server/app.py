@@ -23,7 +23,7 @@ from workloadlab.server.context import ServerContext
 from workloadlab.server.limits import BodyLimitMiddleware
 from workloadlab.server.openapi import DOCS_ASSETS, DOCS_PATH, install_openapi
 from workloadlab.server.operations import workloads as workloads_operations
-from workloadlab.server.problems import install_handlers, send_problem
+from workloadlab.server.problems import install_handlers, refuse_upgrade, send_problem
 from workloadlab.server.proxy import InvokeProxy
 from workloadlab.server.routes import (
     artifacts,
@@ -33,6 +33,7 @@ from workloadlab.server.routes import (
     events,
     identity,
     invoke,
+    invoke_ws,
     logs,
     workloads,
 )
@@ -53,7 +54,8 @@ AUTH_SCHEMES = frozenset({b"bearer", b"token"})
 
 class BearerAuthMiddleware:
     """Answers ``401`` unless the request carries ``Authorization: Bearer <token>`` (or
-    ``Token <token>``, the scheme DataRobot's SDK sends by default and DataRobot accepts); also
+    ``Token <token>``, the scheme DataRobot's SDK sends by default and DataRobot accepts), a
+    WebSocket upgrade (the invoke proxy's) included; also
     accepts every API path with or without its trailing slash (no redirects; the path as
     written stays in the scope, under ``REQUESTED_PATH``, for the links of list answers)."""
 
@@ -62,13 +64,19 @@ class BearerAuthMiddleware:
         self._token = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # the invoke proxy's upgrades: the same token
+            if self._authorized(scope):
+                await self.app(scope, receive, send)
+            else:
+                await self._deny(send, scope)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
         public = path in PUBLIC_PATHS or path.startswith(DOCS_ASSETS)
         if not public and not self._authorized(scope):
-            await self._deny(send)
+            await self._deny(send, None)
             return
         if len(path) > 1 and path.endswith("/") and not path.startswith(INVOKE_PREFIX):
             scope = dict(scope, path=path.rstrip("/"), **{REQUESTED_PATH: path})
@@ -84,9 +92,14 @@ class BearerAuthMiddleware:
         return False
 
     @staticmethod
-    async def _deny(send: Send) -> None:
+    async def _deny(send: Send, upgrade: Scope | None) -> None:
+        """``401``; ``upgrade``: the scope of a WebSocket upgrade, refused as such."""
         detail = "Missing or invalid API token: send 'Authorization: Bearer <token>'"
-        await send_problem(send, 401, detail, [(b"www-authenticate", b"Bearer")])
+        headers = [(b"www-authenticate", b"Bearer")]
+        if upgrade is not None:
+            await refuse_upgrade(upgrade, send, 401, detail, headers)
+        else:
+            await send_problem(send, 401, detail, headers)
 
 
 def api_base_url(settings: ServerSettings) -> str:
@@ -116,10 +129,21 @@ def profile_routers(api: str) -> tuple[tuple[APIRouter, Sequence[Any]], ...]:
             (logs.router, strict),
             (credentials.router, strict),
             (invoke.router, []),
+            (invoke_ws.router, []),
             (identity.router, []),
         )
         return (*((router, []) for router in current.ROUTERS), *shared)
-    own = (workloads, artifacts, deployments, events, logs, credentials, invoke, identity)
+    own = (
+        workloads,
+        artifacts,
+        deployments,
+        events,
+        logs,
+        credentials,
+        invoke,
+        invoke_ws,
+        identity,
+    )
     return tuple((module.router, []) for module in own)
 
 

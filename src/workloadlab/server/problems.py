@@ -29,7 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Send
+from starlette.types import Scope, Send
 
 from workloadlab.server.storage import StorageTrouble, storage_trouble
 
@@ -204,14 +204,21 @@ def install_handlers(app: FastAPI, data_dir: Path) -> None:
 
 
 async def send_problem(
-    send: Send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()
+    send: Send,
+    status: int,
+    detail: str,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+    *,
+    websocket: bool = False,
 ) -> None:
     """Answer ``{"detail": ...}`` with ``status`` from a pure ASGI middleware (in front of the
-    app, where the handlers above do not reach)."""
+    app, where the handlers above do not reach); ``websocket``: as the refusal of an upgrade
+    (ASGI's ``websocket.http.response`` extension)."""
     body = json.dumps({"detail": detail}).encode()
+    kind = "websocket.http.response" if websocket else "http.response"
     await send(
         {
-            "type": "http.response.start",
+            "type": f"{kind}.start",
             "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
@@ -220,4 +227,15 @@ async def send_problem(
             ],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": f"{kind}.body", "body": body})
+
+
+async def refuse_upgrade(
+    scope: Scope, send: Send, status: int, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """Refuse a WebSocket upgrade with ``status`` and ``{"detail": ...}``; with a bare close
+    (which uvicorn answers ``403``) where the server cannot answer an upgrade in HTTP."""
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await send_problem(send, status, detail, headers, websocket=True)
+    else:
+        await send({"type": "websocket.close", "code": 1008})

@@ -187,6 +187,27 @@ class InvokeProxy:
         Raises the :class:`~workloadlab.server.problems.Problem` of the table above when no
         answer comes.
         """
+        async with self.slot(workload_id, target) as pool:
+            url = httpx.URL(target).copy_with(raw_path=path_and_query)
+            request = pool.client.build_request(
+                method, url, headers=passed_on(headers), content=body
+            )
+            try:
+                response = await pool.client.send(request, stream=True)
+            except httpx.TransportError as exc:
+                raise self.problem(workload_id, exc) from exc
+            try:
+                head = passed_on(response.headers.raw)
+                yield Answer(response.status_code, head, response, workload_id, self)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await response.aclose()
+
+    @asynccontextmanager
+    async def slot(self, workload_id: str, target: str) -> AsyncIterator[_Pool]:
+        """One of the workload's ``max_connections`` slots, held for one call or for the whole
+        life of one WebSocket (:mod:`~workloadlab.server.proxy_ws`): both count against the
+        same limit. ``503`` (:meth:`_busy`) when none comes free within the connect timeout."""
         pool = self._pool(workload_id, target)
         pool.calls += 1
         try:
@@ -196,20 +217,7 @@ class InvokeProxy:
             except TimeoutError:
                 raise self._busy(workload_id) from None
             try:
-                url = httpx.URL(target).copy_with(raw_path=path_and_query)
-                request = pool.client.build_request(
-                    method, url, headers=passed_on(headers), content=body
-                )
-                try:
-                    response = await pool.client.send(request, stream=True)
-                except httpx.TransportError as exc:
-                    raise self.problem(workload_id, exc) from exc
-                try:
-                    head = passed_on(response.headers.raw)
-                    yield Answer(response.status_code, head, response, workload_id, self)
-                finally:
-                    with anyio.CancelScope(shield=True):
-                        await response.aclose()
+                yield pool
             finally:
                 pool.slots.release()
         finally:

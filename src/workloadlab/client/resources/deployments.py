@@ -17,11 +17,11 @@ from workloadlab.client.generations import ApiResolver
 from workloadlab.client.pagination import AsyncPager
 from workloadlab.client.resources._base import (
     Body,
-    Resource,
     drop_none,
     list_params,
     wire_body,
 )
+from workloadlab.client.resources._streaming import StreamingCalls
 from workloadlab.client.resources.artifacts import Artifacts
 from workloadlab.client.waiting import Polling, wait_for_rollout
 from workloadlab.models import (
@@ -36,9 +36,11 @@ from workloadlab.models import (
 from workloadlab.models.neutral import Artifact
 
 
-class Deployments(Resource):
+class Deployments(StreamingCalls):
     """Deployments of workloads whose artifact is registered, with their audit trail; and
     (the local server's extension) their moves between versions of their artifact."""
+
+    _invoke_route = "deployment_invoke"
 
     def __init__(
         self, requester: Requester, api: ApiResolver, polling: Polling, artifacts: Artifacts

@@ -1,4 +1,5 @@
-"""``client.workloads``: create, list, start, stop, restart, wait, watch, logs, invoke, and
+"""``client.workloads``: create, list, start, stop, restart, wait, watch, logs, invoke (and
+its streams and sockets: :mod:`~workloadlab.client.resources._streaming`), and
 whether one is ready to be locked and deployed (:meth:`Workloads.lock_readiness`), alike on both
 generations of the API; promote, settings and replacements (the current generation's) come from
 :class:`~workloadlab.client.resources.rolling.RollingCalls`."""
@@ -18,6 +19,7 @@ from workloadlab.client.pagination import AsyncPager
 from workloadlab.client.paths import Generation
 from workloadlab.client.readiness import Check, CheckName, Readiness, assess, smoke_check
 from workloadlab.client.resources._base import Body, drop_none, list_params, wire_body
+from workloadlab.client.resources._streaming import StreamingCalls
 from workloadlab.client.resources.rolling import RollingCalls
 from workloadlab.client.waiting import (
     OnChange,
@@ -33,9 +35,11 @@ from workloadlab.models.neutral import Artifact, CreateWorkload, InputArtifact, 
 LOG_TAIL_LINES = 20
 
 
-class Workloads(RollingCalls):
+class Workloads(RollingCalls, StreamingCalls):
     """Workloads: containers running an artifact (``/console/workloads/`` on v2.41,
     ``/workloads/`` on the current generation)."""
+
+    _invoke_route = "workload_invoke"
 
     @overload
     async def create(
