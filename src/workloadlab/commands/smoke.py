@@ -25,14 +25,11 @@ from workloadlab.smoke.fields import MISSING, FieldError, resolve, shown
 from workloadlab.smoke.model import refuse_secrets
 from workloadlab.smoke.report import results_html, results_text
 from workloadlab.smoke.running import answer_of
+from workloadlab.smoke.storage import shown_path
 
 
 def _where() -> str:
-    path = smoke.smoke_file_path()
-    try:
-        return str(path.relative_to(path.cwd()))
-    except ValueError:
-        return str(path)
+    return shown_path(smoke.smoke_file_path())
 
 
 def _load() -> smoke.SmokeFile:

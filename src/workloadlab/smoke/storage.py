@@ -36,6 +36,14 @@ def smoke_file_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path.cwd() / Path(chosen).expanduser()
 
 
+def shown_path(path: Path) -> str:
+    """``path`` as messages name it: relative to the current directory when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def load(path: Path) -> SmokeFile:
     """The checks in ``path`` (none when it does not exist); :class:`SmokeError` when it
     cannot be read, naming the place (never echoing its values)."""
