@@ -15,7 +15,7 @@ from pathlib import Path
 from workloadlab.client import AsyncClient
 from workloadlab.models import Deployment
 from workloadlab.models.neutral import Workload
-from workloadlab.smoke.fields import differences, shown
+from workloadlab.smoke.fields import shown
 from workloadlab.smoke.running import Result, run_against, run_checks
 
 
@@ -33,8 +33,7 @@ class Comparison:
         if self.draft.error is not None or self.deployed.error is not None:
             return [] if self.draft.error == self.deployed.error else ["answer"]
         found = ["status"] if self.draft.status != self.deployed.status else []
-        return found + [d.where or "(body)" for d in
-                        differences(self.draft.compared, self.deployed.compared)]  # fmt: skip
+        return found + [d.label for d in self.draft.differences_from(self.deployed)]
 
     @property
     def same(self) -> bool:

@@ -80,7 +80,16 @@ class Difference:
     got: Any
 
     def __str__(self) -> str:
-        return f"{self.where or '(body)'}: expected {shown(self.expected)}, got {shown(self.got)}"
+        return f"{self.label}: expected {self.show(self.expected)}, got {self.show(self.got)}"
+
+    @property
+    def label(self) -> str:
+        """Where, in words: the pointer, ``status``, ``latency``, or ``(body)``."""
+        return self.where or "(body)"
+
+    def show(self, value: Any) -> str:
+        """``value`` in words: JSON for answer fields, as it is for status and latency."""
+        return str(value) if self.where in ("status", "latency") else shown(value)
 
 
 def differences(expected: Any, got: Any, where: str = "") -> list[Difference]:

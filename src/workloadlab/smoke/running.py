@@ -22,7 +22,7 @@ from workloadlab.client import AsyncClient
 from workloadlab.errors import WorkloadlabError
 from workloadlab.models import Deployment, WorkloadStatus
 from workloadlab.models.neutral import Workload
-from workloadlab.smoke.fields import Difference, differences, resolve, shown
+from workloadlab.smoke.fields import Difference, differences, resolve
 from workloadlab.smoke.model import SmokeCheck
 from workloadlab.smoke.storage import load, smoke_file_path
 
@@ -71,10 +71,8 @@ class Result:
         if self.error is not None:
             return [f"! {self.error}"]
         lines = []
-        for difference in self.differences:
-            where = difference.where or "(body)"
-            lines += [f"- {where}: {_plain(difference, difference.expected)}",
-                      f"+ {where}: {_plain(difference, difference.got)}"]  # fmt: skip
+        for d in self.differences:
+            lines += [f"- {d.label}: {d.show(d.expected)}", f"+ {d.label}: {d.show(d.got)}"]
         return lines
 
     @property
@@ -86,11 +84,14 @@ class Result:
             return self.answer
         return {pointer: resolve(self.answer, pointer) for pointer in sorted(fields)}
 
-
-def _plain(difference: Difference, value: Any) -> str:
-    if difference.where in ("status", "latency"):
-        return str(value)
-    return shown(value)
+    def differences_from(self, other: Result) -> list[Difference]:
+        """Where ``other``'s answer (the same check's) differs on what the check compares."""
+        fields = self.check.expect.fields
+        if fields is None:
+            return differences(self.answer, other.answer)
+        return [d for pointer in sorted(fields) for d in
+                differences(resolve(self.answer, pointer), resolve(other.answer, pointer),
+                            pointer)]  # fmt: skip
 
 
 def judge(
