@@ -110,3 +110,81 @@ def test_a_check_recorded_from_invoke_fails_after_a_breaking_restart_and_blocks_
     )
     with capture_output():
         magic(shell, f"delete {production.id} --yes --force" if current else "delete --yes --force")
+
+
+@pytest.mark.parametrize("server", ["v2.41"], indirect=True)
+def test_smoke_lists_runs_and_removes_checks(
+    shell: InteractiveShell,
+    tmp_path: Path,
+    server: LocalServer,  # noqa: F811 - the fixture imported above
+    smoke_file: Path,
+) -> None:
+    with capture_output():
+        magic(shell, f"create {spec_file(tmp_path)} --name listed")
+    with capture_output() as empty:
+        magic(shell, "smoke")
+    assert "listed has no smoke checks in workloadlab-smoke.yaml" in empty.stdout
+    with capture_output():
+        magic(shell, "invoke /healthz --save health")  # the whole body: "ok"
+        magic(shell, """invoke /echo --method POST --data '{"n": 1}' --save echo --fields n""")
+    with capture_output() as listed:
+        magic(shell, "smoke list")
+    assert listed.stdout.splitlines() == [
+        "Smoke checks of listed (workloadlab-smoke.yaml):",
+        "  echo: POST /echo → 200, /n = 1",
+        "  health: GET /healthz → 200, whole body",
+    ]
+    stored = yaml.safe_load(smoke_file.read_text())["workloads"]["listed"]
+    assert stored["echo"]["request"] == {"method": "POST", "path": "/echo", "body": {"n": 1}}
+    assert stored["health"]["expect"] == {"status": 200, "body": "ok"}
+
+    with capture_output() as ran:
+        assert magic(shell, "smoke run") is None
+    assert re.fullmatch(
+        r"\nSmoke checks of listed \(workloadlab-smoke.yaml\): all 2 passed\n"
+        r"✓ echo \(POST /echo\): 200 in \d+ ms, as expected\n"
+        r"✓ health \(GET /healthz\): 200 in \d+ ms, as expected",
+        plain(ran),
+    ), plain(ran)
+
+    with capture_output() as removed:
+        magic(shell, "smoke remove health")
+    assert removed.stdout.strip() == (
+        "Removed smoke check 'health' of listed from workloadlab-smoke.yaml."
+    )
+    message, _ = refusal(shell, "smoke remove health")
+    assert message == "listed has no smoke check 'health' (its checks: echo)"
+    assert list(yaml.safe_load(smoke_file.read_text())["workloads"]["listed"]) == ["echo"]
+    with capture_output():
+        magic(shell, "delete --yes")
+
+
+@pytest.mark.parametrize("server", ["v2.41"], indirect=True)
+def test_a_check_is_not_saved_with_a_secret_or_a_field_the_answer_lacks(
+    shell: InteractiveShell,
+    tmp_path: Path,
+    server: LocalServer,  # noqa: F811 - the fixture imported above
+    smoke_file: Path,
+) -> None:
+    with capture_output():
+        magic(shell, f"create {spec_file(tmp_path)} --name secretive")
+    key = "sk-live-" + "Zq8rT2vW9xY4bN6mK1pL3sD5"
+    data = f"""'{{"key": "{key}"}}'"""
+    message, _ = refusal(shell, f"invoke /echo --method POST --data {data} --save k")
+    assert message.startswith("not saved: the request body/key looks like a secret API key")
+    assert key not in message
+    message, _ = refusal(shell, "invoke / --save g --fields greeting,nope.deeper")
+    assert message == "not saved: the answer has no field /nope/deeper"
+    message, _ = refusal(shell, "invoke / --fields greeting")
+    assert message == "--fields and --budget-ms go with --save NAME"
+    message, _ = refusal(shell, "invoke / --save 'no spaces'")
+    assert message.startswith("'no spaces' is not a check name")
+    assert not smoke_file.exists(), "nothing was written"
+
+    with capture_output():  # the proxy never passes the token on; nothing of it is stored
+        magic(shell, "invoke /headers --save headers")
+    text = smoke_file.read_text()
+    assert server.token not in text
+    assert "authorization" not in text.lower()
+    with capture_output():
+        magic(shell, "delete --yes")
