@@ -108,6 +108,10 @@ def test_a_check_recorded_from_invoke_fails_after_a_breaking_restart_and_blocks_
         r' "/path": "/"\} +same',
         deployed.outputs[-1].data["text/plain"],
     )
+    with capture_output() as again:  # any time later, the same comparison
+        magic(shell, "smoke compare" + (" --to smoked-prod" if current else ""))
+    assert f"Draft smoked vs {what}, the same requests:" in again.stdout
+    assert plain(again).rstrip().endswith("same")
     with capture_output():
         magic(shell, f"delete {production.id} --yes --force" if current else "delete --yes --force")
 

@@ -15,7 +15,8 @@ from html import escape
 
 from workloadlab import smoke
 from workloadlab.client.readiness import Check, CheckName, recorded_smoke_check
-from workloadlab.models import Deployment
+from workloadlab.errors import WorkloadlabError
+from workloadlab.models import Deployment, WorkloadStatus
 from workloadlab.models.neutral import Workload
 from workloadlab.notebook.panel.core import PanelCore
 from workloadlab.notebook.panel.state import Message
@@ -24,6 +25,8 @@ from workloadlab.smoke.report import results_html
 from workloadlab.smoke.storage import shown_path
 
 RUNNING = "running the checks…"
+PRODUCTION_START = 600.0
+"""How long draft vs deployed waits for a new production workload to run."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,15 @@ class PanelSmoke(PanelCore):
             run = self.state.smoke
         if run is None or not run.results:
             return
-        comparisons = await smoke.draft_vs_deployed(self.session.client, draft, production)
+        client = self.session.client
+        if isinstance(production, Workload) and production.status is not WorkloadStatus.RUNNING:
+            try:  # a new production workload (current generation) is still starting
+                production = await client.workloads.wait_for_status(
+                    production.id, WorkloadStatus.RUNNING, timeout=PRODUCTION_START
+                )
+            except WorkloadlabError:
+                return  # its card says how it went; nothing to compare with
+        comparisons = await smoke.draft_vs_deployed(client, draft, production)
         kind = "deployment" if isinstance(production, Deployment) else "production workload"
         with self._lock:
             self.state.smoke = SmokeRun(
