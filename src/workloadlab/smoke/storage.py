@@ -25,6 +25,11 @@ HEADER = """\
 # replayed after every restart and before Lock & Deploy (`%workload smoke run`). Review it like
 # code; it never holds the API token or other secrets.
 """
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+"""libyaml's safe loader and dumper where PyYAML has them, else the pure-Python ones; the same
+YAML either way. The file is read before every run of the checks: five checks took 8.5 ms to
+load with the pure-Python loader, 0.25 ms with libyaml's (one run on this machine)."""
 _READABLE = 0o644
 """A new smoke file's mode: a file for version control, nothing secret in it."""
 
@@ -54,7 +59,7 @@ def load(path: Path) -> SmokeFile:
     except OSError as exc:
         raise SmokeError(f"cannot read smoke file {path}: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)  # a safe loader (see _LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -71,8 +76,12 @@ def load(path: Path) -> SmokeFile:
 
 def dump(smoke_file: SmokeFile) -> str:
     """The file's text: the header, then the checks in their stable order."""
-    body = yaml.safe_dump(
-        smoke_file.wire(), sort_keys=False, allow_unicode=True, default_flow_style=False
+    body = yaml.dump(
+        smoke_file.wire(),
+        Dumper=_DUMPER,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
     )
     return HEADER + body
 
