@@ -106,6 +106,12 @@ def test_a_check_holding_a_secret_is_refused_without_repeating_it() -> None:
             refuse_secrets(holding)
         assert f"not saved: the {where} looks like" in str(caught.value)
         assert SECRET not in str(caught.value)
+    in_query = SmokeCheck.model_validate(
+        {"request": {"path": f"/predict?key={SECRET}"}, "expect": {"status": 200}}
+    )
+    with pytest.raises(SmokeError, match="not saved: the request path looks like") as caught:
+        refuse_secrets(in_query)
+    assert SECRET not in str(caught.value)
     with pytest.raises(SmokeError, match="holds the API token"):
         refuse_secrets(check(body={"echo": "token-1234"}), ["token-1234"])
     refuse_secrets(check(fields={"/greeting": "hello"}), ["token-1234"])  # nothing to refuse

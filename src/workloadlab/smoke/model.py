@@ -165,7 +165,7 @@ def safe_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], list[str]]
 def refuse_secrets(check: SmokeCheck, forbidden: Iterable[str] = ()) -> None:
     """:class:`SmokeError` when the check holds a secret-looking value or one of
     ``forbidden`` (the API token); the message names where, never the value."""
-    places = [("request body", check.request.body)]
+    places = [("request path", check.request.path), ("request body", check.request.body)]
     places += [(f"expected {pointer}", value) for pointer, value in
                (check.expect.fields or {}).items()]  # fmt: skip
     if check.expect.fields is None:
