@@ -79,7 +79,8 @@ def test_a_check_recorded_from_invoke_fails_after_a_breaking_restart_and_blocks_
     for line, refused in (("lock --yes", "not locked"), ("deploy --yes", "not deployed")):
         message, printed = refusal(shell, line)
         assert message.startswith(
-            f'{refused}: greeting (GET /): /greeting: expected "hello", got "bonjour" — fix'
+            f'{refused}: smoke check greeting (GET /): /greeting: expected "hello", got'
+            ' "bonjour" — fix the app'
         ), message
         assert "✗ recorded smoke checks: greeting (GET /)" in printed
         assert not magic(shell, "spec").is_registered, "nothing was locked"

@@ -72,7 +72,9 @@ def checked(
     print(render.checklist_text(readiness.checks))
     if not readiness.ok:
         first = readiness.failed[0]
-        raise CommandError(f"{refused}: {first.detail} — {remedy(first, restarted=restarted)}")
+        recorded_check = first.name == CheckName.RECORDED_SMOKE
+        said = f"smoke check {first.detail}" if recorded_check else first.detail
+        raise CommandError(f"{refused}: {said} — {remedy(first, restarted=restarted)}")
     return readiness
 
 
