@@ -15,6 +15,7 @@ from html import escape
 
 from workloadlab import smoke
 from workloadlab.client.readiness import Check, CheckName, recorded_smoke_check
+from workloadlab.commands.describe import one_line
 from workloadlab.errors import WorkloadlabError
 from workloadlab.models import Deployment, WorkloadStatus
 from workloadlab.models.neutral import Workload
@@ -105,9 +106,9 @@ class PanelSmoke(PanelCore):
         try:
             current = await self.session.client.workloads.get(workload.id)
             results = await smoke.run_checks(self.session.client, current)
-        except smoke.SmokeError as exc:
+        except (smoke.SmokeError, WorkloadlabError) as exc:  # the restart itself went well
             with self._lock:
-                self.state.smoke = SmokeRun(where, problem=str(exc))
+                self.state.smoke = SmokeRun(where, problem=one_line(exc))
             self._throttle.request()
             return []
         with self._lock:
