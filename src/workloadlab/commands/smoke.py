@@ -2,7 +2,7 @@
 ``%workload smoke [list|run|remove NAME|compare]`` lists, runs, removes them or compares the
 draft's answers with production's; and the hooks other commands call: after a restart or a
 start (run them, print the outcome), before a lock or deploy (their checklist item), after a
-deploy (draft vs deployed).
+deploy (draft vs deployed), and after each live sync (:data:`workloadlab.sync.AFTER_SYNC`).
 
 The checks live in the smoke file (:func:`workloadlab.smoke.smoke_file_path`: beside the
 notebook, or ``$WORKLOADLAB_SMOKE_FILE``), keyed by the workload's name.
@@ -16,16 +16,17 @@ from typing import Any
 import httpx
 
 from workloadlab import smoke
-from workloadlab.client import Generation
+from workloadlab.client import AsyncClient, Generation
 from workloadlab.client.readiness import SmokeVerdict
 from workloadlab.commands.base import CommandError, Context, Parser, Table
 from workloadlab.models import Deployment
 from workloadlab.models.neutral import Workload
 from workloadlab.smoke.fields import MISSING, FieldError, resolve, shown
 from workloadlab.smoke.model import refuse_secrets
-from workloadlab.smoke.report import results_html, results_text
+from workloadlab.smoke.report import results_html, results_text, verdict_line
 from workloadlab.smoke.running import answer_of
 from workloadlab.smoke.storage import shown_path
+from workloadlab.sync import AFTER_SYNC
 
 
 def _where() -> str:
@@ -246,6 +247,15 @@ def _production(ctx: Context, args: argparse.Namespace) -> Deployment | Workload
     if latest is None:
         raise CommandError(f"{workload.name} backs no deployment: deploy it first, or --to ID")
     return latest
+
+
+async def smoke_checks(client: AsyncClient, workload: Workload) -> str:
+    """Live sync's hook: the workload's checks after each sync, in one line (none: ``""``)."""
+    return verdict_line(await smoke.run_checks(client, workload))
+
+
+if smoke_checks not in AFTER_SYNC:  # every front-end loads the command layer, so syncs run it
+    AFTER_SYNC.append(smoke_checks)
 
 
 def register(table: Table) -> None:

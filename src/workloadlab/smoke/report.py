@@ -20,6 +20,19 @@ def headline(results: Sequence[Result], where: str) -> str:
     return f"Smoke checks of {workload} ({where}): {verdict}"
 
 
+def verdict_line(results: Sequence[Result]) -> str:
+    """One line for all the checks (``""`` when there are none): ``✓ 2 smoke checks passed``,
+    or ``✗ 1 of 2 smoke checks failed:`` and each failure's summary."""
+    if not results:
+        return ""
+    failed = [result for result in results if not result.ok]
+    if not failed:
+        return f"✓ {len(results)} smoke check{'s' if len(results) > 1 else ''} passed"
+    return f"✗ {len(failed)} of {len(results)} smoke checks failed: " + "; ".join(
+        result.summary for result in failed
+    )
+
+
 def results_text(results: Sequence[Result], where: str) -> str:
     """The headline, a line per check, the diff of each failure (indented)."""
     lines = [headline(results, where)]
