@@ -265,8 +265,14 @@ def register(table: Table) -> None:
         smoke_command,
         "Smoke checks: list, run, remove NAME, compare (draft vs deployed).",
     )
-    p.add_argument("action", nargs="?", default="list", choices=("list", "run", "remove",
-                   "compare"))  # fmt: skip
+    p.add_argument(
+        "action",
+        nargs="?",
+        default="list",
+        choices=("list", "run", "remove", "compare"),
+        metavar="ACTION",
+        help="list (default), run, remove NAME, or compare (draft vs deployed)",
+    )
     p.add_argument("name", nargs="?", metavar="NAME", help="remove: the check")
     p.add_argument("--id", metavar="ID|NAME", help="default: the current workload")
     p.add_argument(
