@@ -470,3 +470,19 @@ def test_sidebar_shows_the_same_panel(session: Session, example: Example) -> Non
 
 def test_wait_status_helper_is_consistent(example: Example) -> None:
     assert wait_status(example.api, example.id, "running")["id"] == example.id
+
+
+def test_after_a_save_a_field_set_back_to_its_first_value_is_an_edit(
+    session: Session, example: Example
+) -> None:
+    panel = open_panel(session, example.id)
+    edit_greeting(panel, "changed")
+    frontend_click(panel.save_restart)
+    eventually(lambda: "Restarted:" in message(panel))
+    edit_greeting(panel, "hello from the test")  # the value the form first loaded
+    assert [c.path for c in panel.pending_changes] == [
+        "spec.containerGroups[0].containers[0].environmentVars[GREETING].value"
+    ]
+    frontend_click(panel.save_restart)
+    eventually(lambda: "Restarted:" in message(panel) and panel.state.busy is None)
+    assert example.invoke()["greeting"] == "hello from the test"

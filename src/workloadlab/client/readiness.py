@@ -15,7 +15,11 @@ order (each a :class:`Check` with a :class:`CheckName`):
    restart makes the check pass. The check's detail says which way it was judged;
 4. ``not already deployed``: a workload backs at most one deployment;
 5. ``smoke checks``: only when requests are given (``smoke``): each path must answer below 400
-   through the invoke proxy.
+   through the invoke proxy;
+6. ``recorded smoke checks``: only when the caller ran some (``smoke_results``): the smoke file
+   lives beside the notebook, not on the server, so the front-end runs the checks
+   (:func:`workloadlab.smoke.run_checks`) and hands their results in; each must pass, and the
+   detail names each failed one with what was expected and what came back.
 
 :func:`assess` is pure (a panel that already holds the workload, artifact and deployments
 calls it directly); :meth:`Workloads.lock_readiness
@@ -30,6 +34,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from workloadlab.models import Deployment, WorkloadStatus
 from workloadlab.models.digest import short_digest
@@ -47,6 +52,22 @@ class CheckName(StrEnum):
     RUNS_SAVED_SPEC = "runs the saved spec"
     NOT_DEPLOYED = "not already deployed"
     SMOKE_CHECKS = "smoke checks"
+    RECORDED_SMOKE = "recorded smoke checks"
+
+
+class SmokeVerdict(Protocol):
+    """A recorded smoke check's result, as the checklist reads it
+    (:class:`workloadlab.smoke.Result` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def summary(self) -> str:
+        """One line: which check, what was expected, what came back."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +217,16 @@ def smoke_check(answers: Sequence[tuple[str, int | str]]) -> Check:
     if failed:
         return Check(name, False, "; ".join(failed))
     return Check(name, True, ", ".join(f"GET {path} {got}" for path, got in answers))
+
+
+def recorded_smoke_check(results: Sequence[SmokeVerdict]) -> Check:
+    """Every recorded smoke check passed; else the failed ones, each with what was expected
+    and what came back."""
+    name = CheckName.RECORDED_SMOKE
+    failed = [result.summary for result in results if not result.ok]
+    if failed:
+        return Check(name, False, "; ".join(failed))
+    return Check(name, True, f"{len(results)} passed: " + ", ".join(r.name for r in results))
 
 
 def when(value: dt.datetime | None) -> str:

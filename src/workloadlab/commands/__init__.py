@@ -11,7 +11,7 @@ One module per group: :mod:`.lifecycle` (connect, create, restart, stop, start, 
 :mod:`.observe` (list, status, logs, events, invoke), :mod:`.artifacts` (spec and the
 ``%%artifact`` edits), :mod:`.governance` (lock and deploy behind the readiness checklist),
 :mod:`.deployments` (list and undeploy), :mod:`.versions` (versions, diff, rollback), :mod:`.sync`
-(live sync);
+(live sync), :mod:`.smoke` (smoke checks, and their hooks in restart, start, lock and deploy);
 :mod:`.base` holds what they share. Helpers: :mod:`.refs` (which workload a user means),
 :mod:`.specs` (reading specs), :mod:`.describe` (errors in one line), :mod:`.render` (tables),
 :mod:`.progress` (the live line's state), :mod:`.restarting` (how a restart applies a spec).
@@ -27,6 +27,7 @@ from workloadlab.commands import (
     governance,
     lifecycle,
     observe,
+    smoke,
     sync,
     versions,
 )
@@ -41,7 +42,7 @@ from workloadlab.commands.base import (
     UsageMistake,
 )
 
-GROUPS = (lifecycle, observe, artifacts, governance, deployments, versions, sync)
+GROUPS = (lifecycle, observe, artifacts, governance, deployments, versions, sync, smoke)
 
 
 def build() -> Table:

@@ -4,7 +4,9 @@ Both print the checklist of :meth:`client.workloads.lock_readiness
 <workloadlab.client.resources.workloads.Workloads.lock_readiness>` (one ``✓``/``✗`` line per
 check) and refuse, in one line naming the first failed check and what to do, unless every
 check passes. ``--restart`` applies the saved spec first (stop, start, wait for running) when
-what fails is only what a restart fixes; ``--smoke PATH`` adds requests that must answer.
+what fails is only what a restart fixes; ``--smoke PATH`` adds requests that must answer, and
+the workload's recorded smoke checks (:mod:`.smoke`) are run and must pass. After a deploy, the
+recorded checks are sent to the draft and to production, the answers side by side.
 Nothing irreversible happens before the checklist passes: a refused deploy registers nothing.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 
 from workloadlab.client import Check, CheckName, Generation, Readiness
 from workloadlab.commands import current, render
+from workloadlab.commands import smoke as recorded
 from workloadlab.commands.base import (
     CommandError,
     Context,
@@ -30,6 +33,7 @@ from workloadlab.models import CreateDeployment, Deployment, Importance
 from workloadlab.models.neutral import Artifact, Workload
 
 RESTART_FIXES = frozenset({CheckName.RUNNING_AND_READY, CheckName.RUNS_SAVED_SPEC})
+SMOKE = frozenset({CheckName.SMOKE_CHECKS, CheckName.RECORDED_SMOKE})
 """The checks a restart (stop, start with the saved spec, wait for running) can make pass."""
 
 
@@ -43,6 +47,11 @@ def remedy(check: Check, *, restarted: bool) -> str:
         return "a workload backs at most one deployment: `%workload undeploy` that one first"
     if check.name == CheckName.SMOKE_CHECKS:
         return "fix the app (see `%workload logs`), or leave that --smoke path out"
+    if check.name == CheckName.RECORDED_SMOKE:
+        return (
+            "fix the app (see `%workload logs`), or record the check again"
+            " (`%workload invoke PATH --save NAME`) or `%workload smoke remove NAME`"
+        )
     return "see the checklist above"
 
 
@@ -52,26 +61,37 @@ def checked(
     """The readiness of ``workload``, after a restart if ``restart`` and only a restart is
     missing; the checklist printed; :class:`CommandError` (``refused``: "not locked") naming
     the first failed check unless all pass."""
-    readiness: Readiness = ctx.run(ctx.client.workloads.lock_readiness(workload.id, smoke=smoke))
+    readiness = _readiness(ctx, workload, smoke)
     restarted = False
     if restart and _restart_helps(readiness.failed):
         why = readiness.failed[0].detail
         print(f"Restarting {workload.name} to apply the saved spec ({why}).")
         restart_now(ctx, workload, wait=True, timeout=None, force=False)
         restarted = True
-        readiness = ctx.run(ctx.client.workloads.lock_readiness(workload.id, smoke=smoke))
+        readiness = _readiness(ctx, workload, smoke)
     print(render.checklist_text(readiness.checks))
     if not readiness.ok:
         first = readiness.failed[0]
-        raise CommandError(f"{refused}: {first.detail} — {remedy(first, restarted=restarted)}")
+        recorded_check = first.name == CheckName.RECORDED_SMOKE
+        said = f"smoke check {first.detail}" if recorded_check else first.detail
+        raise CommandError(f"{refused}: {said} — {remedy(first, restarted=restarted)}")
     return readiness
+
+
+def _readiness(ctx: Context, workload: Workload, smoke: Sequence[str]) -> Readiness:
+    """The checklist, with the recorded smoke checks run now (their item)."""
+    ran = recorded.verdicts(ctx, workload)
+    found: Readiness = ctx.run(
+        ctx.client.workloads.lock_readiness(workload.id, smoke=smoke, smoke_results=ran)
+    )
+    return found
 
 
 def _restart_helps(failed: Sequence[Check]) -> bool:
     """Whether a restart may make every failed check pass (smoke requests are only sent to a
     running workload)."""
     names = {check.name for check in failed}
-    return bool(names & RESTART_FIXES) and names <= RESTART_FIXES | {CheckName.SMOKE_CHECKS}
+    return bool(names & RESTART_FIXES) and names <= RESTART_FIXES | SMOKE
 
 
 LOCKED_WORD = {Generation.V2_41: "registered", Generation.CURRENT: "locked"}
@@ -153,6 +173,7 @@ def deploy(ctx: Context, args: argparse.Namespace) -> Deployment | Workload:
             f" {artifact.version}): {one_line(exc)}"
         ) from None
     notify_panels(ctx, workload.id, deployment)
+    recorded.after_deploy(ctx, workload, deployment)
     return deployment
 
 
@@ -198,12 +219,14 @@ def _deploy_current(
     if new_name is None:
         return ctx.workload(workload.id)
     try:
-        return current.new_production(ctx, workload, artifact, new_name, args.importance)
+        made = current.new_production(ctx, workload, artifact, new_name, args.importance)
     except WorkloadlabError as exc:
         raise CommandError(
             f"no production workload (artifact {artifact.name!r} is locked as version"
             f" {artifact.version}): {one_line(exc)}"
         ) from None
+    recorded.after_deploy(ctx, workload, made)
+    return made
 
 
 def _add_checks(parser: Parser, then: str) -> None:

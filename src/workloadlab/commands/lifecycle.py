@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workloadlab.client import Generation
+from workloadlab.commands import smoke
 from workloadlab.commands.base import (
     CommandError,
     Context,
@@ -129,7 +130,12 @@ def restart(ctx: Context, args: argparse.Namespace) -> Workload:
         refused="not restarted",
         remedy="pass --force to restart it anyway (the deployment does not answer meanwhile)",
     )
-    return restart_now(ctx, workload, wait=not args.no_wait, timeout=args.timeout, force=args.force)
+    restarted = restart_now(
+        ctx, workload, wait=not args.no_wait, timeout=args.timeout, force=args.force
+    )
+    if not args.no_wait:
+        smoke.after_restart(ctx, restarted)
+    return restarted
 
 
 def restart_now(
@@ -206,7 +212,10 @@ def _switch(
     if args.no_wait:
         ctx.run(started)
         return workload
-    return ctx.wait_for(workload, switch.wanted, switch.waiting, started)
+    done = ctx.wait_for(workload, switch.wanted, switch.waiting, started)
+    if switch is START:
+        smoke.after_restart(ctx, done)
+    return done
 
 
 def delete(ctx: Context, args: argparse.Namespace) -> None:

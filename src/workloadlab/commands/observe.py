@@ -1,15 +1,17 @@
-"""Looking at workloads: list, status, logs, events (deleted ones' too), invoke."""
+"""Looking at workloads: list, status, logs, events (deleted ones' too), invoke (``--save``
+records a smoke check: :mod:`.smoke`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import time
 from typing import Any
 
 import httpx
 
-from workloadlab.commands import render
+from workloadlab.commands import render, smoke
 from workloadlab.commands.base import CommandError, Context, Table
 from workloadlab.models import Event, LogRecord
 from workloadlab.models.neutral import Workload
@@ -102,15 +104,18 @@ def invoke(ctx: Context, args: argparse.Namespace) -> Any:
         except json.JSONDecodeError as exc:
             raise CommandError(f"--data is not valid JSON: {exc.msg}") from None
     path = args.path if args.path.startswith("/") else f"/{args.path}"
+    started = time.perf_counter()
     response: httpx.Response = ctx.run(
         ctx.client.workloads.invoke(workload_id, path, method=args.method.upper(), json=body)
     )
+    elapsed_ms = (time.perf_counter() - started) * 1000
     try:
         answer: Any = response.json()
     except ValueError:
         answer = response.text
     if response.is_error:
         print(f"{response.status_code} {response.reason_phrase}")
+    smoke.record(ctx, args, workload_id, response, body, elapsed_ms)
     return answer
 
 
@@ -133,3 +138,4 @@ def register(table: Table) -> None:
     p.add_argument("--method", default="GET", help="(GET)")
     p.add_argument("--data", metavar="JSON", help="a JSON body")
     p.add_argument("--id", metavar="ID|NAME", help="default: the current workload")
+    smoke.add_save_arguments(p)

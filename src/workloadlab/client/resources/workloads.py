@@ -17,7 +17,15 @@ import httpx
 from workloadlab.client._http import Requester
 from workloadlab.client.pagination import AsyncPager
 from workloadlab.client.paths import Generation
-from workloadlab.client.readiness import Check, CheckName, Readiness, assess, smoke_check
+from workloadlab.client.readiness import (
+    Check,
+    CheckName,
+    Readiness,
+    SmokeVerdict,
+    assess,
+    recorded_smoke_check,
+    smoke_check,
+)
 from workloadlab.client.resources._base import Body, drop_none, list_params, wire_body
 from workloadlab.client.resources._streaming import StreamingCalls
 from workloadlab.client.resources.rolling import RollingCalls
@@ -283,12 +291,15 @@ class Workloads(RollingCalls, StreamingCalls):
         *,
         unsaved_edits: bool | None = None,
         smoke: Sequence[str] = (),
+        smoke_results: Sequence[SmokeVerdict] | None = None,
     ) -> Readiness:
         """Whether the workload may be locked and deployed: the ordered checklist of
         :mod:`workloadlab.client.readiness` and its verdict (``.ok``, ``.failed``).
 
         ``unsaved_edits`` (a form's) adds that check; ``smoke`` paths are each sent a ``GET``
-        through the invoke proxy (when the workload runs), and must answer below 400.
+        through the invoke proxy (when the workload runs), and must answer below 400;
+        ``smoke_results`` (the recorded checks' run, :func:`workloadlab.smoke.run_checks`)
+        must all pass.
         """
         workload = await self.with_running_since(await self.get(id))
         artifact_id = workload.artifact_id or (workload.artifact.id if workload.artifact else None)
@@ -298,6 +309,8 @@ class Workloads(RollingCalls, StreamingCalls):
             self._get(Artifact, "artifact", artifact_id), self._deployments_of(id)
         )
         extra = [await self._smoke(workload, smoke)] if smoke else []
+        if smoke_results:
+            extra.append(recorded_smoke_check(smoke_results))
         return assess(workload, artifact, deployments, unsaved_edits=unsaved_edits, extra=extra)
 
     async def with_running_since(self, workload: Workload) -> Workload:

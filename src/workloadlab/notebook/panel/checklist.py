@@ -1,7 +1,8 @@
 """Lock & Deploy's checklist: the client's readiness checks
 (:func:`workloadlab.client.readiness.assess`, the list ``%workload lock`` and ``deploy`` print
 too), judged on what the panel already holds (no request), with the form's own "no unsaved
-edits"; and whether a Restart right there would make the checks pass.
+edits" and the recorded smoke checks' last run (:mod:`.smoke`); and whether a Restart right
+there would make the checks pass.
 
 Pure functions of :class:`~.state.PanelState`; the widgets are in :mod:`.deploy`.
 """
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from workloadlab.client.readiness import Check, CheckName, Readiness, assess
 from workloadlab.models import WorkloadStatus
 from workloadlab.notebook.panel.decisions import live_deployment
+from workloadlab.notebook.panel.smoke import smoke_items
 from workloadlab.notebook.panel.state import PanelState
 from workloadlab.notebook.panel.status import MUTED
 
@@ -32,6 +34,7 @@ def readiness(state: PanelState, *, unsaved_edits: bool) -> Readiness:
         state.artifact,
         [deployment] if deployment is not None else [],
         unsaved_edits=unsaved_edits,
+        extra=smoke_items(state.smoke),
     )
 
 

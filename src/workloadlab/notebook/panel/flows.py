@@ -1,5 +1,6 @@
 """The panel's actions as they run on the portal: Save (and Save & Restart), Restart, Lock &
-Deploy, and the clock that redraws relative times.
+Deploy, and the clock that redraws relative times. A restart ends with the smoke checks, and
+Lock & Deploy starts with them and ends with draft vs deployed (:mod:`.smoke`).
 
 Each flow calls :mod:`.actions` (the network) and then, holding the panel's lock, writes the
 outcome into the state with the words :mod:`.decisions` chooses; it never touches a widget but
@@ -18,7 +19,6 @@ from workloadlab.commands.progress import seconds
 from workloadlab.models import Importance
 from workloadlab.models.neutral import Artifact, InputArtifact, Workload
 from workloadlab.notebook.panel import actions
-from workloadlab.notebook.panel.core import PanelCore
 from workloadlab.notebook.panel.decisions import (
     SAVE_CONFLICT,
     deploy_failed_message,
@@ -29,6 +29,7 @@ from workloadlab.notebook.panel.decisions import (
     secrets_stored_message,
 )
 from workloadlab.notebook.panel.env import PendingSecret
+from workloadlab.notebook.panel.smoke import PanelSmoke
 from workloadlab.notebook.panel.state import Message, utcnow
 
 CLOCK_SLOW = 15.0
@@ -38,7 +39,7 @@ CLOCK_FAST = 1.0
 SOON = dt.timedelta(minutes=2)
 
 
-class PanelFlows(PanelCore):
+class PanelFlows(PanelSmoke):
     """The coroutines a panel's buttons submit to the portal."""
 
     _timer: asyncio.TimerHandle | None
@@ -95,6 +96,7 @@ class PanelFlows(PanelCore):
         with self._lock:
             self.state.message = restarted_message(workload, elapsed, prefix)
         await self._read_serving_since()
+        await self._run_smoke()
 
     async def _read_serving_since(self) -> None:
         """Where the workload does not say when its instance became ready (the current
@@ -115,6 +117,8 @@ class PanelFlows(PanelCore):
         way: actions.ProductionWay = actions.ProductionWay.PROMOTE,
     ) -> None:
         client = self.session.client
+        if not await self._smoke_gate():
+            return
         try:
             done = await actions.lock_and_deploy(
                 client, workload, artifact, name=name, importance=importance, way=way
@@ -136,12 +140,13 @@ class PanelFlows(PanelCore):
                     promoted=workload if done.production.id == workload.id else None,
                     locked_now=done.registered_now,
                 )
-                return
-            self.state.deployment = done.deployment
-            self.state.deployment_deleted = False
-            self.state.message = deployed_message(
-                done.artifact, done.deployment, registered_now=done.registered_now
-            )
+            else:
+                self.state.deployment = done.deployment
+                self.state.deployment_deleted = False
+                self.state.message = deployed_message(
+                    done.artifact, done.deployment, registered_now=done.registered_now
+                )
+        await self._compare_after_deploy(workload, done.deployment or done.production)
 
     def _tick(self) -> None:
         """Redraw the relative times now and then, and read the deployed artifact's versions

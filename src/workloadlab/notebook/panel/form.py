@@ -349,8 +349,10 @@ class SpecForm(FixedRepr):
             self.load(artifact)
             return
         self.base = wire
-        for form in self.containers:
+        self._loaded_texts = (self.name.value, self.description.value)  # what it now reads
+        for form in self.containers:  # as: a field set back to its first value is an edit
             form.base = containers[form.index]
+            form._as_loaded = form._read_fields(FormReading({}))
 
     def settle(self, artifact: Artifact | InputArtifact) -> None:
         """After a Save that stored secrets: their rows show the references (the values are

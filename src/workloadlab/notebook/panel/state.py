@@ -23,6 +23,7 @@ from workloadlab.notebook.panel.watcher import LOG_LINES
 
 if TYPE_CHECKING:
     from workloadlab.notebook.panel.merging import Merging
+    from workloadlab.notebook.panel.smoke import SmokeRun
 
 TIMELINE_ENTRIES = 40
 """How many entries the timeline shows."""
@@ -117,6 +118,8 @@ class PanelState:
     merge: Merging | None = None
     """A Compare under way (its conflicts wait for choices), until the form is saved or
     reloaded."""
+    smoke: SmokeRun | None = None
+    """The workload's smoke checks as last run (``None``: it has none, or none ran yet)."""
 
     # -- updates ----------------------------------------------------------------------------
 

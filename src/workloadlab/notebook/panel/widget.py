@@ -233,12 +233,13 @@ class WorkloadPanel(
             self._production.render(state)
         if state.conflict is not None or state.merge is not None or self._conflict is not None:
             self.conflict_view.render(conflict=state.conflict is not None, merging=state.merge)
+        self._draw_smoke()
         self.status.render_message(state)
 
     # -- parts made when first needed (hold the lock) ------------------------------------------
 
     def _add_extras(self) -> None:
-        order = [self._conflict, self._deploy, self._card, self._production]
+        order = [self._conflict, self._deploy, self._card, self._production, self._smoke_view]
         self.extras.children = tuple(part.box for part in order if part is not None)
 
     @property
@@ -370,6 +371,7 @@ class WorkloadPanel(
             self.state.message = None
             self._draw()
         self.session.portal.submit(self._read_serving_since())
+        self.session.portal.submit(self._run_smoke())
 
     def _on_confirm(self) -> None:
         with self._lock:
