@@ -5,28 +5,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
 from workloadlab.commands import render, smoke
 from workloadlab.commands.base import CommandError, Context, Table
-from workloadlab.models import Event, LogRecord
+from workloadlab.errors import NotFoundError
+from workloadlab.models import Creator, Event, LogRecord
 from workloadlab.models.neutral import Workload
+from workloadlab.models.shown import ShownList
 
 
 def list_(ctx: Context, args: argparse.Namespace) -> list[Workload]:
-    """Every workload, newest first; the current one is marked."""
+    """Every workload, newest first, as a list that shows as one table (the current one
+    marked): the cell's result is the table, nothing else."""
 
     async def everything() -> list[Workload]:
         return [w async for w in ctx.client.workloads.list(search=args.search)]
 
     items: list[Workload] = ctx.run(everything())
-    current = ctx.session.current_workload_id
-    ctx.show(render.workloads_html(items, current), render.workloads_text(items, current))
-    return items
+    return ShownList(items, current=ctx.session.current_workload_id)
 
 
 def status(ctx: Context, args: argparse.Namespace) -> Workload:
@@ -91,7 +94,34 @@ def events(ctx: Context, args: argparse.Namespace) -> None:
         return [e async for e in ctx.client.workloads.events(workload_id)]
 
     items: list[Event] = ctx.run(trail())
-    ctx.show(render.events_html(items), render.events_text(items))
+    names = actor_names(ctx, workload_id, items)
+    ctx.show(render.events_html(items, names), render.events_text(items, names))
+
+
+def actor_names(ctx: Context, workload_id: str, events: Sequence[Event]) -> dict[str, str]:
+    """The names of who acted on a workload, as far as the client can tell: the creators of
+    the workload and of its artifact (a deleted workload's: the artifact its trail names, if
+    it is still there); the server's own changes are ``system``."""
+    names = {"system": "system"}
+
+    async def creators() -> list[Creator | None]:
+        found: list[Creator | None] = []
+        artifact_id = None
+        with contextlib.suppress(NotFoundError):
+            workload = await ctx.client.workloads.get(workload_id)
+            found.append(workload.creator)
+            artifact_id = workload.artifact_id
+        if artifact_id is None:
+            artifact_id = next((e.entity_id for e in events if e.entity_type == "artifact"), None)
+        if artifact_id is not None:
+            with contextlib.suppress(NotFoundError):
+                found.append((await ctx.client.artifacts.get(artifact_id)).creator)
+        return found
+
+    for creator in ctx.run(creators()):
+        if creator is not None and (creator.username or creator.email):
+            names[creator.id] = creator.username or creator.email or creator.id
+    return names
 
 
 def invoke(ctx: Context, args: argparse.Namespace) -> Any:

@@ -10,15 +10,15 @@ clicks read it on the kernel's.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from workloadlab.client import ArtifactVersion
 from workloadlab.models import Deployment, Event, LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Artifact, Workload
+from workloadlab.models.shown import event_kind, event_summary
 from workloadlab.notebook.panel.watcher import LOG_LINES
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ TIMELINE_ENTRIES = 40
 """How many entries the timeline shows."""
 SAME_CHANGE_WITHIN = dt.timedelta(seconds=10)
 """An observed status change and a server event this close (same new status) are one entry."""
-_CONTAINER_PREFIX = re.compile(r"^spec\.containerGroups\[\d+\]\.containers\[\d+\]\.")
 
 Level = Literal["info", "success", "warning", "error"]
 
@@ -151,7 +150,9 @@ class PanelState:
 
     def timeline(self, limit: int = TIMELINE_ENTRIES) -> list[TimelineEntry]:
         """Server events and observed status changes, merged, newest first."""
-        entries = [TimelineEntry(e.timestamp, event_kind(e), event_summary(e)) for e in self.events]
+        entries = [
+            TimelineEntry(e.timestamp, event_kind(e), event_summary(e, 4)) for e in self.events
+        ]
         reported = [
             (e.timestamp, e.details.get("to"))
             for e in self.events
@@ -167,30 +168,3 @@ class PanelState:
                 entries.append(TimelineEntry(change.at, "status", text))
         entries.sort(key=lambda entry: entry.at, reverse=True)
         return entries[:limit]
-
-
-def event_kind(event: Event) -> str:
-    """``status`` for status changes, else the event type in words (``artifact updated``)."""
-    if event.event_type == "workload.statusChanged":
-        return "status"
-    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", event.event_type.replace(".", " "))
-    return words.lower()
-
-
-def event_summary(event: Event) -> str:
-    """An event's details in a few words (environment values are never in events)."""
-    details = event.details
-    if event.event_type == "workload.statusChanged":
-        text = f"{details.get('from')} → {details.get('to')}"
-        return f"{text}: {details['message']}" if details.get("message") else text
-    if "changedFields" in details:
-        fields: Sequence[str] = details["changedFields"]
-        shown = ", ".join(short_path(path) for path in fields[:4])
-        more = f" (+{len(fields) - 4})" if len(fields) > 4 else ""
-        return shown + more
-    return ", ".join(f"{key}={value}" for key, value in details.items() if value is not None)
-
-
-def short_path(path: str) -> str:
-    """A changed field's path without the container prefix: ``environmentVars[X]``, ``port``."""
-    return _CONTAINER_PREFIX.sub("", path).removesuffix(".value")

@@ -1,0 +1,123 @@
+"""Output people can read: models show as tables without ``%load_ext``, ``%workload list``
+shows its table once, ``%workload events`` one line per event with short local times and
+names, multi-line entrypoints keep their line breaks, secrets never show."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from typing import Any
+
+from IPython.core.formatters import DisplayFormatter
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from workloadlab.models import Event, Page
+from workloadlab.models.neutral import Artifact, Workload
+from workloadlab.commands.render import artifact_html, artifact_text
+
+from harness import free_port, hello_spec
+from magictools import magic
+
+FAKE_SECRET = "wl-fake-secret-value-8c1d2e"
+MULTI_LINE = "import runpy\nrunpy.run_module('workloadlab.examples.hello', run_name='__main__')"
+"""A ``python -c`` app over two lines."""
+
+
+def bare_format(obj: Any) -> dict[str, Any]:
+    """What a notebook without ``%load_ext workloadlab`` shows for ``obj``."""
+    data, _ = DisplayFormatter().format(obj)
+    return data
+
+
+def outputs_of(shell: InteractiveShell, line: str) -> tuple[list[dict[str, Any]], str]:
+    """What a cell showed: its displays, and what it printed (a terminal shell prints the
+    cell's result there)."""
+    with capture_output() as captured:
+        result = shell.run_cell(line)
+    assert result.success, result.error_in_exec
+    return [dict(output.data) for output in captured.outputs], captured.stdout
+
+
+def test_models_and_pages_show_as_tables_without_the_extension_and_mask_secrets(
+    shell: InteractiveShell,
+) -> None:
+    shell.user_ns["spec"] = hello_spec(free_port(), env={"API_TOKEN": FAKE_SECRET})
+    workload: Workload = magic(shell, "create $spec --name bare-shown")
+    artifact: Artifact = magic(shell, "spec")
+    for model in (workload, artifact):
+        data = bare_format(model)
+        assert 'class="wl-table"' in data["text/html"], type(model)
+        assert model.name in data["text/plain"]
+        shown = data["text/html"] + data["text/plain"] + repr(model) + str(model)
+        assert FAKE_SECRET not in shown
+    assert "API_TOKEN" in bare_format(artifact)["text/plain"], "env names are shown"
+
+    now = dt.datetime.now(dt.UTC)
+    events = [
+        Event(
+            id=str(n),
+            timestamp=now,
+            event_type="workload.statusChanged",
+            actor_id="system",
+            details={"from": "running", "to": "stopping"},
+        )
+        for n in range(3)
+    ]
+    data = bare_format(Page[Event](count=3, data=events))
+    assert data["text/html"].count("<tr>") == 4, "a header and a row per event"
+    assert "running → stopping" in data["text/plain"]
+
+
+def test_list_shows_its_table_once(shell: InteractiveShell) -> None:
+    shell.user_ns["spec"] = hello_spec(free_port())
+    magic(shell, "create $spec --name listed-once --no-wait")
+    outputs, printed = outputs_of(shell, "%workload list")
+    shown = [o.get("text/plain", "") for o in outputs] + [printed]
+    assert sum(text.count("listed-once") for text in shown) == 1, shown
+    assert "Workload(" not in str(shown), "no raw list after the table"
+    assert "listed-once *" in "".join(shown), "the current workload is marked"
+    data = bare_format(shell.user_ns["_"])
+    assert 'class="wl-table"' in data["text/html"], "the cell's result is the table"
+    listed = magic(shell, "list")
+    assert "listed-once" in [w.name for w in listed], "the magic still returns the workloads"
+
+
+def test_events_are_one_line_each_with_short_times_and_names(shell: InteractiveShell) -> None:
+    shell.user_ns["spec"] = hello_spec(free_port())
+    magic(shell, "create $spec --name readable-events")
+    magic(shell, "stop")
+    outputs, _ = outputs_of(shell, "%workload events")
+    assert len(outputs) == 1
+    text, page = outputs[0]["text/plain"], outputs[0]["text/html"]
+    lines = text.splitlines()
+    assert lines[0].split() == ["time", "event", "by", "details"]
+    body = lines[1:]
+    assert len(body) >= 6, text
+    for line in body:
+        assert re.match(r"^\d\d:\d\d:\d\d  ", line), line  # short local time, one line each
+    assert not re.search(r"\b[0-9a-f]{24}\b  ", text), "no actor is a hex id"
+    created = next(line for line in body if "workload created" in line)
+    user = created.split()[3]
+    assert user not in ("system", "—")
+    assert any(f" {user} " in line and "running → stopping" in line for line in body)
+    assert any(" system " in line and "stopping → stopped" in line for line in body)
+    assert re.search(r"artifactId=[0-9a-f]{24}$", created), "details are not cut off"
+    assert "white-space:nowrap" in page, "times and names do not wrap"
+    assert "UTC" not in text
+
+
+def test_multi_line_entrypoints_keep_their_line_breaks(shell: InteractiveShell) -> None:
+    entrypoint = [sys.executable, "-c", MULTI_LINE]
+    shell.user_ns["spec"] = hello_spec(free_port(), entrypoint=entrypoint)
+    magic(shell, "create $spec --name multi-line")
+    artifact: Artifact = magic(shell, "spec")
+    assert artifact.spec.primary.entrypoint == entrypoint
+    html, text = artifact_html(artifact), artifact_text(artifact)
+    assert "import runpy\nrunpy.run_module(" in html
+    assert "white-space:pre-wrap" in html
+    line = next(line for line in text.splitlines() if line.startswith("entrypoint"))
+    indent = len(line) - len(line.split("  ")[-1])
+    following = text.splitlines()[text.splitlines().index(line) + 1]
+    assert following.startswith(" " * indent + "runpy.run_module("), text
