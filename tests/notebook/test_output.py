@@ -13,9 +13,9 @@ from IPython.core.formatters import DisplayFormatter
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
+from workloadlab.commands.render import artifact_html, artifact_text
 from workloadlab.models import Event, Page
 from workloadlab.models.neutral import Artifact, Workload
-from workloadlab.commands.render import artifact_html, artifact_text
 
 from harness import free_port, hello_spec
 from magictools import magic
@@ -121,3 +121,18 @@ def test_multi_line_entrypoints_keep_their_line_breaks(shell: InteractiveShell) 
     indent = len(line) - len(line.split("  ")[-1])
     following = text.splitlines()[text.splitlines().index(line) + 1]
     assert following.startswith(" " * indent + "runpy.run_module("), text
+
+
+def test_tables_follow_the_theme() -> None:
+    """Every colour is a JupyterLab theme variable (dark theme included); a hex colour only
+    as the fallback of one, for frontends without them, and white text on a badge's colour
+    (as JupyterLab's own accept buttons in both themes)."""
+    from workloadlab.models.diff import FieldChange
+    from workloadlab.notebook.render import changes_html, workload_html
+
+    workload = Workload(id="a" * 24, name="themed", status="errored")
+    change = FieldChange(path="spec.port", old=1, new=2)
+    for shown in (workload_html(workload), changes_html([change])):
+        assert "var(--jp-" in shown
+        fixed = shown.replace("color:#fff;background:var(--jp-", "")
+        assert not re.search(r"(?<!, )#[0-9a-fA-F]{3,6}\b", fixed), shown

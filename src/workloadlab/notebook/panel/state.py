@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 TIMELINE_ENTRIES = 40
 """How many entries the timeline shows."""
+BADGE_BACKLOG = 8
+"""How many statuses the badge may still have to show (a crash loop must not make it lag)."""
 SAME_CHANGE_WITHIN = dt.timedelta(seconds=10)
 """An observed status change and a server event this close (same new status) are one entry."""
 
@@ -87,6 +89,11 @@ class PanelState:
     logs: deque[LogRecord] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     events: list[Event] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
+    badge_backlog: deque[WorkloadStatus] = field(
+        default_factory=lambda: deque(maxlen=BADGE_BACKLOG)
+    )
+    """Statuses seen but not shown yet: the badge shows each for one redraw at least, so a
+    ``stopping`` that lasted 10 ms between two redraws (100 ms apart) is still seen."""
     busy: str | None = None
     """The action under way (``"Saving"``...), which disables the buttons."""
     busy_since: float = 0.0
@@ -130,7 +137,20 @@ class PanelState:
             return False
         self.transitions.append(Transition(now or utcnow(), old, workload.status))
         del self.transitions[:-TIMELINE_ENTRIES]
+        self.badge_backlog.append(workload.status)
         return True
+
+    def next_badge(self) -> WorkloadStatus:
+        """The status the badge shows at this redraw: the oldest not shown yet, else the
+        workload's (see :attr:`badge_behind`)."""
+        if self.badge_backlog:
+            return self.badge_backlog.popleft()
+        return self.workload.status
+
+    @property
+    def badge_behind(self) -> bool:
+        """Whether the badge has statuses left to show (the panel redraws again for them)."""
+        return bool(self.badge_backlog)
 
     def add_logs(self, records: Iterable[LogRecord]) -> None:
         """Append log lines (oldest first); the oldest fall off."""

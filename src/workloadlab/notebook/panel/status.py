@@ -12,13 +12,12 @@ import html as html_module
 import time
 from collections.abc import Iterable, Sequence
 
-from workloadlab.commands.render import STATUS_COLOURS
+from workloadlab.commands.render import GREY, status_colour
 from workloadlab.models import LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Workload
 from workloadlab.notebook.panel.state import Message, PanelState, TimelineEntry
 from workloadlab.notebook.panel.ui import Widget, assign, html
 
-GREY = "#6e7781"
 LEVEL_STYLE = {
     "info": ("ℹ", "var(--jp-info-color1, #0969da)"),
     "success": ("✓", "var(--jp-success-color1, #1a7f37)"),
@@ -26,6 +25,14 @@ LEVEL_STYLE = {
     "error": ("✗", "var(--jp-error-color1, #cf222e)"),
 }
 MUTED = "color:var(--jp-ui-font-color2, #57606a)"
+SPINNER = (
+    "<style>@keyframes wl-spin{to{transform:rotate(360deg)}}</style>"
+    '<span class="wl-spinner" aria-hidden="true" style="display:inline-block;width:0.7em;'
+    "height:0.7em;border:2px solid currentColor;border-right-color:transparent;"
+    'border-radius:50%;vertical-align:-0.1em;animation:wl-spin 0.9s linear infinite"></span>'
+)
+"""The busy mark: a ring drawn by CSS (turning where keyframes apply), so no font needs a
+glyph for it (an hourglass shows as an empty box with a default Linux desktop's fonts)."""
 WRAP = "overflow-wrap:anywhere"
 """Long ids and URLs wrap anywhere, so the panel fits JupyterLab's narrow sidebar."""
 
@@ -79,7 +86,7 @@ def header_html(state: PanelState, now: dt.datetime) -> str:
 def badge_html(status: WorkloadStatus, *, gone: bool = False) -> str:
     """The status word on its colour (``deleted`` once the workload is gone)."""
     word = "deleted" if gone else status.value
-    colour = GREY if gone else STATUS_COLOURS.get(status, GREY)
+    colour = GREY if gone else status_colour(status)
     return (
         f'<span class="wl-badge wl-badge-{_e(word)}" style="color:#fff;background:{colour};'
         f'border-radius:10px;padding:2px 10px;font-weight:600">{_e(word)}</span>'
@@ -93,7 +100,7 @@ def details_html(workload: Workload, now: dt.datetime, problem: str | None = Non
     for condition in details.conditions if details else []:
         ok = condition.value.lower() == "true"
         mark = "✓" if ok else "✗"
-        colour = STATUS_COLOURS[WorkloadStatus.RUNNING] if ok else GREY
+        colour = LEVEL_STYLE["success"][1] if ok else GREY
         parts.append(f'<span style="color:{colour}">{_e(condition.type)} {mark}</span>')
     if workload.restart_count:
         parts.append(f"restarts {workload.restart_count}")
@@ -147,7 +154,7 @@ def message_html(
     """What is going on (an action with its live status) or how the last action went."""
     if busy is not None:
         state = f": {progress}" if progress else ""
-        return f"<span>⏳ {_e(busy)}{_e(state)} ({int(elapsed)} s)</span>"
+        return f"<span>{SPINNER} {_e(busy)}{_e(state)} ({int(elapsed)} s)</span>"
     if message is None:
         return ""
     icon, colour = LEVEL_STYLE[message.level]
@@ -177,7 +184,7 @@ class StatusView:
         """Assign what changed, but the message (call with the panel's lock held)."""
         workload = state.workload
         assign(self.header, value=header_html(state, now))
-        assign(self.badge, value=badge_html(workload.status, gone=state.gone))
+        assign(self.badge, value=badge_html(state.next_badge(), gone=state.gone))
         details = "" if state.gone else details_html(workload, now, state.connection_problem)
         assign(self.details, value=details)  # a deleted workload has no conditions any more
         assign(self.logs, value=logs_html(state.logs))
