@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from IPython.core.formatters import DisplayFormatter
@@ -17,7 +18,7 @@ from workloadlab.commands.render import artifact_html, artifact_text
 from workloadlab.models import Event, Page
 from workloadlab.models.neutral import Artifact, Workload
 
-from harness import free_port, hello_spec
+from harness import free_port, hello_spec, wait_until
 from magictools import magic
 
 FAKE_SECRET = "wl-fake-secret-value-8c1d2e"
@@ -127,8 +128,8 @@ def test_tables_follow_the_theme() -> None:
     """Every colour is a JupyterLab theme variable (dark theme included); a hex colour only
     as the fallback of one, for frontends without them, and white text on a badge's colour
     (as JupyterLab's own accept buttons in both themes)."""
+    from workloadlab.commands.render import changes_html, workload_html
     from workloadlab.models.diff import FieldChange
-    from workloadlab.notebook.render import changes_html, workload_html
 
     workload = Workload(id="a" * 24, name="themed", status="errored")
     change = FieldChange(path="spec.port", old=1, new=2)
@@ -136,3 +137,42 @@ def test_tables_follow_the_theme() -> None:
         assert "var(--jp-" in shown
         fixed = shown.replace("color:#fff;background:var(--jp-", "")
         assert not re.search(r"(?<!, )#[0-9a-fA-F]{3,6}\b", fixed), shown
+
+
+def crashing_then_fine(counter: Path, crashes: int = 2) -> list[str]:
+    """An entrypoint that crashes ``crashes`` times (after it started), then serves."""
+    script = (
+        f"n=$(cat {counter} 2>/dev/null || echo 0); echo $((n+1)) > {counter}; "
+        f"if [ $n -lt {crashes} ]; then echo up $n; sleep 0.3; echo crashed $n >&2; exit 1; fi; "
+        f"exec {sys.executable} -m workloadlab.examples.hello"
+    )
+    return ["sh", "-c", script]
+
+
+def test_the_timeline_of_a_workload_that_crashed_and_recovered(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
+    entrypoint = crashing_then_fine(tmp_path / "starts")
+    shell.user_ns["spec"] = hello_spec(free_port(), entrypoint=entrypoint, readinessProbe=None)
+    magic(shell, "create $spec --name crashed-recovered")
+    wait_until(lambda: (tmp_path / "starts").read_text().strip() == "3", timeout=30)
+    magic(shell, "restart")  # waits for running again: a second run, without crashes
+    outputs, _ = outputs_of(shell, "%workload timeline")
+    assert len(outputs) == 1
+    text, page = outputs[0]["text/plain"], outputs[0]["text/html"]
+    second, first = text.split("run 1 ")
+    assert second.startswith("run 2 "), text
+    assert "crash" not in second.splitlines()[0], text
+    assert "stopped, 2 crashes" in first.splitlines()[0], "it was stopped by the restart"
+    assert first.count("✗ running → initializing: the process exited") == 2, text
+    assert "| " in first, "its log lines"
+    assert "crashed 0" in first
+    assert "crashed 1" in first
+    assert "crashed" not in second, "each run has its own log lines"
+    assert "stopped → submitted" in second
+    assert page.count('class="wl-strip"') == 2
+    run2, run1 = page.split("<b>run 1</b>")
+    assert run1.count("wl-mark wl-crash") == 2
+    assert "wl-mark wl-crash" not in run2
+    assert "2 crashes" in run1
+    assert "wl-band-stopping" in run1, "the stop that ended it"

@@ -1,5 +1,5 @@
-"""Looking at workloads: list, status, logs, events (deleted ones' too), invoke (``--save``
-records a smoke check: :mod:`.smoke`)."""
+"""Looking at workloads: list, status, logs, events (deleted ones' too), the timeline of its
+restarts, invoke (``--save`` records a smoke check: :mod:`.smoke`)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import httpx
 
 from workloadlab.commands import render, smoke
 from workloadlab.commands.base import CommandError, Context, Table
+from workloadlab.commands.timeline import runs_of, timeline_html, timeline_text
 from workloadlab.errors import NotFoundError
 from workloadlab.models import Creator, Event, LogRecord
 from workloadlab.models.neutral import Workload
@@ -124,6 +125,30 @@ def actor_names(ctx: Context, workload_id: str, events: Sequence[Event]) -> dict
     return names
 
 
+TIMELINE_LOG_LINES = 1000
+"""The newest log lines ``%workload timeline`` reads (they cover the recent runs)."""
+
+
+def timeline(ctx: Context, args: argparse.Namespace) -> None:
+    """The workload's runs (one per restart), newest first: a strip of its statuses over time
+    with each event a mark and crashes in red, then its log lines."""
+    if not 1 <= args.lines <= 1000 or not 1 <= args.runs <= 100:
+        raise CommandError("--lines must be between 1 and 1000, --runs between 1 and 100")
+    workload = ctx.workload(args.id)
+
+    async def read() -> tuple[list[Event], list[LogRecord]]:
+        events = [e async for e in ctx.client.workloads.events(workload.id)]
+        page = await ctx.client.workloads.logs(workload.id, limit=TIMELINE_LOG_LINES)
+        return events, list(page.data)
+
+    events, logs = ctx.run(read())
+    runs = runs_of(events, logs, status=workload.status.value)
+    ctx.show(
+        timeline_html(runs, lines=args.lines, most=args.runs),
+        timeline_text(runs, lines=args.lines, most=args.runs),
+    )
+
+
 def invoke(ctx: Context, args: argparse.Namespace) -> Any:
     """Send a request to the current workload's app and show the answer."""
     workload_id = ctx.resolve(args.id)
@@ -162,6 +187,15 @@ def register(table: Table) -> None:
     table.add(
         "events", events, "Show a workload's audit trail (a deleted one's by ID).", with_id=True
     )
+
+    p = table.add(
+        "timeline",
+        timeline,
+        "Show a workload's restarts as strips: statuses, events, crashes, log lines.",
+        with_id=True,
+    )
+    p.add_argument("--lines", type=int, default=20, metavar="N", help="log lines per run (20)")
+    p.add_argument("--runs", type=int, default=5, metavar="N", help="how many runs (5)")
 
     p = table.add("invoke", invoke, "Send a request to the workload's app.")
     p.add_argument("path", metavar="PATH", help="e.g. / or /predict")

@@ -1,7 +1,7 @@
 """What a panel knows, as plain data: the server's view of the workload and its artifact, what the
-watcher saw, and what the panel is doing. No widgets here, so the rules (the timeline's merge
-here; the buttons in :mod:`.decisions`, the Lock & Deploy checklist in :mod:`.checklist`) are
-tested without a frontend.
+watcher saw, and what the panel is doing. No widgets here, so the rules (the timeline's runs in
+:mod:`workloadlab.commands.timeline`; the buttons in :mod:`.decisions`, the Lock & Deploy
+checklist in :mod:`.checklist`) are tested without a frontend.
 
 The panel's lock guards a state: the watcher writes it on the portal's thread, the user's
 clicks read it on the kernel's.
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from workloadlab.client import ArtifactVersion
+from workloadlab.commands.timeline import Change, Run, runs_of
 from workloadlab.models import Deployment, Event, LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Artifact, Workload
-from workloadlab.models.shown import event_kind, event_summary
 from workloadlab.notebook.panel.watcher import LOG_LINES
 
 if TYPE_CHECKING:
@@ -26,11 +26,9 @@ if TYPE_CHECKING:
     from workloadlab.notebook.panel.smoke import SmokeRun
 
 TIMELINE_ENTRIES = 40
-"""How many entries the timeline shows."""
+"""How many status changes a panel keeps (besides the trail's)."""
 BADGE_BACKLOG = 8
 """How many statuses the badge may still have to show (a crash loop must not make it lag)."""
-SAME_CHANGE_WITHIN = dt.timedelta(seconds=10)
-"""An observed status change and a server event this close (same new status) are one entry."""
 
 Level = Literal["info", "success", "warning", "error"]
 
@@ -49,15 +47,6 @@ class Message:
     """What the message area says."""
 
     level: Level
-    text: str
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One line of the timeline: a server event, or a status change seen before its event."""
-
-    at: dt.datetime
-    kind: str
     text: str
 
 
@@ -168,23 +157,8 @@ class PanelState:
         """Whether the workload is on its way to another status."""
         return self.workload.status.is_transition
 
-    def timeline(self, limit: int = TIMELINE_ENTRIES) -> list[TimelineEntry]:
-        """Server events and observed status changes, merged, newest first."""
-        entries = [
-            TimelineEntry(e.timestamp, event_kind(e), event_summary(e, 4)) for e in self.events
-        ]
-        reported = [
-            (e.timestamp, e.details.get("to"))
-            for e in self.events
-            if e.event_type == "workload.statusChanged"
-        ]
-        for change in self.transitions:
-            covered = any(
-                to == change.new.value and abs(at - change.at) <= SAME_CHANGE_WITHIN
-                for at, to in reported
-            )
-            if not covered:
-                text = f"{change.old.value} → {change.new.value}"
-                entries.append(TimelineEntry(change.at, "status", text))
-        entries.sort(key=lambda entry: entry.at, reverse=True)
-        return entries[:limit]
+    def runs(self) -> list[Run]:
+        """The timeline: one run per restart, from the trail and the changes seen (those the
+        trail does not have yet included), each with its log lines."""
+        seen = [Change(t.at, t.old.value, t.new.value) for t in self.transitions]
+        return runs_of(self.events, list(self.logs), seen, status=self.workload.status.value)

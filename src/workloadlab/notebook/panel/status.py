@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import html as html_module
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from workloadlab.commands.render import GREY, status_colour
+from workloadlab.commands.timeline import timeline_html as runs_html
 from workloadlab.models import LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Workload
-from workloadlab.notebook.panel.state import Message, PanelState, TimelineEntry
+from workloadlab.notebook.panel.state import Message, PanelState
 from workloadlab.notebook.panel.ui import Widget, assign, html
 
 LEVEL_STYLE = {
@@ -24,6 +25,8 @@ LEVEL_STYLE = {
     "warning": ("⚠", "var(--jp-warn-color1, #9a6700)"),
     "error": ("✗", "var(--jp-error-color1, #cf222e)"),
 }
+TIMELINE_LINES = 12
+"""Log lines under each run of the Timeline tab (the Logs tab has them all)."""
 MUTED = "color:var(--jp-ui-font-color2, #57606a)"
 SPINNER = (
     "<style>@keyframes wl-spin{to{transform:rotate(360deg)}}</style>"
@@ -136,18 +139,6 @@ def logs_html(records: Iterable[LogRecord]) -> str:
     )
 
 
-def timeline_html(entries: Sequence[TimelineEntry]) -> str:
-    """Status changes and events, newest first, one line each (wrapping in the sidebar)."""
-    if not entries:
-        return f'<i style="{MUTED}">nothing yet</i>'
-    lines = "".join(
-        f'<div style="padding:1px 0"><span style="{MUTED}">{clock(entry.at)}</span> '
-        f"<b>{_e(entry.kind)}</b>{' ' + _e(entry.text) if entry.text else ''}</div>"
-        for entry in entries
-    )
-    return f'<div style="font-size:12px;line-height:1.5;{WRAP}">{lines}</div>'
-
-
 def message_html(
     message: Message | None, busy: str | None, progress: str | None, elapsed: float
 ) -> str:
@@ -188,7 +179,7 @@ class StatusView:
         details = "" if state.gone else details_html(workload, now, state.connection_problem)
         assign(self.details, value=details)  # a deleted workload has no conditions any more
         assign(self.logs, value=logs_html(state.logs))
-        assign(self.timeline, value=timeline_html(state.timeline()))
+        assign(self.timeline, value=runs_html(state.runs(), now, lines=TIMELINE_LINES, most=3))
 
     def render_message(self, state: PanelState) -> None:
         """Assign the message; the panel does it last, so that what a message announces (a
