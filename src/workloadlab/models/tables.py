@@ -68,13 +68,13 @@ def badge(status: str, word: str | None = None) -> str:
 
 
 def when(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
-    """A time in the reader's time zone, short: ``14:03:07`` today, ``2026-12-04 14:03``
+    """A time in the reader's time zone, short: ``14:03:07`` today, ``2026-12-04 14:03:07``
     another day."""
     if value is None:
         return "—"
     local = value.astimezone()
     today = (now or dt.datetime.now(dt.UTC)).astimezone().date()
-    return local.strftime("%H:%M:%S" if local.date() == today else "%Y-%m-%d %H:%M")
+    return local.strftime("%H:%M:%S" if local.date() == today else "%Y-%m-%d %H:%M:%S")
 
 
 def rows_html(pairs: Iterable[tuple[str, str]]) -> str:
