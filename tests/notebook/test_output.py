@@ -4,7 +4,6 @@ names, multi-line entrypoints keep their line breaks, secrets never show."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sys
 from pathlib import Path
@@ -15,8 +14,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from workloadlab.commands.render import artifact_html, artifact_text
-from workloadlab.models import Event, Page
+from workloadlab.models import Event, LogRecord, Page
 from workloadlab.models.neutral import Artifact, Workload
+from workloadlab.notebook.session import get_session
 
 from harness import free_port, hello_spec, wait_until
 from magictools import magic
@@ -55,20 +55,22 @@ def test_models_and_pages_show_as_tables_without_the_extension_and_mask_secrets(
         assert FAKE_SECRET not in shown
     assert "API_TOKEN" in bare_format(artifact)["text/plain"], "env names are shown"
 
-    now = dt.datetime.now(dt.UTC)
-    events = [
-        Event(
-            id=str(n),
-            timestamp=now,
-            event_type="workload.statusChanged",
-            actor_id="system",
-            details={"from": "running", "to": "stopping"},
-        )
-        for n in range(3)
-    ]
-    data = bare_format(Page[Event](count=3, data=events))
-    assert data["text/html"].count("<tr>") == 4, "a header and a row per event"
-    assert "running → stopping" in data["text/plain"]
+    session = get_session()
+
+    async def pages() -> tuple[Page[Event], Page[LogRecord]]:
+        client = session.client
+        return await client.workloads.events(workload.id), await client.workloads.logs(workload.id)
+
+    events, logs = session.run(pages())
+    shown = bare_format(events)
+    assert shown["text/html"].count("<tr>") == len(events.data) + 1, "a header, a row each"
+    assert "workload created" in shown["text/plain"]
+    wait_until(lambda: session.run(pages())[1].data)
+    events, logs = session.run(pages())
+    shown = bare_format(logs)
+    assert "<pre" in shown["text/html"]
+    assert logs.data[0].message in shown["text/plain"]
+    assert FAKE_SECRET not in shown["text/html"] + shown["text/plain"]
 
 
 def test_list_shows_its_table_once(shell: InteractiveShell) -> None:
@@ -155,7 +157,8 @@ def test_the_timeline_of_a_workload_that_crashed_and_recovered(
     entrypoint = crashing_then_fine(tmp_path / "starts")
     shell.user_ns["spec"] = hello_spec(free_port(), entrypoint=entrypoint, readinessProbe=None)
     magic(shell, "create $spec --name crashed-recovered")
-    wait_until(lambda: (tmp_path / "starts").read_text().strip() == "3", timeout=30)
+    starts = tmp_path / "starts"
+    wait_until(lambda: starts.exists() and starts.read_text().strip() == "3", timeout=30)
     magic(shell, "restart")  # waits for running again: a second run, without crashes
     outputs, _ = outputs_of(shell, "%workload timeline")
     assert len(outputs) == 1
