@@ -13,8 +13,15 @@ from IPython.core.formatters import DisplayFormatter
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
-from workloadlab.commands.render import artifact_html, artifact_text
+from workloadlab.commands.render import (
+    artifact_html,
+    artifact_text,
+    changes_html,
+    changes_text,
+    workload_html,
+)
 from workloadlab.models import Event, LogRecord, Page
+from workloadlab.models.diff import FieldChange
 from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.session import get_session
 
@@ -118,6 +125,11 @@ def test_multi_line_entrypoints_keep_their_line_breaks(shell: InteractiveShell) 
     artifact: Artifact = magic(shell, "spec")
     assert artifact.spec.primary.entrypoint == entrypoint
     html, text = artifact_html(artifact), artifact_text(artifact)
+    before = ["python", "-c", MULTI_LINE]
+    edited = ["python", "-c", MULTI_LINE.replace("runpy.run_module", "runpy.run_path")]
+    diff = changes_text([FieldChange("spec.entrypoint", before, edited)])
+    assert "-c 'import runpy …" in diff, "arguments as a shell writes them, not a list"
+    assert "\\n" not in diff
     assert "import runpy\nrunpy.run_module(" in html
     assert "white-space:pre-wrap" in html
     line = next(line for line in text.splitlines() if line.startswith("entrypoint"))
@@ -130,9 +142,6 @@ def test_tables_follow_the_theme() -> None:
     """Every colour is a JupyterLab theme variable (dark theme included); a hex colour only
     as the fallback of one, for frontends without them, and white text on a badge's colour
     (as JupyterLab's own accept buttons in both themes)."""
-    from workloadlab.commands.render import changes_html, workload_html
-    from workloadlab.models.diff import FieldChange
-
     workload = Workload(id="a" * 24, name="themed", status="errored")
     change = FieldChange(path="spec.port", old=1, new=2)
     for shown in (workload_html(workload), changes_html([change])):

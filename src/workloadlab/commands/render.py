@@ -40,6 +40,7 @@ from workloadlab.models.tables import (
     grid_text,
     status_colour,
     when,
+    words,
 )
 
 __all__ = [
@@ -108,7 +109,13 @@ def checklist_text(checks: Sequence[Check]) -> str:
 
 
 def _short(value: Any) -> str:
+    """A value in a diff, in a few words: a list of arguments as a shell writes it (not a
+    Python list with ``\\n`` escapes), its first line, cut at 60 characters."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        value = words(value, empty="[]")
     text = "—" if value is None else str(value)
+    first, _, rest = text.partition("\n")
+    text = f"{first} …" if rest else first
     return text if len(text) <= 60 else text[:57] + "..."
 
 
