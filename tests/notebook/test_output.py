@@ -23,6 +23,7 @@ from workloadlab.commands.render import (
 from workloadlab.models import Event, LogRecord, Page
 from workloadlab.models.diff import FieldChange
 from workloadlab.models.neutral import Artifact, Workload
+from workloadlab.models.shown import ShownList
 from workloadlab.notebook.session import get_session
 
 from harness import free_port, hello_spec, wait_until
@@ -61,6 +62,8 @@ def test_models_and_pages_show_as_tables_without_the_extension_and_mask_secrets(
         shown = data["text/html"] + data["text/plain"] + repr(model) + str(model)
         assert FAKE_SECRET not in shown
     assert "API_TOKEN" in bare_format(artifact)["text/plain"], "env names are shown"
+    for many in (Page[Artifact](count=1, data=[artifact]), ShownList([artifact])):
+        assert FAKE_SECRET not in str(bare_format(many)) + repr(many)
 
     session = get_session()
 
