@@ -1,14 +1,17 @@
 """The panel's governance in a real browser (JupyterLab + Debian's Chromium via Playwright,
 against the module's local server): a workload behind a deployment shows Restart off with its
-reason; the deployment card's Delete asks, then the card says deleted; a secret typed into the
-form never reaches the page nor the saved notebook's widget state once saved."""
+reason; the deployment card's Delete asks, then the card says deleted; once it crashed and came
+back, its timeline strip shows the crash; a secret typed into the form never reaches the page
+nor the saved notebook's widget state once saved."""
 
 from __future__ import annotations
 
 import json
+import os
 import pprint
 import re
 import secrets
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from browsertools import Shots, code_notebook, open_notebook, run_all, write_notebook
-from harness import LocalServer, free_port, hello_spec, wait_until
+from harness import LocalServer, free_port, hello_spec, processes_marked, wait_until
 from labtools import Lab, LabFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -115,9 +118,40 @@ def test_a_deployed_workload_s_restart_is_off_and_its_card_deletes(
     expect(panel.locator("button.wl-lock-deploy")).to_contain_text("Deploy…")
     shots("deleted", panel)
 
+    # The timeline strip of a workload that crashed and recovered (its process killed).
+    crash_and_recover(server, "browser-deployed")
+    panel.locator(".wl-tabs .lm-TabBar-tab", has_text="Timeline").click()
+    run = panel.locator(".wl-timeline .wl-run").first
+    expect(run.locator(".wl-crash")).to_have_count(1, timeout=30_000)
+    expect(run).to_contain_text("1 crash")
+    expect(run.locator(".wl-crash")).to_be_visible()
+    expect(run.locator(".wl-strip")).to_be_visible()
+    width = run.locator(".wl-strip").evaluate("strip => strip.getBoundingClientRect().width")
+    assert width > 150, "the strip spans the panel"
+    expect(panel.locator(".wl-status")).to_have_text("running")
+    shots("crashed-and-recovered", panel)
+
     workload = delete_workload(server, "browser-deployed")
     assert workload["deployments"] == [], "the card's Delete deleted it"
     assert workload["status"] == "running", "the workload kept running"
+
+
+def crash_and_recover(server: LocalServer, name: str) -> None:
+    """Kill the workload's process (a crash) and wait until the server has run it again."""
+    with server.client() as api:
+        (workload,) = api.get("/console/workloads/", params={"search": name}).json()["data"]
+    marker = f"/{workload['id']}".encode()
+    for pid in processes_marked(server.data_dir):
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        if any(item.startswith(b"WORKLOADLAB_INSTANCE=") and marker in item for item in environ):
+            os.kill(pid, signal.SIGKILL)
+
+    def recovered() -> bool:
+        with server.client() as api:
+            now = api.get(f"/console/workloads/{workload['id']}/").json()
+        return bool(now["restartCount"] >= 1 and now["status"] == "running")
+
+    wait_until(recovered, timeout=30)
 
 
 def input_values(page: Page) -> list[str]:

@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+from workloadlab.commands.timeline import timeline_text
 from workloadlab.models import Event, WorkloadStatus
 from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel.state import PanelState
@@ -54,7 +55,7 @@ def event(kind: str, seconds: float, **details: Any) -> Event:
     return Event(id=f"{kind}{seconds}", timestamp=at(seconds), event_type=kind, details=details)
 
 
-def test_timeline_merges_events_and_observed_changes_newest_first() -> None:
+def test_timeline_merges_events_and_observed_changes() -> None:
     state = PanelState(workload("running"), artifact())
     state.observe(workload("stopping"), now=at(30))
     state.observe(workload("stopped"), now=at(31))
@@ -67,13 +68,15 @@ def test_timeline_merges_events_and_observed_changes_newest_first() -> None:
             changedFields=["spec.containerGroups[0].containers[0].environmentVars[GREETING].value"],
         ),
     ]
-    entries = state.timeline()
-    assert [(e.kind, e.text) for e in entries] == [
-        ("status", "stopping → stopped"),  # seen before the server's event came in
-        ("status", "running → stopping"),
-        ("workload stopped", ""),
-        ("artifact updated", "environmentVars[GREETING]"),
+    (run,) = state.runs()
+    assert [(c.old, c.new) for c in run.changes] == [
+        ("running", "stopping"),  # the server's, and the one seen (one change)
+        ("stopping", "stopped"),  # seen before the server's event came in
     ]
+    assert [e.event_type for e in run.events] == ["artifact.updated", "workload.stopped"]
+    text = timeline_text([run])
+    assert "artifact updated environmentVars[GREETING]" in text
+    assert text.index("running → stopping") < text.index("stopping → stopped")
 
 
 def test_observe_records_changes_only() -> None:

@@ -182,7 +182,8 @@ def test_save_and_restart_applies_the_spec_and_buttons_wait(
         assert not handler.is_alive(), "the click handler waited for the portal"
         assert example.artifact() == before, "the click handler saved by itself"
         assert all(disabled(panel).values()), "every button waits while an action runs"
-        assert "⏳ Saving" in message(panel)
+        assert 'class="wl-spinner"' in message(panel)
+        assert "</span> Saving" in message(panel)
 
     eventually(lambda: "Restarted:" in message(panel))
     assert "Saved. Restarted: save_and_restart" in message(panel)
@@ -205,7 +206,7 @@ def test_save_and_restart_applies_the_spec_and_buttons_wait(
     assert restart_states[0] is True
     assert restart_states[-1] is False
     progress = [s.state.get("value", "") for s in recorder.updates(panel.status.message, clicked)]
-    assert any("⏳ Restarting: " in text for text in progress), "the live status is shown"
+    assert any("</span> Restarting: " in text for text in progress), "the live status is shown"
 
 
 def test_save_refuses_to_overwrite_a_newer_artifact(session: Session, example: Example) -> None:

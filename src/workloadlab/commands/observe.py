@@ -1,32 +1,36 @@
-"""Looking at workloads: list, status, logs, events (deleted ones' too), invoke (``--save``
-records a smoke check: :mod:`.smoke`)."""
+"""Looking at workloads: list, status, logs, events (deleted ones' too), the timeline of its
+restarts, invoke (``--save`` records a smoke check: :mod:`.smoke`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
 from workloadlab.commands import render, smoke
 from workloadlab.commands.base import CommandError, Context, Table
-from workloadlab.models import Event, LogRecord
+from workloadlab.commands.timeline import runs_of, timeline_html, timeline_text
+from workloadlab.errors import NotFoundError
+from workloadlab.models import Creator, Event, LogRecord
 from workloadlab.models.neutral import Workload
+from workloadlab.models.shown import ShownList
 
 
 def list_(ctx: Context, args: argparse.Namespace) -> list[Workload]:
-    """Every workload, newest first; the current one is marked."""
+    """Every workload, newest first, as a list that shows as one table (the current one
+    marked): the cell's result is the table, nothing else."""
 
     async def everything() -> list[Workload]:
         return [w async for w in ctx.client.workloads.list(search=args.search)]
 
     items: list[Workload] = ctx.run(everything())
-    current = ctx.session.current_workload_id
-    ctx.show(render.workloads_html(items, current), render.workloads_text(items, current))
-    return items
+    return ShownList(items, current=ctx.session.current_workload_id)
 
 
 def status(ctx: Context, args: argparse.Namespace) -> Workload:
@@ -91,7 +95,58 @@ def events(ctx: Context, args: argparse.Namespace) -> None:
         return [e async for e in ctx.client.workloads.events(workload_id)]
 
     items: list[Event] = ctx.run(trail())
-    ctx.show(render.events_html(items), render.events_text(items))
+    names = actor_names(ctx, workload_id, items)
+    ctx.show(render.events_html(items, names), render.events_text(items, names))
+
+
+def actor_names(ctx: Context, workload_id: str, events: Sequence[Event]) -> dict[str, str]:
+    """The names of who acted on a workload, as far as the client can tell: the creators of
+    the workload and of its artifact (a deleted workload's: the artifact its trail names, if
+    it is still there); the server's own changes are ``system``."""
+    names = {"system": "system"}
+
+    async def creators() -> list[Creator | None]:
+        found: list[Creator | None] = []
+        artifact_id = None
+        with contextlib.suppress(NotFoundError):
+            workload = await ctx.client.workloads.get(workload_id)
+            found.append(workload.creator)
+            artifact_id = workload.artifact_id
+        if artifact_id is None:
+            artifact_id = next((e.entity_id for e in events if e.entity_type == "artifact"), None)
+        if artifact_id is not None:
+            with contextlib.suppress(NotFoundError):
+                found.append((await ctx.client.artifacts.get(artifact_id)).creator)
+        return found
+
+    for creator in ctx.run(creators()):
+        if creator is not None and (creator.username or creator.email):
+            names[creator.id] = creator.username or creator.email or creator.id
+    return names
+
+
+TIMELINE_LOG_LINES = 1000
+"""The newest log lines ``%workload timeline`` reads (they cover the recent runs)."""
+
+
+def timeline(ctx: Context, args: argparse.Namespace) -> None:
+    """The workload's runs (one per restart), newest first: a strip of its statuses over time
+    with each event a mark and crashes in red, then its log lines."""
+    if not 1 <= args.lines <= 1000 or not 1 <= args.runs <= 100:
+        raise CommandError("--lines must be between 1 and 1000, --runs between 1 and 100")
+    workload = ctx.workload(args.id)
+
+    async def read() -> tuple[list[Event], list[LogRecord]]:
+        events = [e async for e in ctx.client.workloads.events(workload.id)]
+        page = await ctx.client.workloads.logs(workload.id, limit=TIMELINE_LOG_LINES)
+        return events, list(page.data)
+
+    events, logs = ctx.run(read())
+    runs = runs_of(events, logs, status=workload.status.value)
+    ctx.show(
+        timeline_html(runs, lines=args.lines, most=args.runs),
+        timeline_text(runs, lines=args.lines, most=args.runs),
+    )
 
 
 def invoke(ctx: Context, args: argparse.Namespace) -> Any:
@@ -132,6 +187,15 @@ def register(table: Table) -> None:
     table.add(
         "events", events, "Show a workload's audit trail (a deleted one's by ID).", with_id=True
     )
+
+    p = table.add(
+        "timeline",
+        timeline,
+        "Show a workload's restarts as strips: statuses, events, crashes, log lines.",
+        with_id=True,
+    )
+    p.add_argument("--lines", type=int, default=20, metavar="N", help="log lines per run (20)")
+    p.add_argument("--runs", type=int, default=5, metavar="N", help="how many runs (5)")
 
     p = table.add("invoke", invoke, "Send a request to the workload's app.")
     p.add_argument("path", metavar="PATH", help="e.g. / or /predict")

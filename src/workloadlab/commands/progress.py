@@ -38,7 +38,7 @@ class Progress:
         """The live line as it reads now."""
         with self._lock:
             state = self._state
-        return f"⏳ {self.action}: {state} ({self.elapsed:.1f} s)"
+        return f"↻ {self.action}: {state} ({self.elapsed:.1f} s)"
 
     def begin(self) -> None:
         """The wait begins."""

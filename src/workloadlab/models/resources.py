@@ -33,6 +33,7 @@ from workloadlab.models.status import (
     ObservedStatus,
     WorkloadStatus,
 )
+from workloadlab.models.tables import Displayed
 
 T = TypeVar("T")
 
@@ -361,7 +362,7 @@ class Workload(WireModel):
     )
 
 
-class Deployment(WireModel):
+class Deployment(Displayed, WireModel):
     """A governed production deployment of a workload."""
 
     id: str
@@ -391,7 +392,7 @@ class Operation(WireModel):
     track_via: str | None = None
 
 
-class Event(WireModel):
+class Event(Displayed, WireModel):
     """One entry of the audit trail."""
 
     id: str
@@ -403,7 +404,7 @@ class Event(WireModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class LogRecord(WireModel):
+class LogRecord(Displayed, WireModel):
     """One line a workload's container wrote."""
 
     timestamp: dt.datetime
@@ -413,7 +414,7 @@ class LogRecord(WireModel):
     stream: str | None = None
 
 
-class Page(WireModel, Generic[T]):
+class Page(Displayed, WireModel, Generic[T]):
     """One page of a list response."""
 
     count: int = Field(ge=0, le=MAX_PAGE)

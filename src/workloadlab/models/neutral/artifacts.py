@@ -25,6 +25,7 @@ from workloadlab.models.status import (
     ObservedArtifactStatus,
     ObservedArtifactType,
 )
+from workloadlab.models.tables import Displayed
 
 FROZEN_WORDS = {ArtifactStatus.REGISTERED.value: ArtifactStatus.LOCKED.value}
 """The words that mean "frozen" and the neutral one they read as."""
@@ -94,7 +95,7 @@ class UpdateArtifact(LosslessModel):
     spec: ArtifactSpec | None = None
 
 
-class Artifact(_ArtifactFields):
+class Artifact(Displayed, _ArtifactFields):
     """An artifact as a server answers it."""
 
     id: str

@@ -30,6 +30,7 @@ from workloadlab.models.status import (
     ObservedStatus,
     WorkloadStatus,
 )
+from workloadlab.models.tables import Displayed
 
 
 class ArtifactRef(LosslessModel):
@@ -64,7 +65,7 @@ class CreateWorkload(LosslessModel):
         return self
 
 
-class Workload(LosslessModel):
+class Workload(Displayed, LosslessModel):
     """A workload: containers running an artifact (either generation's answer)."""
 
     id: str

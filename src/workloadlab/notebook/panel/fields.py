@@ -12,7 +12,7 @@ from __future__ import annotations
 import html as html_module
 import re
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from workloadlab.notebook.panel.ui import (
@@ -109,11 +109,6 @@ def parse_entrypoint(text: str) -> list[str] | None:
     except ValueError as exc:
         raise FieldProblem(f"cannot split it into words: {exc}") from None
     return words or None
-
-
-def format_entrypoint(words: Sequence[str] | None) -> str:
-    """The inverse of :func:`parse_entrypoint`."""
-    return shlex.join(words) if words else ""
 
 
 def format_number(value: float | int | None) -> str:

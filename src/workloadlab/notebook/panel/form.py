@@ -22,13 +22,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from workloadlab.models.neutral import Artifact, InputArtifact
+from workloadlab.notebook.panel.arguments import ArgumentsField, format_arguments
 from workloadlab.notebook.panel.env import EnvEditor, PendingSecret
 from workloadlab.notebook.panel.fields import (
     FieldProblem,
     ProbeEditor,
     ResourceEditor,
     TextField,
-    format_entrypoint,
     format_number,
     parse_entrypoint,
     parse_int,
@@ -104,12 +104,11 @@ class ContainerForm(FixedRepr):
             value=str(container.get("imageUri", "")),
             placeholder="registry/app:tag",
         )
-        self.entrypoint = TextField(
+        self.entrypoint = ArgumentsField(
             "entrypoint",
             "wl-field-entrypoint",
             on_change,
-            value=format_entrypoint(container.get("entrypoint")),
-            placeholder="(the image's)",
+            value=format_arguments(container.get("entrypoint")),
         )
         self.port = TextField(
             "port",
@@ -183,7 +182,7 @@ class ContainerForm(FixedRepr):
         self.base = container
         self.name.load(str(container.get("name") or ""))
         self.image.load(str(container.get("imageUri", "")))
-        self.entrypoint.load(format_entrypoint(container.get("entrypoint")))
+        self.entrypoint.load(format_arguments(container.get("entrypoint")))
         self.port.load(format_number(container.get("port")))
         self.env.load(container.get("environmentVars") or [])
         if self._probes is not None and self._resources is not None:

@@ -1,7 +1,7 @@
 """What a panel knows, as plain data: the server's view of the workload and its artifact, what the
-watcher saw, and what the panel is doing. No widgets here, so the rules (the timeline's merge
-here; the buttons in :mod:`.decisions`, the Lock & Deploy checklist in :mod:`.checklist`) are
-tested without a frontend.
+watcher saw, and what the panel is doing. No widgets here, so the rules (the timeline's runs in
+:mod:`workloadlab.commands.timeline`; the buttons in :mod:`.decisions`, the Lock & Deploy
+checklist in :mod:`.checklist`) are tested without a frontend.
 
 The panel's lock guards a state: the watcher writes it on the portal's thread, the user's
 clicks read it on the kernel's.
@@ -10,13 +10,13 @@ clicks read it on the kernel's.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from workloadlab.client import ArtifactVersion
+from workloadlab.commands.timeline import Change, Run, runs_of
 from workloadlab.models import Deployment, Event, LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Artifact, Workload
 from workloadlab.notebook.panel.watcher import LOG_LINES
@@ -26,10 +26,9 @@ if TYPE_CHECKING:
     from workloadlab.notebook.panel.smoke import SmokeRun
 
 TIMELINE_ENTRIES = 40
-"""How many entries the timeline shows."""
-SAME_CHANGE_WITHIN = dt.timedelta(seconds=10)
-"""An observed status change and a server event this close (same new status) are one entry."""
-_CONTAINER_PREFIX = re.compile(r"^spec\.containerGroups\[\d+\]\.containers\[\d+\]\.")
+"""How many status changes a panel keeps (besides the trail's)."""
+BADGE_BACKLOG = 8
+"""How many statuses the badge may still have to show (a crash loop must not make it lag)."""
 
 Level = Literal["info", "success", "warning", "error"]
 
@@ -48,15 +47,6 @@ class Message:
     """What the message area says."""
 
     level: Level
-    text: str
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One line of the timeline: a server event, or a status change seen before its event."""
-
-    at: dt.datetime
-    kind: str
     text: str
 
 
@@ -88,6 +78,11 @@ class PanelState:
     logs: deque[LogRecord] = field(default_factory=lambda: deque(maxlen=LOG_LINES))
     events: list[Event] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
+    badge_backlog: deque[WorkloadStatus] = field(
+        default_factory=lambda: deque(maxlen=BADGE_BACKLOG)
+    )
+    """Statuses seen but not shown yet: the badge shows each for one redraw at least, so a
+    ``stopping`` that lasted 10 ms between two redraws (100 ms apart) is still seen."""
     busy: str | None = None
     """The action under way (``"Saving"``...), which disables the buttons."""
     busy_since: float = 0.0
@@ -131,7 +126,20 @@ class PanelState:
             return False
         self.transitions.append(Transition(now or utcnow(), old, workload.status))
         del self.transitions[:-TIMELINE_ENTRIES]
+        self.badge_backlog.append(workload.status)
         return True
+
+    def next_badge(self) -> WorkloadStatus:
+        """The status the badge shows at this redraw: the oldest not shown yet, else the
+        workload's (see :attr:`badge_behind`)."""
+        if self.badge_backlog:
+            return self.badge_backlog.popleft()
+        return self.workload.status
+
+    @property
+    def badge_behind(self) -> bool:
+        """Whether the badge has statuses left to show (the panel redraws again for them)."""
+        return bool(self.badge_backlog)
 
     def add_logs(self, records: Iterable[LogRecord]) -> None:
         """Append log lines (oldest first); the oldest fall off."""
@@ -149,48 +157,8 @@ class PanelState:
         """Whether the workload is on its way to another status."""
         return self.workload.status.is_transition
 
-    def timeline(self, limit: int = TIMELINE_ENTRIES) -> list[TimelineEntry]:
-        """Server events and observed status changes, merged, newest first."""
-        entries = [TimelineEntry(e.timestamp, event_kind(e), event_summary(e)) for e in self.events]
-        reported = [
-            (e.timestamp, e.details.get("to"))
-            for e in self.events
-            if e.event_type == "workload.statusChanged"
-        ]
-        for change in self.transitions:
-            covered = any(
-                to == change.new.value and abs(at - change.at) <= SAME_CHANGE_WITHIN
-                for at, to in reported
-            )
-            if not covered:
-                text = f"{change.old.value} → {change.new.value}"
-                entries.append(TimelineEntry(change.at, "status", text))
-        entries.sort(key=lambda entry: entry.at, reverse=True)
-        return entries[:limit]
-
-
-def event_kind(event: Event) -> str:
-    """``status`` for status changes, else the event type in words (``artifact updated``)."""
-    if event.event_type == "workload.statusChanged":
-        return "status"
-    words = re.sub(r"([a-z])([A-Z])", r"\1 \2", event.event_type.replace(".", " "))
-    return words.lower()
-
-
-def event_summary(event: Event) -> str:
-    """An event's details in a few words (environment values are never in events)."""
-    details = event.details
-    if event.event_type == "workload.statusChanged":
-        text = f"{details.get('from')} → {details.get('to')}"
-        return f"{text}: {details['message']}" if details.get("message") else text
-    if "changedFields" in details:
-        fields: Sequence[str] = details["changedFields"]
-        shown = ", ".join(short_path(path) for path in fields[:4])
-        more = f" (+{len(fields) - 4})" if len(fields) > 4 else ""
-        return shown + more
-    return ", ".join(f"{key}={value}" for key, value in details.items() if value is not None)
-
-
-def short_path(path: str) -> str:
-    """A changed field's path without the container prefix: ``environmentVars[X]``, ``port``."""
-    return _CONTAINER_PREFIX.sub("", path).removesuffix(".value")
+    def runs(self) -> list[Run]:
+        """The timeline: one run per restart, from the trail and the changes seen (those the
+        trail does not have yet included), each with its log lines."""
+        seen = [Change(t.at, t.old.value, t.new.value) for t in self.transitions]
+        return runs_of(self.events, list(self.logs), seen, status=self.workload.status.value)

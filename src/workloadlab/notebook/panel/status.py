@@ -10,22 +10,32 @@ from __future__ import annotations
 import datetime as dt
 import html as html_module
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from workloadlab.commands.render import STATUS_COLOURS
+from workloadlab.commands.render import GREY, status_colour
+from workloadlab.commands.timeline import timeline_html as runs_html
 from workloadlab.models import LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Workload
-from workloadlab.notebook.panel.state import Message, PanelState, TimelineEntry
+from workloadlab.notebook.panel.state import Message, PanelState
 from workloadlab.notebook.panel.ui import Widget, assign, html
 
-GREY = "#6e7781"
 LEVEL_STYLE = {
     "info": ("ℹ", "var(--jp-info-color1, #0969da)"),
     "success": ("✓", "var(--jp-success-color1, #1a7f37)"),
     "warning": ("⚠", "var(--jp-warn-color1, #9a6700)"),
     "error": ("✗", "var(--jp-error-color1, #cf222e)"),
 }
+TIMELINE_LINES = 12
+"""Log lines under each run of the Timeline tab (the Logs tab has them all)."""
 MUTED = "color:var(--jp-ui-font-color2, #57606a)"
+SPINNER = (
+    "<style>@keyframes wl-spin{to{transform:rotate(360deg)}}</style>"
+    '<span class="wl-spinner" aria-hidden="true" style="display:inline-block;width:0.7em;'
+    "height:0.7em;border:2px solid currentColor;border-right-color:transparent;"
+    'border-radius:50%;vertical-align:-0.1em;animation:wl-spin 0.9s linear infinite"></span>'
+)
+"""The busy mark: a ring drawn by CSS (turning where keyframes apply), so no font needs a
+glyph for it (an hourglass shows as an empty box with a default Linux desktop's fonts)."""
 WRAP = "overflow-wrap:anywhere"
 """Long ids and URLs wrap anywhere, so the panel fits JupyterLab's narrow sidebar."""
 
@@ -79,7 +89,7 @@ def header_html(state: PanelState, now: dt.datetime) -> str:
 def badge_html(status: WorkloadStatus, *, gone: bool = False) -> str:
     """The status word on its colour (``deleted`` once the workload is gone)."""
     word = "deleted" if gone else status.value
-    colour = GREY if gone else STATUS_COLOURS.get(status, GREY)
+    colour = GREY if gone else status_colour(status)
     return (
         f'<span class="wl-badge wl-badge-{_e(word)}" style="color:#fff;background:{colour};'
         f'border-radius:10px;padding:2px 10px;font-weight:600">{_e(word)}</span>'
@@ -93,7 +103,7 @@ def details_html(workload: Workload, now: dt.datetime, problem: str | None = Non
     for condition in details.conditions if details else []:
         ok = condition.value.lower() == "true"
         mark = "✓" if ok else "✗"
-        colour = STATUS_COLOURS[WorkloadStatus.RUNNING] if ok else GREY
+        colour = LEVEL_STYLE["success"][1] if ok else GREY
         parts.append(f'<span style="color:{colour}">{_e(condition.type)} {mark}</span>')
     if workload.restart_count:
         parts.append(f"restarts {workload.restart_count}")
@@ -129,25 +139,13 @@ def logs_html(records: Iterable[LogRecord]) -> str:
     )
 
 
-def timeline_html(entries: Sequence[TimelineEntry]) -> str:
-    """Status changes and events, newest first, one line each (wrapping in the sidebar)."""
-    if not entries:
-        return f'<i style="{MUTED}">nothing yet</i>'
-    lines = "".join(
-        f'<div style="padding:1px 0"><span style="{MUTED}">{clock(entry.at)}</span> '
-        f"<b>{_e(entry.kind)}</b>{' ' + _e(entry.text) if entry.text else ''}</div>"
-        for entry in entries
-    )
-    return f'<div style="font-size:12px;line-height:1.5;{WRAP}">{lines}</div>'
-
-
 def message_html(
     message: Message | None, busy: str | None, progress: str | None, elapsed: float
 ) -> str:
     """What is going on (an action with its live status) or how the last action went."""
     if busy is not None:
         state = f": {progress}" if progress else ""
-        return f"<span>⏳ {_e(busy)}{_e(state)} ({int(elapsed)} s)</span>"
+        return f"<span>{SPINNER} {_e(busy)}{_e(state)} ({int(elapsed)} s)</span>"
     if message is None:
         return ""
     icon, colour = LEVEL_STYLE[message.level]
@@ -177,11 +175,11 @@ class StatusView:
         """Assign what changed, but the message (call with the panel's lock held)."""
         workload = state.workload
         assign(self.header, value=header_html(state, now))
-        assign(self.badge, value=badge_html(workload.status, gone=state.gone))
+        assign(self.badge, value=badge_html(state.next_badge(), gone=state.gone))
         details = "" if state.gone else details_html(workload, now, state.connection_problem)
         assign(self.details, value=details)  # a deleted workload has no conditions any more
         assign(self.logs, value=logs_html(state.logs))
-        assign(self.timeline, value=timeline_html(state.timeline()))
+        assign(self.timeline, value=runs_html(state.runs(), now, lines=TIMELINE_LINES, most=3))
 
     def render_message(self, state: PanelState) -> None:
         """Assign the message; the panel does it last, so that what a message announces (a

@@ -235,6 +235,8 @@ class WorkloadPanel(
             self.conflict_view.render(conflict=state.conflict is not None, merging=state.merge)
         self._draw_smoke()
         self.status.render_message(state)
+        if state.badge_behind:
+            self._throttle.request()  # the next status at the next redraw (within the budget)
 
     # -- parts made when first needed (hold the lock) ------------------------------------------
 
