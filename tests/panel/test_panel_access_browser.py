@@ -13,7 +13,6 @@ needs no network and always runs the same rules; ``npm install axe-core@4`` and 
 
 from __future__ import annotations
 
-import contextlib
 import pprint
 import sys
 from collections.abc import Iterator
@@ -24,8 +23,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from browsertools import Shots, code_notebook, open_notebook, run_all, write_notebook
-from harness import LocalServer, free_port, hello_spec, kill_marked
-from labtools import Lab, LabFactory, kill_local_servers
+from harness import LocalServer, free_port, hello_spec
+from labtools import Lab, LabFactory
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -97,12 +96,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory, server: LocalServer) -> Iterat
     try:
         yield factory(root=root, env=env)
     finally:
-        for started in factory.started:
-            with contextlib.suppress(Exception):
-                started.stop(timeout=45)
-            started.kill()
-        kill_local_servers(data_dir)
-        kill_marked(data_dir)
+        factory.cleanup()
 
 
 @pytest.fixture(scope="module")
