@@ -242,3 +242,95 @@ def test_axe_finds_nothing_serious_inline_and_in_the_sidebar_in_both_themes(
         assert ring["style"] == "solid", (where, ring)
         assert ring["width"] >= 2, (where, ring)
         assert ring["contrast"] >= 3, (where, ring)
+
+
+MOUSE_WATCH = """() => {
+  window.__wlMouse = [];
+  for (const type of ['mousedown', 'pointerdown', 'mouseup', 'pointerup', 'wheel']) {
+    document.addEventListener(type, (e) => window.__wlMouse.push(e.type), true);
+  }
+}"""
+"""Record every pointer event from now on (a key press makes none; Enter on a button makes a
+``click`` but no ``mousedown``/``pointerdown``)."""
+
+
+def focused(page: Page, selector: str) -> bool:
+    """Whether the focused element matches ``selector``."""
+    found: bool = page.evaluate(
+        "(s) => !!document.activeElement && document.activeElement.matches(s)", selector
+    )
+    return found
+
+
+def tab_to(page: Page, selector: str, *, backwards: bool = False, limit: int = 200) -> None:
+    """Press Tab (or Shift+Tab) until the focused element matches ``selector``."""
+    for _ in range(limit):
+        if focused(page, selector):
+            return
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+    raise AssertionError(f"{limit} presses of Tab never reached {selector}")
+
+
+def replace_text(page: Page, text: str) -> None:
+    """Replace the focused input's text and leave it (the value is sent on leaving)."""
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.keyboard.press("Tab")
+
+
+def test_keyboard_only_edit_save_restart_lock_and_deploy(
+    shared_page: Page, server: LocalServer, shots: Shots
+) -> None:
+    page = shared_page
+    panel = page.locator(INLINE)
+    inside = ".jp-Notebook .wl-panel"
+    live = panel.locator(".wl-live [role=status]")
+    page.evaluate(MOUSE_WATCH)
+    page.keyboard.press("Escape")  # the notebook, in command mode
+
+    tab_to(page, f"{inside} .wl-env-value input")
+    replace_text(page, "hello from the keyboard")
+    expect(panel.locator(".wl-diff")).to_contain_text("environmentVars[GREETING]")
+
+    tab_to(page, f"{inside} .wl-advanced-toggle")
+    page.keyboard.press("Enter")
+    expect(panel.locator(".wl-advanced-content")).to_be_visible()
+    tab_to(page, f"{inside} .wl-probe-readiness-timeoutSeconds input")
+    replace_text(page, "2")
+    expect(panel.locator(".wl-diff")).to_contain_text("readinessProbe")
+    shots("keyboard-edited", panel)
+
+    tab_to(page, f"{inside} button.wl-save-restart", backwards=True)
+    page.keyboard.press("Enter")
+    expect(panel.locator(".wl-focus-target")).to_be_focused()  # not the page's body
+    expect(panel.locator(".wl-message")).to_contain_text("Restarted:", timeout=60_000)
+    expect(live).to_contain_text("Restarted:")
+    expect(live).to_contain_text(f"Workload {NAME} is running.")
+    expect(panel.locator(".wl-status")).to_have_text("running")
+
+    tab_to(page, f"{inside} button.wl-lock-deploy", backwards=True)
+    page.keyboard.press("Enter")
+    step = panel.locator(".wl-deploy-step")
+    expect(step).to_be_visible()
+    expect(step.locator(".wl-deploy-name input")).to_be_focused()  # the step's first field
+    replace_text(page, "keyboard-prod")
+    tab_to(page, f"{inside} button.wl-confirm")
+    shots("keyboard-confirm", panel)
+    page.keyboard.press("Enter")
+    expect(panel.locator(".wl-focus-target")).to_be_focused()
+    expect(panel.locator(".wl-deployment")).to_contain_text("keyboard-prod", timeout=30_000)
+    expect(panel.locator(".wl-message")).to_contain_text("registered as version")
+    expect(live).to_contain_text("registered as version")
+    shots("keyboard-deployed", panel)
+
+    assert page.evaluate("window.__wlMouse") == []
+    with server.client() as api:
+        found = api.get("/console/workloads/", params={"search": NAME}).json()["data"]
+        (workload,) = found
+        deployments = api.get("/console/deployments/", params={"workloadId": workload["id"]})
+        assert [d["name"] for d in deployments.json()["data"]] == ["keyboard-prod"]
+        artifact = api.get(f"/registry/artifacts/{workload['artifactId']}/").json()
+        (container,) = artifact["spec"]["containerGroups"][0]["containers"]
+        assert container["readinessProbe"]["timeoutSeconds"] == 2
+        greeting = {v["name"]: v.get("value") for v in container["environmentVars"]}
+        assert greeting["GREETING"] == "hello from the keyboard"

@@ -12,9 +12,9 @@ replaced rather than edited; browsers announce a replaced ``role=status`` region
 stable region needs a front-end piece, which the panel does not have.
 
 Focus: a click that disables its own button (Save & Restart, Confirm) would leave focus on the
-page's body; the panel moves it to the message area (``wl-focus-target``, focusable by script
-only: ``tabindex=-1``), which holds the live region and the visible message. Opening the confirm
-step moves focus to the deployment's name.
+page's body; the panel moves it (:mod:`.focus`) to this message area (``wl-focus-target``,
+focusable by script only), which holds the live region and the visible
+message. Opening the confirm step moves focus to the deployment's name.
 """
 
 from __future__ import annotations
@@ -50,17 +50,13 @@ def live_html(sentence: str) -> str:
 
 
 class LiveStatus:
-    """The live region and the visible message, in a box that focus can be moved to."""
+    """The live region and the visible message, in a box that focus can be moved to (with
+    the focus requests' hidden widget)."""
 
-    def __init__(self, message: Widget) -> None:
+    def __init__(self, message: Widget, focus_request: Widget) -> None:
         self.region: Widget = html("", "wl-live", "wl-sr-only-text")
-        self.box: Widget = vbox([self.region, message], "wl-focus-target")
-        self.box.tabbable = False  # tabindex=-1: reachable by focus(), not by Tab
+        self.box: Widget = vbox([self.region, message, focus_request], "wl-focus-target")
 
     def render(self, state: PanelState) -> None:
         """Say what changed (only a changed sentence is sent)."""
         assign(self.region, value=live_html(announcement(state)))
-
-    def focus(self) -> None:
-        """Move the browser's focus here (every view of the panel)."""
-        self.box.focus()

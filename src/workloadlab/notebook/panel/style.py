@@ -24,6 +24,7 @@ the same rules, which is harmless.
 
 from __future__ import annotations
 
+from workloadlab.notebook.panel.focus import tracker_html
 from workloadlab.notebook.panel.ui import Widget, html
 
 NARROW = "420px"
@@ -51,7 +52,7 @@ body[data-jp-theme-light="false"] .wl-panel > * {
   --jp-error-color1: var(--jp-error-color2, #e57373);
   --jp-info-color1: var(--jp-info-color2, #4dd0e1);
 }
-.wl-panel .wl-style { display: none; }
+.wl-panel :is(.wl-style, .wl-focus-request) { display: none; }
 .wl-panel :is(button, input, select, textarea, a, [tabindex]):focus-visible,
 .wl-panel .lm-TabBar-tab:focus-visible,
 .wl-panel .jupyter-button:focus:enabled {
@@ -120,8 +121,9 @@ body[data-jp-theme-light="false"] .wl-panel > * {
 
 
 def stylesheet() -> Widget:
-    """The panel's stylesheet as a (hidden) ``HTML`` widget, to be one of its children."""
-    return html(f"<style>{STYLESHEET}</style>", "wl-style")
+    """The panel's stylesheet as a (hidden) ``HTML`` widget, to be one of its children; it also
+    installs the focus tracker of :mod:`.focus`."""
+    return html(f"<style>{STYLESHEET}</style>{tracker_html()}", "wl-style")
 
 
 def disconnected_note() -> Widget:

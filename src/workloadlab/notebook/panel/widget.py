@@ -31,6 +31,7 @@ from workloadlab.notebook.panel.decisions import Button, FormView
 from workloadlab.notebook.panel.deploy import DeployStep
 from workloadlab.notebook.panel.display import PanelDisplay
 from workloadlab.notebook.panel.flows import PanelFlows
+from workloadlab.notebook.panel.focus import DEPLOYMENT_NAME, MESSAGE_AREA, FocusMover
 from workloadlab.notebook.panel.form import FormReading, SpecForm, base_containers
 from workloadlab.notebook.panel.live import LiveStatus
 from workloadlab.notebook.panel.news import PanelNews
@@ -134,7 +135,8 @@ class WorkloadPanel(
             layout=layout(),
             _dom_classes=("wl-tabs",),
         )
-        self.live = LiveStatus(self.status.message)
+        self.focus_requests = FocusMover()
+        self.live = LiveStatus(self.status.message, self.focus_requests.widget)
         self.children = (
             stylesheet(),
             disconnected_note(),
@@ -360,7 +362,7 @@ class WorkloadPanel(
             secrets = list(self._reading.secrets)
             assert wanted is not None
         self._submit("Saving", self._save_flow(base, wanted, secrets, restart=restart))
-        self.live.focus()  # the clicked button is off while saving
+        self.focus_requests.move_to(MESSAGE_AREA)  # the clicked button is off while saving
 
     def _on_restart(self) -> None:
         with self._lock:
@@ -377,7 +379,7 @@ class WorkloadPanel(
             self.state.deploy_open = True
             self.state.message = None
             self._draw()
-        self.deploy.name.focus()
+        self.focus_requests.move_to(DEPLOYMENT_NAME)
         self.session.portal.submit(self._read_serving_since())
         self.session.portal.submit(self._run_smoke())
 
@@ -396,7 +398,7 @@ class WorkloadPanel(
                 self.deploy.way_value,
             )
         self._submit("Locking and deploying", flow)
-        self.live.focus()  # Confirm is gone once the artifact is locked
+        self.focus_requests.move_to(MESSAGE_AREA)  # Confirm is gone once the artifact is locked
 
     def _submit(self, label: str, flow: Coroutine[Any, Any, None]) -> None:
         """Mark the panel busy, redraw the buttons, run ``flow`` on the portal; return."""
