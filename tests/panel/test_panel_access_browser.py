@@ -14,6 +14,7 @@ needs no network and always runs the same rules; ``npm install axe-core@4`` and 
 from __future__ import annotations
 
 import pprint
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -285,6 +286,7 @@ def test_keyboard_only_edit_save_restart_lock_and_deploy(
     panel = page.locator(INLINE)
     inside = ".jp-Notebook .wl-panel"
     live = panel.locator(".wl-live [role=status]")
+    set_sidebar_width(page, SIDEBAR_WIDTH)  # (set up before the watch; a no-op in file order)
     page.evaluate(MOUSE_WATCH)
     page.keyboard.press("Escape")  # the notebook, in command mode
 
@@ -322,6 +324,16 @@ def test_keyboard_only_edit_save_restart_lock_and_deploy(
     expect(panel.locator(".wl-message")).to_contain_text("registered as version")
     expect(live).to_contain_text("registered as version")
     shots("keyboard-deployed", panel)
+    sidebar = page.locator(SIDEBAR)
+    expect(sidebar.locator(".wl-deployment")).to_contain_text("keyboard-prod")
+    shots("sidebar-deployed", page.locator("#jp-right-stack"))
+    cut = sidebar.evaluate(OVERFLOWING)
+    assert cut == [], cut  # the deployment card fits the sidebar too
+    chooser = sidebar.locator(".wl-version-choice select").bounding_box()
+    move = sidebar.locator("button.wl-version-move").bounding_box()
+    assert chooser is not None
+    assert move is not None
+    assert move["y"] >= chooser["y"] + chooser["height"] - 1, (chooser, move)  # no overlap
 
     assert page.evaluate("window.__wlMouse") == []
     with server.client() as api:
@@ -334,3 +346,50 @@ def test_keyboard_only_edit_save_restart_lock_and_deploy(
         assert container["readinessProbe"]["timeoutSeconds"] == 2
         greeting = {v["name"]: v.get("value") for v in container["environmentVars"]}
         assert greeting["GREETING"] == "hello from the keyboard"
+
+
+def run_cell(page: Page, index: int) -> None:
+    """Select the cell at ``index`` and run it (Shift+Enter)."""
+    page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputPrompt").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def test_kernel_restart_marks_old_panels_and_a_rerun_panel_is_live(
+    shared_page: Page, shots: Shots
+) -> None:
+    page = shared_page
+    old_inline, old_sidebar = page.locator(INLINE), page.locator(SIDEBAR)
+    expect(old_inline).to_have_count(1)
+    expect(old_sidebar).to_have_count(1)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel…").first.click()
+    page.locator(".jp-Dialog-button.jp-mod-accept").click()
+
+    for old in (old_inline, old_sidebar):
+        expect(old).to_have_class(re.compile(r"\bjupyter-widgets-disconnected\b"))
+        expect(old.locator(".wl-disconnected")).to_be_visible()
+        expect(old.locator(".wl-disconnected")).to_contain_text("re-run %workload panel")
+        pointer = old.locator("button.wl-lock-deploy").evaluate(
+            "(b) => getComputedStyle(b).pointerEvents"
+        )
+        assert pointer == "none"
+    shots("restart-disconnected", page.locator("#jp-main-content-panel"))
+    expect(page.locator("#jp-main-statusbar")).to_contain_text("| Idle", timeout=60_000)
+
+    run_cell(page, 0)  # %load_ext workloadlab
+    run_cell(page, 3)  # %workload panel: finds the notebook's workload again
+    run_cell(page, 4)  # %workload panel --sidebar
+    inline = page.locator(f"{INLINE}:not(.jupyter-widgets-disconnected)")
+    expect(inline).to_have_count(1, timeout=30_000)
+    expect(inline.locator(".wl-status")).to_have_text("running")
+    expect(page.locator(".jp-Notebook")).not_to_contain_text("no current workload")
+    expect(page.locator("#jp-right-stack .jupyterlab-sidecar")).to_have_count(1)  # no stale tab
+    sidebar = page.locator(SIDEBAR)
+    expect(sidebar).not_to_have_class(re.compile(r"\bjupyter-widgets-disconnected\b"))
+    expect(sidebar.locator(".wl-status")).to_have_text("running")
+    expect(page.locator(".jp-SideBar.jp-mod-right .lm-TabBar-tab.lm-mod-closable")).to_have_count(1)
+    # Live: the new kernel's panel acts (its tabs switch, its close button answers).
+    inline.locator(".wl-tabs .lm-TabBar-tab", has_text="Logs").click()
+    expect(inline.locator(".wl-logs")).to_be_visible()
+    expect(inline.locator(".wl-disconnected")).to_be_hidden()
+    shots("restart-rerun", page.locator("#jp-main-content-panel"))

@@ -25,6 +25,7 @@ the same rules, which is harmless.
 from __future__ import annotations
 
 from workloadlab.notebook.panel.focus import tracker_html
+from workloadlab.notebook.panel.stale import sweep_html
 from workloadlab.notebook.panel.ui import Widget, html
 
 NARROW = "420px"
@@ -72,7 +73,6 @@ body[data-jp-theme-light="false"] .wl-panel > * {
   flex: 0 0 auto; width: auto; max-width: 100%; text-align: left; white-space: normal;
   height: auto; min-height: var(--jp-widgets-inline-height, 28px);
 }
-.wl-panel .wl-endpoint { white-space: nowrap; }
 .wl-panel .wl-copy {
   font-size: 11px; padding: 0 6px; margin-left: 4px; cursor: pointer;
   color: var(--jp-ui-font-color1); background: var(--jp-layout-color2);
@@ -87,9 +87,12 @@ body[data-jp-theme-light="false"] .wl-panel > * {
   pointer-events: none; opacity: 0.55;
 }
 .wl-panel.jupyter-widgets-disconnected .wl-status .wl-badge { filter: grayscale(1); }
+.wl-panel.jupyter-widgets-disconnected::before,
+.wl-panel .jupyter-widgets-disconnected::before { display: none; }  /* one note, not an icon
+                                                                       per widget */
 @container (max-width: NARROW) {
   .wl-panel .widget-inline-hbox:is(.widget-text, .widget-dropdown, .widget-textarea) {
-    flex-wrap: wrap; width: 100% !important; min-width: 0 !important;
+    flex-wrap: wrap; width: 100% !important; min-width: 0 !important; height: auto;
   }
   .wl-panel .widget-inline-hbox:is(.widget-text, .widget-dropdown, .widget-textarea)
     > .widget-label {
@@ -108,8 +111,12 @@ body[data-jp-theme-light="false"] .wl-panel > * {
   }
   .wl-panel .wl-tabs .lm-TabBar-tabLabel { overflow: visible; }
   .wl-panel .wl-tabs > .widget-tab-contents { padding: 8px 6px; }
-  .wl-panel .jupyter-button { flex: 0 1 auto; width: auto; max-width: 100%; }
+  .wl-panel .jupyter-button {
+    flex: 0 1 auto; width: auto; min-width: 0 !important; max-width: 100%;
+  }
   .wl-panel .widget-html-content { overflow-wrap: anywhere; }
+  .wl-panel .widget-html-content th { overflow-wrap: normal; white-space: nowrap; }
+  .wl-panel .widget-html-content :is(td, td *) { white-space: normal; overflow-wrap: anywhere; }
 }
 .wl-panel .wl-sr-only-text,
 .wl-panel .wl-env-row .widget-inline-hbox.widget-text > .widget-label {
@@ -122,8 +129,8 @@ body[data-jp-theme-light="false"] .wl-panel > * {
 
 def stylesheet() -> Widget:
     """The panel's stylesheet as a (hidden) ``HTML`` widget, to be one of its children; it also
-    installs the focus tracker of :mod:`.focus`."""
-    return html(f"<style>{STYLESHEET}</style>{tracker_html()}", "wl-style")
+    installs the focus tracker of :mod:`.focus` and closes stale sidebar tabs (:mod:`.stale`)."""
+    return html(f"<style>{STYLESHEET}</style>{tracker_html()}{sweep_html()}", "wl-style")
 
 
 def disconnected_note() -> Widget:
