@@ -103,7 +103,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory, server: LocalServer) -> Iterat
 @pytest.fixture(scope="module")
 def shared_page(browser: Browser, lab: Lab) -> Iterator[Page]:
     """The notebook, run once: its panel inline and in the sidebar, running."""
-    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    context = browser.new_context(
+        viewport={"width": 1500, "height": 1000},
+        permissions=["clipboard-read", "clipboard-write"],  # the endpoint's Copy button
+    )
     page = context.new_page()
     open_notebook(page, lab, "access.ipynb")
     run_all(page)
@@ -336,6 +339,16 @@ def test_keyboard_only_edit_save_restart_lock_and_deploy(
     assert move["y"] >= chooser["y"] + chooser["height"] - 1, (chooser, move)  # no overlap
 
     assert page.evaluate("window.__wlMouse") == []
+    # The outcome's colours (success message, warning note, deployment card) pass AA too.
+    found = {}
+    try:
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            set_theme(page, theme)
+            for where, root in (("inline", panel), ("sidebar", page.locator(SIDEBAR))):
+                found[f"{theme}, {where}, deployed"] = audit(page, root)
+    finally:
+        set_theme(page, "JupyterLab Light")
+    assert all(v == [] for v in found.values()), pprint.pformat(found, width=110)
     with server.client() as api:
         found = api.get("/console/workloads/", params={"search": NAME}).json()["data"]
         (workload,) = found
@@ -361,6 +374,12 @@ def test_kernel_restart_marks_old_panels_and_a_rerun_panel_is_live(
     old_inline, old_sidebar = page.locator(INLINE), page.locator(SIDEBAR)
     expect(old_inline).to_have_count(1)
     expect(old_sidebar).to_have_count(1)
+    copy = old_inline.locator(".wl-deployment .wl-copy")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    endpoint = old_inline.locator(".wl-deployment .wl-endpoint a")
+    assert page.evaluate("navigator.clipboard.readText()") == endpoint.get_attribute("href")
+    assert "…" in endpoint.inner_text()  # shown short, copied whole
     page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
     page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel…").first.click()
     page.locator(".jp-Dialog-button.jp-mod-accept").click()
