@@ -12,8 +12,8 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import workloadlab.notebook.session as session_module
+from workloadlab.commands.refs import WorkloadRefError, resolve_workload
 from workloadlab.notebook import remembered
-from workloadlab.notebook.refs import WorkloadRefError, resolve_workload
 from workloadlab.notebook.session import get_session
 
 from harness import LocalServer, create_workload, free_port, hello_spec
