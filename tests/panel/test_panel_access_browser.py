@@ -161,6 +161,12 @@ def test_the_panel_fits_a_300_px_sidebar(shared_page: Page, shots: Shots) -> Non
     assert panel_box is not None
     assert stack_box is not None
     assert panel_box["x"] + panel_box["width"] <= stack_box["x"] + stack_box["width"] + 1
+    endpoint = sidebar.locator(".wl-header .wl-endpoint")
+    expect(endpoint.locator("a")).to_contain_text("…")  # shortened (the whole URL is its href)
+    expect(endpoint.locator("button.wl-copy")).to_be_visible()
+    header = sidebar.locator(".wl-header").bounding_box()
+    assert header is not None
+    assert header["height"] < 110, header  # not the five lines of a wrapped URL
     tabs = sidebar.locator(".wl-tabs .lm-TabBar-tab")
     for label in ("Spec", "YAML", "Logs", "Timeline"):
         expect(tabs.filter(has_text=label)).to_have_count(1)  # whole words, not "Timeli"

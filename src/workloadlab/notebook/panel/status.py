@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from workloadlab.commands.render import STATUS_COLOURS
 from workloadlab.models import LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Workload
+from workloadlab.notebook.panel.endpoint import endpoint_html
 from workloadlab.notebook.panel.state import Message, PanelState, TimelineEntry
 from workloadlab.notebook.panel.ui import Widget, assign, html
 
@@ -66,8 +67,7 @@ def header_html(state: PanelState, now: dt.datetime) -> str:
     workload, artifact = state.workload, state.artifact
     parts = [f"<b>{_e(workload.name)}</b>", f"<code>{_e(workload.id)}</code>"]
     if workload.endpoint:
-        href = _e(workload.endpoint)
-        parts.append(f'<a href="{href}" target="_blank" rel="noopener" title="{href}">endpoint</a>')
+        parts.append(endpoint_html(workload.endpoint))
     version = f" v{artifact.version}" if artifact.version else ""
     parts.append(f"artifact <b>{_e(artifact.status_word)}{version}</b>")
     if workload.expires_at is not None and not artifact.is_registered:
