@@ -299,6 +299,8 @@ def test_keyboard_only_edit_save_restart_lock_and_deploy(
     page.evaluate(MOUSE_WATCH)
     page.keyboard.press("Escape")  # the notebook, in command mode
 
+    expect(panel.get_by_label("variable name").first).to_have_value("GREETING")  # labelled
+    expect(panel.get_by_role("button", name="Probes and resource request")).to_have_count(1)
     tab_to(page, f"{inside} .wl-env-value input")
     replace_text(page, "hello from the keyboard")
     expect(panel.locator(".wl-diff")).to_contain_text("environmentVars[GREETING]")
