@@ -14,7 +14,6 @@ would silently run anywhere. A test carrying such a mark is refused.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -32,7 +31,7 @@ from currenttools import CURRENT
 
 from browsertools import chromium_launch_args
 from harness import LocalServer, kill_marked, running_server
-from labtools import LabFactory, kill_local_servers
+from labtools import LabFactory
 
 if TYPE_CHECKING:
     from xdist.remote import Producer
@@ -261,12 +260,7 @@ def start_lab(tmp_path: Path, data_dir: Path) -> Iterator[LabFactory]:
     running (JupyterLab, the local server, workloads) is killed afterwards."""
     factory = LabFactory(tmp_path, data_dir)
     yield factory
-    for lab in factory.started:
-        with contextlib.suppress(Exception):
-            lab.stop(timeout=45)
-        lab.kill()
-    kill_local_servers(data_dir)
-    kill_marked(data_dir)
+    factory.cleanup()
 
 
 # pytest-playwright's Playwright and browser are session-scoped. Its sync API marks the main

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from harness import free_port, wait_until
+from harness import free_port, kill_marked, wait_until
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
 """The venv's ``jupyter``, as ``make lab`` runs it (``$(BIN)/jupyter lab``)."""
@@ -152,6 +152,16 @@ class LabFactory:
     def server_json(self) -> dict[str, Any] | None:
         """The local server's connection file in the data dir (``None`` while there is none)."""
         return read_server_json(self.data_dir)
+
+    def cleanup(self) -> None:
+        """Stop every JupyterLab started here, then kill what they leave running (the local
+        server, workloads)."""
+        for lab in self.started:
+            with contextlib.suppress(Exception):
+                lab.stop(timeout=45)
+            lab.kill()
+        kill_local_servers(self.data_dir)
+        kill_marked(self.data_dir)
 
     def __call__(
         self,

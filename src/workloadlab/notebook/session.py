@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from workloadlab.client import AsyncClient, Polling
 from workloadlab.client.config import resolve_config
 from workloadlab.errors import ConfigError
+from workloadlab.notebook import remembered
 from workloadlab.notebook.portal import Portal, get_portal
 
 T = TypeVar("T")
@@ -27,12 +28,30 @@ class Session:
         self.portal = portal or get_portal()
         self._client: AsyncClient | None = None
         self._lock = threading.Lock()
-        self.current_workload_id: str | None = None
+        self._current: str | None = None
+        self._recalled = False
         self.polling = Polling()
 
     def __repr__(self) -> str:
         where = self._client.endpoint if self._client is not None else "not connected"
         return f"<workloadlab Session {where}>"
+
+    @property
+    def current_workload_id(self) -> str | None:
+        """The current workload: set by this kernel, else the one this notebook had before a
+        kernel restart (:mod:`.remembered`; asking connects, as the endpoint is the key)."""
+        notebook = remembered.notebook_path()
+        if self._current is None and not self._recalled and notebook is not None:
+            self._recalled = True
+            self._current = remembered.recall(notebook, self.client.endpoint)
+        return self._current
+
+    @current_workload_id.setter
+    def current_workload_id(self, workload_id: str | None) -> None:
+        self._current, self._recalled = workload_id, True
+        notebook = remembered.notebook_path()
+        if notebook is not None and self._client is not None:
+            remembered.remember(notebook, self._client.endpoint, workload_id)
 
     @property
     def connected(self) -> bool:
@@ -73,7 +92,7 @@ class Session:
             old, self._client = self._client, client
         if old is not None:
             self.portal.submit(old.aclose())
-        self.current_workload_id = None
+        self._current, self._recalled = None, False  # another endpoint: recall its own
         return client
 
     @property

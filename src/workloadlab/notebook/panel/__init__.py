@@ -32,7 +32,15 @@ Stable CSS classes (tests, users' own styling): ``wl-panel``, ``wl-status``, ``w
 ``wl-version-question``, ``wl-version-confirm``, ``wl-version-cancel``,
 ``wl-conflict``, ``wl-reload``, ``wl-compare``, ``wl-merge``, ``wl-merge-row``,
 ``wl-merge-choice``, ``wl-field-image``, ``wl-field-port``, ``wl-env-row``, ``wl-env-name``,
-``wl-env-value``, ``wl-env-secret``, ``wl-secret-warning``, ``wl-env-add``.
+``wl-env-value``, ``wl-env-secret``, ``wl-secret-warning``, ``wl-env-add``, ``wl-advanced``,
+``wl-advanced-toggle``, ``wl-advanced-content``, ``wl-live``, ``wl-focus-target``,
+``wl-disconnected``, ``wl-endpoint``, ``wl-copy``.
+
+Everyday use (:mod:`.style`, :mod:`.live`, :mod:`.focus`, :mod:`.stale`, :mod:`.disclosure`,
+:mod:`.endpoint`): one stylesheet per panel (theme colours that pass AA, a focus outline, the
+sidebar's narrow layout, the look of a dead kernel's panel), a ``role=status`` live region,
+focus moved where the user works, a keyboard disclosure for probes and resources, short
+endpoints with a Copy button; a dead kernel's sidebar tabs close when a live panel shows.
 """
 
 from workloadlab.notebook.panel.api import open_panel, open_panels, panel

@@ -18,6 +18,7 @@ from workloadlab.notebook.panel.decisions import (
     deployment_deleted_message,
     live_deployment,
 )
+from workloadlab.notebook.panel.endpoint import endpoint_html
 from workloadlab.notebook.panel.mover import MoveActions, VersionChooser
 from workloadlab.notebook.panel.state import PanelState
 from workloadlab.notebook.panel.status import MUTED, WRAP, badge_html, clock
@@ -51,8 +52,7 @@ def deployment_html(deployment: Deployment, *, deleted: bool = False) -> str:
         text = html_module.escape(rollout_text(deployment.rollout))
         rows.append(("change", f'<span class="wl-rollout wl-rollout-{word}">{text}</span>'))
     if deployment.endpoint and not deleted:
-        href = html_module.escape(deployment.endpoint)
-        rows.append(("endpoint", f'<a href="{href}" target="_blank" rel="noopener">{href}</a>'))
+        rows.append(("endpoint", endpoint_html(deployment.endpoint)))
     if deployment.created_at is not None:
         rows.append(("created", clock(deployment.created_at)))
     return _table(rows)
@@ -179,6 +179,5 @@ class ProductionCard:
         if state.artifact.is_registered:
             rows.append(("artifact", f"locked version {state.artifact.version}"))
         if production.endpoint:
-            href = html_module.escape(production.endpoint)
-            rows.append(("endpoint", f'<a href="{href}" target="_blank" rel="noopener">{href}</a>'))
+            rows.append(("endpoint", endpoint_html(production.endpoint)))
         assign(self.info, value=_table(rows))

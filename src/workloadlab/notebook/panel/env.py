@@ -102,10 +102,10 @@ class EnvRow:
         """The variable's other fields when its value is a reference, written back as they
         were (only the name can be edited here)."""
         self.name: Widget = text_input(
-            "", "wl-env-name", on_change, value=name, placeholder="NAME", width="14em"
+            "variable name", "wl-env-name", on_change, value=name, placeholder="NAME", width="14em"
         )
         self.value: Widget = text_input(
-            "",
+            "variable value",  # read by screen readers; the stylesheet hides it on screen
             "wl-env-value",
             on_change,
             value=describe_reference(reference) if reference else value,

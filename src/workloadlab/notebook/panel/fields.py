@@ -246,7 +246,13 @@ class ProbeEditor:
             placeholder="(container's)",
             width="10em",
         )
-        self.scheme: Widget = dropdown(["HTTP", "HTTPS"], value=given.get("scheme"), width="6.5em")
+        self.scheme: Widget = dropdown(
+            ["HTTP", "HTTPS"],
+            value=given.get("scheme"),
+            description="scheme",  # its accessible name
+            label_width="initial",
+            width="11em",
+        )
         self.scheme.observe(lambda _: on_change(), names="value")
         self.numbers: dict[str, Widget] = {
             name: text_input(

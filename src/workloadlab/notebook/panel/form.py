@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from workloadlab.models.neutral import Artifact, InputArtifact
 from workloadlab.notebook.panel.arguments import ArgumentsField, format_arguments
+from workloadlab.notebook.panel.disclosure import Disclosure
 from workloadlab.notebook.panel.env import EnvEditor, PendingSecret
 from workloadlab.notebook.panel.fields import (
     FieldProblem,
@@ -40,9 +41,7 @@ from workloadlab.notebook.panel.ui import (
     assign,
     close_tree,
     html,
-    layout,
     vbox,
-    widgets,
 )
 from workloadlab.notebook.panel.untouched import keep_untouched
 
@@ -120,30 +119,20 @@ class ContainerForm(FixedRepr):
         self.env = EnvEditor(on_change, container.get("environmentVars") or [])
         self._probes: list[ProbeEditor] | None = None
         self._resources: ResourceEditor | None = None
-        self.advanced_box: Widget = vbox([])
-        self.advanced: Widget = widgets.Accordion(
-            children=[self.advanced_box],
-            titles=("Probes and resource request",),
-            selected_index=None,
-            layout=layout(),
-            _dom_classes=("wl-advanced",),
+        self.advanced = Disclosure(
+            "Probes and resource request", "wl-advanced", on_open=self._build_advanced
         )
-        self.advanced.observe(self._opened, names="selected_index")
         title = "Primary container" if primary else "Container"
         parts: list[Widget] = [html(f"<b>{title}</b>"), self.name.box, self.image.box]
         parts.append(self.entrypoint.box)
         if primary:
             parts.append(self.port.box)
-        parts += [self.env.box, self.advanced]
+        parts += [self.env.box, self.advanced.box]
         self.box: Widget = vbox(
             parts, "wl-container", "wl-container-primary" if primary else "wl-container-sidecar"
         )
         self._env_rows: list[int] = []
         self._as_loaded = self._read_fields(FormReading({}))
-
-    def _opened(self, change: dict[str, Any]) -> None:
-        if change["new"] is not None:
-            self._build_advanced()
 
     def _build_advanced(self) -> tuple[list[ProbeEditor], ResourceEditor]:
         """Make the probe and resource editors (on first use: they are a third of the form)."""
@@ -153,7 +142,7 @@ class ContainerForm(FixedRepr):
                 for key, label in PROBES
             ]
             self._resources = ResourceEditor(self._on_change, self.base.get("resourceRequest"))
-            self.advanced_box.children = (
+            self.advanced.set_children(
                 html("<b>Probes</b>"),
                 *(probe.box for probe in self._probes),
                 html("<b>Resource request</b>"),
@@ -263,7 +252,7 @@ class ContainerForm(FixedRepr):
                 probe.show(problems.get(f"{key}.{probe.key}"))
             resources.show(problems.get(f"{key}.resources"))
             if advanced:
-                assign(self.advanced, selected_index=0)  # a problem there: show it
+                self.advanced.open = True  # a problem there: show it
 
     def set_disabled(self, disabled: bool) -> None:
         """Read-only or editable."""

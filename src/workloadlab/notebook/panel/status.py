@@ -16,6 +16,7 @@ from workloadlab.commands.render import GREY, status_colour
 from workloadlab.commands.timeline import timeline_html as runs_html
 from workloadlab.models import LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Workload
+from workloadlab.notebook.panel.endpoint import endpoint_html
 from workloadlab.notebook.panel.state import Message, PanelState
 from workloadlab.notebook.panel.ui import Widget, assign, html
 
@@ -27,7 +28,8 @@ LEVEL_STYLE = {
 }
 TIMELINE_LINES = 12
 """Log lines under each run of the Timeline tab (the Logs tab has them all)."""
-MUTED = "color:var(--jp-ui-font-color2, #57606a)"
+MUTED_COLOUR = "var(--jp-ui-font-color2, #57606a)"
+MUTED = f"color:{MUTED_COLOUR}"
 SPINNER = (
     "<style>@keyframes wl-spin{to{transform:rotate(360deg)}}</style>"
     '<span class="wl-spinner" aria-hidden="true" style="display:inline-block;width:0.7em;'
@@ -75,8 +77,7 @@ def header_html(state: PanelState, now: dt.datetime) -> str:
     workload, artifact = state.workload, state.artifact
     parts = [f"<b>{_e(workload.name)}</b>", f"<code>{_e(workload.id)}</code>"]
     if workload.endpoint:
-        href = _e(workload.endpoint)
-        parts.append(f'<a href="{href}" target="_blank" rel="noopener" title="{href}">endpoint</a>')
+        parts.append(endpoint_html(workload.endpoint))
     version = f" v{artifact.version}" if artifact.version else ""
     parts.append(f"artifact <b>{_e(artifact.status_word)}{version}</b>")
     if workload.expires_at is not None and not artifact.is_registered:
@@ -103,7 +104,7 @@ def details_html(workload: Workload, now: dt.datetime, problem: str | None = Non
     for condition in details.conditions if details else []:
         ok = condition.value.lower() == "true"
         mark = "✓" if ok else "✗"
-        colour = LEVEL_STYLE["success"][1] if ok else GREY
+        colour = LEVEL_STYLE["success"][1] if ok else MUTED_COLOUR
         parts.append(f'<span style="color:{colour}">{_e(condition.type)} {mark}</span>')
     if workload.restart_count:
         parts.append(f"restarts {workload.restart_count}")

@@ -142,6 +142,7 @@ def dropdown(
     *classes: str,
     value: Any = None,
     description: str = "",
+    label_width: str = LABEL_WIDTH,
     **layout_traits: Any,
 ) -> Widget:
     """A ``Dropdown`` (it syncs its ``index``; ``value`` follows); none chosen when empty."""
@@ -152,7 +153,7 @@ def dropdown(
         value=value,
         description=description,
         layout=layout(**layout_traits),
-        style=_share(DescriptionStyle, description_width=LABEL_WIDTH if description else ""),
+        style=_share(DescriptionStyle, description_width=label_width if description else ""),
         _dom_classes=classes,
     )
 

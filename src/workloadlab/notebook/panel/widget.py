@@ -31,10 +31,13 @@ from workloadlab.notebook.panel.decisions import Button, FormView
 from workloadlab.notebook.panel.deploy import DeployStep
 from workloadlab.notebook.panel.display import PanelDisplay
 from workloadlab.notebook.panel.flows import PanelFlows
+from workloadlab.notebook.panel.focus import DEPLOYMENT_NAME, MESSAGE_AREA, FocusMover
 from workloadlab.notebook.panel.form import FormReading, SpecForm, base_containers
+from workloadlab.notebook.panel.live import LiveStatus
 from workloadlab.notebook.panel.news import PanelNews
 from workloadlab.notebook.panel.state import Message, PanelState, utcnow
 from workloadlab.notebook.panel.status import StatusView, note_html
+from workloadlab.notebook.panel.style import disconnected_note, stylesheet
 from workloadlab.notebook.panel.sync import SyncView
 from workloadlab.notebook.panel.throttle import Throttle
 from workloadlab.notebook.panel.ui import (
@@ -132,13 +135,17 @@ class WorkloadPanel(
             layout=layout(),
             _dom_classes=("wl-tabs",),
         )
+        self.focus_requests = FocusMover()
+        self.live = LiveStatus(self.status.message, self.focus_requests.widget)
         self.children = (
+            stylesheet(),
+            disconnected_note(),
             hbox([self.status.header, hbox([], flex="1"), self.close_button]),
             hbox([self.status.badge, self.status.details]),
             hbox([self.save, self.restart, self.save_restart, self.lock_deploy]),
             self.live_sync.box,
             self.note,
-            self.status.message,
+            self.live.box,
             self.extras,
             self.changes,
             self.tabs,
@@ -237,6 +244,7 @@ class WorkloadPanel(
         self.status.render_message(state)
         if state.badge_behind:
             self._throttle.request()  # the next status at the next redraw (within the budget)
+        self.live.render(state)
 
     # -- parts made when first needed (hold the lock) ------------------------------------------
 
@@ -356,6 +364,7 @@ class WorkloadPanel(
             secrets = list(self._reading.secrets)
             assert wanted is not None
         self._submit("Saving", self._save_flow(base, wanted, secrets, restart=restart))
+        self.focus_requests.move_to(MESSAGE_AREA)  # the clicked button is off while saving
 
     def _on_restart(self) -> None:
         with self._lock:
@@ -372,6 +381,7 @@ class WorkloadPanel(
             self.state.deploy_open = True
             self.state.message = None
             self._draw()
+        self.focus_requests.move_to(DEPLOYMENT_NAME)
         self.session.portal.submit(self._read_serving_since())
         self.session.portal.submit(self._run_smoke())
 
@@ -390,6 +400,7 @@ class WorkloadPanel(
                 self.deploy.way_value,
             )
         self._submit("Locking and deploying", flow)
+        self.focus_requests.move_to(MESSAGE_AREA)  # Confirm is gone once the artifact is locked
 
     def _submit(self, label: str, flow: Coroutine[Any, Any, None]) -> None:
         """Mark the panel busy, redraw the buttons, run ``flow`` on the portal; return."""
