@@ -143,13 +143,13 @@ def test_multi_line_entrypoints_keep_their_line_breaks(shell: InteractiveShell) 
 
 def test_tables_follow_the_theme() -> None:
     """Every colour is a JupyterLab theme variable (dark theme included); a hex colour only
-    as the fallback of one, for frontends without them, and white text on a badge's colour
-    (as JupyterLab's own accept buttons in both themes)."""
+    as the fallback of one, for frontends without them, and a badge's own white-on-colour
+    pair (which must keep 4.5:1 whatever the theme: the browser's axe audit checks it)."""
     workload = Workload(id="a" * 24, name="themed", status="errored")
     change = FieldChange(path="spec.port", old=1, new=2)
     for shown in (workload_html(workload), changes_html([change])):
         assert "var(--jp-" in shown
-        fixed = shown.replace("color:#fff;background:var(--jp-", "")
+        fixed = re.sub(r"color:#fff;background:#[0-9a-f]{6}", "", shown)
         assert not re.search(r"(?<!, )#[0-9a-fA-F]{3,6}\b", fixed), shown
 
 
@@ -191,3 +191,17 @@ def test_the_timeline_of_a_workload_that_crashed_and_recovered(
     assert "wl-mark wl-crash" not in run2
     assert "2 crashes" in run1
     assert "wl-band-stopping" in run1, "the stop that ended it"
+
+
+def test_every_status_badge_keeps_aa_contrast_in_any_theme() -> None:
+    """A badge is white text on its status's own colour: 4.5:1 at least (WCAG AA), for every
+    status, since neither depends on the theme."""
+    from workloadlab.models.tables import ERROR_COLOUR, STATUS_COLOURS, TRANSITION_COLOUR
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    for colour in {*STATUS_COLOURS.values(), TRANSITION_COLOUR, ERROR_COLOUR}:
+        assert 1.05 / (luminance(colour) + 0.05) >= 4.5, colour

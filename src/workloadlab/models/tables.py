@@ -1,8 +1,9 @@
 """The pieces of the tables models display as: cells, rows, grids (HTML and plain text), status
 badges, short local times.
 
-Colours are JupyterLab's theme variables (``var(--jp-…)``, with a light-theme fallback for
-other frontends), so tables follow the light and the dark theme. Text that may span lines (a
+Text colours are JupyterLab's theme variables (``var(--jp-…)``, with a light-theme fallback
+for other frontends), so tables follow the light and the dark theme; status badges keep fixed
+colours of their own (see :data:`STATUS_COLOURS`). Text that may span lines (a
 ``python -c`` entrypoint) keeps its line breaks: HTML cells are ``pre-wrap``, text cells
 continue under their column. Everything shown is escaped here, once.
 """
@@ -20,20 +21,23 @@ from workloadlab.models.status import WorkloadStatus
 GREY = "var(--jp-ui-font-color2, #6e7781)"
 """Unknown and stopped statuses; muted text."""
 STATUS_COLOURS: dict[str, str] = {
-    WorkloadStatus.RUNNING: "var(--jp-success-color0, #1a7f37)",
-    WorkloadStatus.ERRORED: "var(--jp-error-color0, #cf222e)",
-    WorkloadStatus.FAILED: "var(--jp-error-color0, #cf222e)",
-    WorkloadStatus.TERMINATED: "var(--jp-error-color0, #cf222e)",
-    WorkloadStatus.STOPPED: "var(--jp-layout-color4, #6e7781)",
-    WorkloadStatus.STOPPING: "var(--jp-warn-color0, #9a6700)",
-    WorkloadStatus.SUBMITTED: "var(--jp-brand-color0, #0969da)",
-    WorkloadStatus.INITIALIZING: "var(--jp-brand-color0, #0969da)",
-    WorkloadStatus.UNKNOWN: "var(--jp-layout-color4, #6e7781)",
+    WorkloadStatus.RUNNING: "#1a7f37",
+    WorkloadStatus.ERRORED: "#cf222e",
+    WorkloadStatus.FAILED: "#cf222e",
+    WorkloadStatus.TERMINATED: "#cf222e",
+    WorkloadStatus.STOPPED: "#6e7781",
+    WorkloadStatus.STOPPING: "#9a6700",
+    WorkloadStatus.SUBMITTED: "#0969da",
+    WorkloadStatus.INITIALIZING: "#0969da",
+    WorkloadStatus.UNKNOWN: "#6e7781",
 }
-"""A status's colour (the background of its badge, its band in a timeline strip)."""
-TRANSITION_COLOUR = "var(--jp-brand-color0, #0969da)"
+"""A status's colour (the background of its badge, its band in a timeline strip). Fixed, not
+theme variables: a badge carries its own background and white text, which must keep 4.5:1 in
+every theme (these give 4.6–5.4:1); JupyterLab's status variables do not (white on the dark
+theme's ``--jp-success-color0`` is 4.1:1, on the light theme's ``--jp-warn-color0`` 4.5:1)."""
+TRANSITION_COLOUR = "#0969da"
 """Any other status on the way somewhere (``provisioning``, ``updating``…)."""
-ERROR_COLOUR = "var(--jp-error-color1, #cf222e)"
+ERROR_COLOUR = "#cf222e"
 MUTED = f"color:{GREY}"
 TABLE = (
     '<table class="wl-table" style="border-collapse:collapse;font-size:12px;'
