@@ -60,6 +60,7 @@ def test_three_replicas_move_as_a_whole_and_every_call_is_answered(data_dir: Pat
                 move(api, deployment_id, new)
                 assert len(wait_marked(server, 6)) == 6, "three new beside the three old"
                 done = finished_rollout(api, deployment_id)
+                assert done["status"] == "completed", done  # else its reason says why
                 calls.wait_for(20)
             # Every new instance was ready at the switch: the next three calls reach three.
             new_pids = set(who_answers(api, workload_id, 3))
@@ -67,7 +68,6 @@ def test_three_replicas_move_as_a_whole_and_every_call_is_answered(data_dir: Pat
             assert not new_pids & old_pids
             assert calls.failures() == [], calls.failures()[:3]
             assert runs(calls.greetings()) == ["old", "new"], "one switch, no flapping"
-            assert done["status"] == "completed"
             workload = wait_status(api, workload_id, "running")
             assert workload["artifactId"] == new
             assert [r["ready"] for r in workload["statusDetails"]["replicas"]] == [True] * 3
