@@ -112,6 +112,31 @@ def _result(merging: Merging | None) -> object:
 class ConflictActions(PanelCore):
     """What Reload, Compare and the choices do (a part of :class:`~.widget.WorkloadPanel`)."""
 
+    _conflict: ConflictView | None
+
+    @property
+    def conflict_view(self) -> ConflictView:
+        """Reload or Compare when the artifact changed on the server; the merge's choices."""
+        if self._conflict is None:
+            self._conflict = ConflictView(self._on_reload, self._on_compare, self._on_choose)
+            self._add_extras()
+        return self._conflict
+
+    @property
+    def conflict(self) -> Widget:
+        """The conflict banner (shown while Reload or Compare waits)."""
+        return self.conflict_view.banner
+
+    @property
+    def reload(self) -> Widget:
+        """Conflict: take the server's version."""
+        return self.conflict_view.reload
+
+    @property
+    def compare(self) -> Widget:
+        """Conflict: merge the edits with the server's version."""
+        return self.conflict_view.compare
+
     def _on_reload(self) -> None:
         with self._lock:
             current = self.state.conflict

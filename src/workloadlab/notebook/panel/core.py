@@ -50,6 +50,10 @@ class PanelCore:
         ``settle``, secret rows show the references they were saved as)."""
         raise NotImplementedError
 
+    def _add_extras(self) -> None:
+        """Show the parts made so far (conflict, deploy step, cards) under the form."""
+        raise NotImplementedError
+
     def _set_flag(self, name: str, value: bool) -> None:
         """Set a flag of the state and redraw (kernel thread)."""
         raise NotImplementedError
