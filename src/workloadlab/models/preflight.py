@@ -108,7 +108,7 @@ def check_spec(data: Any, target: Target = Target.DATAROBOT) -> list[Finding]:
     """Every finding of the pure rules on ``data`` (whatever a user writes as a spec), for a
     spec that runs on ``target``; errors first."""
     findings: list[Finding] = []
-    for where, container in _containers(data):
+    for where, container in containers_of(data):
         findings += _check_container(where, container, target)
     order = list(Severity)
     return sorted(findings, key=lambda finding: order.index(finding.severity))
@@ -152,7 +152,7 @@ def spec_of(data: Any) -> Mapping[str, Any] | None:
     return None
 
 
-def _containers(data: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def containers_of(data: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Each container with its path (the API's: ``spec.containerGroups[0].containers[1]``)."""
     groups = _list((spec_of(data) or {}).get("containerGroups"))
     for g, group in enumerate(groups):
