@@ -167,17 +167,18 @@ def test_port_set_by_hand_to_another_port() -> None:
 
 
 @pytest.mark.parametrize(
-    ("probe", "field"),
+    ("probe", "field", "severity"),
     [
-        ({"periodSeconds": 2, "timeoutSeconds": 2}, "timeoutSeconds"),
-        ({"periodSeconds": 1, "timeoutSeconds": 5}, "timeoutSeconds"),
-        ({"failureThreshold": 0}, "failureThreshold"),
-        ({"successThreshold": 0}, "successThreshold"),
+        ({"failureThreshold": 0}, "failureThreshold", "error"),
+        ({"successThreshold": 0}, "successThreshold", "error"),
+        # It passes while the app answers fast, but slow answers overlap the next probe.
+        ({"periodSeconds": 2, "timeoutSeconds": 2}, "timeoutSeconds", "warning"),
+        ({"periodSeconds": 1, "timeoutSeconds": 5}, "timeoutSeconds", "warning"),
     ],
 )
-def test_probe_timing_that_cannot_pass_is_an_error(probe: dict[str, Any], field: str) -> None:
+def test_probe_timing_that_cannot_pass(probe: dict[str, Any], field: str, severity: str) -> None:
     spec = artifact(readinessProbe={"path": "/readyz", **probe})
-    assert rules(spec) == [("probe-timing", "error", f"{C0}.readinessProbe.{field}")]
+    assert rules(spec) == [("probe-timing", severity, f"{C0}.readinessProbe.{field}")]
 
 
 def test_probe_timing_that_can_pass() -> None:

@@ -10,7 +10,8 @@ models would refuse, and returns :class:`Finding` s: a severity, the field path 
 suggested fix. It never raises on odd shapes and never echoes an environment value.
 
 Severities: ``error`` (it cannot work: create and save refuse it unless forced), ``warning``
-(it may be wrong, or works here but not on DataRobot: never blocks), ``info`` (what was not
+(it may be wrong, or works here but not on DataRobot: never blocks; a probe whose timeout is
+not below its period is one: it passes while the app answers quickly), ``info`` (what was not
 checked, and why). Some rules depend on where the spec runs (:class:`Target`): both local
 runtimes set ``$PORT`` to the port, and the process runtime runs on the host, where loopback is
 reachable; on DataRobot and in containers neither holds.
@@ -136,6 +137,15 @@ def blocking(findings: Sequence[Finding]) -> list[Finding]:
     return [finding for finding in findings if finding.severity is Severity.ERROR]
 
 
+def summary(findings: Sequence[Finding]) -> str:
+    """How many of each severity, in words: ``1 error, 2 warnings`` (``no findings``)."""
+    counts = [
+        (sum(f.severity is severity for f in findings), severity.value) for severity in Severity
+    ]
+    words = [f"{n} {word}{'s' if n != 1 and word != 'info' else ''}" for n, word in counts if n]
+    return ", ".join(words) or "no findings"
+
+
 def spec_of(data: Any) -> Mapping[str, Any] | None:
     """The container spec in what a user wrote (a create body, an artifact, a spec, one
     container), as ``{"containerGroups": ...}``; ``None`` if there is none."""
@@ -240,10 +250,11 @@ def _check_probe(where: str, key: str, probe: Mapping[str, Any], port: int | Non
     if period is not None and timeout is not None and timeout >= period:
         found.append(
             Finding(
-                severity=Severity.ERROR,
+                severity=Severity.WARNING,
                 path=f"{where}.timeoutSeconds",
                 message=f"the {name} probe's timeoutSeconds ({timeout:g}) is not below its"
-                f" periodSeconds ({period:g}): a probe would still wait when the next is due",
+                f" periodSeconds ({period:g}): a slow answer is still awaited when the next"
+                " probe is due, so a slow start fails more probes than the threshold suggests",
                 fix="make timeoutSeconds smaller than periodSeconds",
                 rule="probe-timing",
             )
