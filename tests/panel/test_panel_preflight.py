@@ -1,6 +1,7 @@
 """Pre-flight findings in the panel against the real local server (no browser): beside their
 fields before Save, errors blocking Save unless "Save despite pre-flight errors" is ticked,
-warnings never blocking, the rules judged for the server's runtime."""
+warnings never blocking, the rules judged for the server's runtime, and the machine's findings
+(the entrypoint's executable) arriving from the server."""
 
 from __future__ import annotations
 
@@ -45,12 +46,20 @@ def test_findings_show_beside_their_fields_and_errors_block_save(
         assert panel.preflight.force.layout.display == "none"
 
         # Loopback on the process runtime's host works: a warning, and Save stays on.
-        frontend_set(form.entrypoint.input, value=f"{form.entrypoint.value} --host 127.0.0.1")
+        typed = form.entrypoint.value
+        frontend_set(form.entrypoint.input, value=f"{typed} --host 127.0.0.1")
         assert "pre-flight warning: the app is told to listen on loopback" in shown(
             panel, form.entrypoint.message
         )
         assert panel.reading.artifact is not None
         assert not panel.save.disabled
+        # What only the server's machine knows arrives too: the executable is not there.
+        frontend_set(form.entrypoint.input, value="no-such-program-xyz --serve")
+        eventually(lambda: "pre-flight error" in shown(panel, form.entrypoint.message))
+        assert "no-such-program-xyz" in shown(panel, form.entrypoint.message)
+        assert panel.save.disabled
+        frontend_set(form.entrypoint.input, value=f"{typed} --host 127.0.0.1")
+        assert "pre-flight error" not in shown(panel, form.entrypoint.message)
         frontend_click(panel.save)
         eventually(lambda: "--host" in example.artifact()["spec"]["containerGroups"][0][
             "containers"][0]["entrypoint"])  # fmt: skip

@@ -78,6 +78,8 @@ class PreflightReport(BaseModel):
     findings: list[Finding]
 
 
+MACHINE_RULES = frozenset({"entrypoint-executable", "image-unavailable", "resources"})
+"""The rules only the local server's machine answers (``POST /local/preflight``)."""
 PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 LOOPBACK = re.compile(r"^(127(\.\d{1,3}){3}|localhost|::1|\[::1\])(:\d+)?$", re.IGNORECASE)
 BIND_VARIABLES = frozenset(

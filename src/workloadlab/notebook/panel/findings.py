@@ -1,28 +1,29 @@
 """Pre-flight findings in the panel: beside their fields while the user edits, before Save.
 
 Each reading of the form (:class:`~.form.FormReading`) is checked with the pure rules
-(:func:`~workloadlab.models.preflight.check_spec`) for where the workload runs, learned once
-per panel from ``client.preflight`` (the local server's runtime, or DataRobot). Each finding is
-placed the way the form places a model's problem (the API's field path to the field's message),
-reading "pre-flight error: …" or "pre-flight warning: …" with its fix. An error blocks Save and
+(:func:`~workloadlab.models.preflight.check_spec`) for where the workload runs, and sent to
+``client.preflight`` on the portal (one request per new spec: edits arrive when a field is
+left), whose answer says where the workload runs (the local server's runtime, or DataRobot)
+and adds the checks only the local server's machine can answer (the entrypoint's executable,
+the image, resources) once it is in. Each finding is placed the way the form places a model's
+problem (the API's field path to the field's message), reading "pre-flight error: …" or
+"pre-flight warning: …" with its fix. An error blocks Save and
 Save & Restart (the reading has no artifact) unless "Save despite pre-flight errors" is ticked;
 a warning never blocks. Secret-looking plain values are left to the environment editor, which
 already warns beside the row and offers the secret toggle (:mod:`.env`).
-
-The checks only the machine can answer (the entrypoint's executable, the image, resources) run
-when a spec is sent from the magics; the panel shows the pure rules, which need no round trip
-per keystroke.
 """
 
 from __future__ import annotations
 
+import copy
 import html as html_module
+import json
 import logging
 import re
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from workloadlab.models.preflight import Finding, Severity, Target, check_spec
+from workloadlab.models.preflight import MACHINE_RULES, Finding, Severity, Target, check_spec
 from workloadlab.notebook.panel.form import ADVANCED, FormReading, SpecForm
 from workloadlab.notebook.panel.ui import FixedRepr, Widget, assign, checkbox, html, vbox
 
@@ -61,30 +62,54 @@ class PreflightView(FixedRepr):
             "Save despite pre-flight errors", "wl-preflight-force", display="none"
         )
         self.force.observe(lambda _: on_change(), names="value")
+        self._client: AsyncClient | None = None
+        self._submit: Callable[[Coroutine[Any, Any, None]], object] | None = None
+        self._then: Callable[[], None] | None = None
+        self._asked: str | None = None
+        """The spec last sent to ``client.preflight`` (as JSON)."""
+        self._machine: tuple[str, list[Finding]] | None = None
+        """The machine's findings of that spec, once answered."""
         self.summary: Widget = html("", "wl-preflight")
         self.box: Widget = vbox([self.summary, self.force], "wl-preflight-box")
         form.box.children = (*form.box.children, self.box)
 
-    def learn_target(
+    def connect(
         self,
         client: AsyncClient,
         submit: Callable[[Coroutine[Any, Any, None]], object],
         then: Callable[[], None],
+        reading: FormReading,
     ) -> None:
-        """Ask (``submit`` it to the portal) where this client's workloads run; ``then``
-        re-reads the form with that target's rules. If the server cannot say, DataRobot's
-        stay."""
+        """Check each new reading (from ``reading``, the form's current one) with
+        ``client.preflight`` too (``submit`` runs it on the portal): where the workload runs,
+        and the machine's findings; ``then`` re-reads the form once they are known. Until then
+        (or if the server cannot say), DataRobot's rules and no machine findings."""
+        self._client, self._submit, self._then = client, submit, then
+        self._machine_findings(reading.wire)
 
-        async def ask() -> None:
-            try:
-                report = await client.preflight.check({})
-                self.target = Target(report.runtime)
-            except Exception:
-                logger.debug("pre-flight: where workloads run is unknown", exc_info=True)
-                return
-            then()
+    async def _ask(self, key: str, wire: dict[str, Any]) -> None:
+        assert self._client is not None
+        try:
+            report = await self._client.preflight.check(wire)
+        except Exception:
+            logger.debug("pre-flight: the server's checks did not answer", exc_info=True)
+            return
+        if key != self._asked:
+            return  # the form changed meanwhile: that reading asked again
+        self.target = Target(report.runtime)
+        self._machine = (key, [f for f in report.findings if f.rule in MACHINE_RULES])
+        if self._then is not None:
+            self._then()
 
-        submit(ask())
+    def _machine_findings(self, wire: dict[str, Any]) -> list[Finding]:
+        """The machine's findings of ``wire`` if known; else ask for them."""
+        key = json.dumps(wire.get("spec"), sort_keys=True, default=str)
+        if self._machine is not None and self._machine[0] == key:
+            return self._machine[1]
+        if self._client is not None and self._submit is not None and self._asked != key:
+            self._asked = key
+            self._submit(self._ask(key, copy.deepcopy(wire)))
+        return []
 
     def review(self, reading: FormReading) -> None:
         """Add the findings of ``reading`` beside their fields; an error unticked takes the
@@ -93,6 +118,7 @@ class PreflightView(FixedRepr):
         self.findings = [
             finding
             for finding in check_spec(reading.wire, self.target)
+            + self._machine_findings(reading.wire)
             if finding.rule not in LEFT_TO_THE_ENV_EDITOR
         ]
         errors = [f for f in self.findings if f.severity is Severity.ERROR]

@@ -166,7 +166,8 @@ class WorkloadPanel(
             self._refresh_form()
             self._draw()
         self._watcher.subscribe(self)
-        self.preflight.learn_target(session.client, session.portal.submit, self._form_changed)
+        preflight = self.preflight
+        preflight.connect(session.client, session.portal.submit, self._form_changed, self._reading)
         session.portal.call_soon(self._tick)
 
     @property
