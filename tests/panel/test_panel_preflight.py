@@ -39,11 +39,11 @@ def test_findings_show_beside_their_fields_and_errors_block_save(
         frontend_set(panel.preflight.force, value=True)  # save anyway
         assert panel.reading.artifact is not None
         assert not panel.save.disabled
-        frontend_set(panel.preflight.force, value=False)
 
         frontend_set(readiness.port, value="")  # fixed: the container's port
         assert "pre-flight error" not in shown(panel, readiness.message)
         assert panel.preflight.force.layout.display == "none"
+        assert not panel.preflight.force.value  # the tick does not carry over to later errors
 
         # Loopback on the process runtime's host works: a warning, and Save stays on.
         typed = form.entrypoint.value
@@ -57,7 +57,7 @@ def test_findings_show_beside_their_fields_and_errors_block_save(
         frontend_set(form.entrypoint.input, value="no-such-program-xyz --serve")
         eventually(lambda: "pre-flight error" in shown(panel, form.entrypoint.message))
         assert "no-such-program-xyz" in shown(panel, form.entrypoint.message)
-        assert panel.save.disabled
+        eventually(lambda: panel.save.disabled)  # drawn on the portal, just after the message
         frontend_set(form.entrypoint.input, value=f"{typed} --host 127.0.0.1")
         assert "pre-flight error" not in shown(panel, form.entrypoint.message)
         frontend_click(panel.save)

@@ -61,7 +61,8 @@ class PreflightView(FixedRepr):
         self.force: Widget = checkbox(
             "Save despite pre-flight errors", "wl-preflight-force", display="none"
         )
-        self.force.observe(lambda _: on_change(), names="value")
+        self._untick = False
+        self.force.observe(lambda _: None if self._untick else on_change(), names="value")
         self._client: AsyncClient | None = None
         self._submit: Callable[[Coroutine[Any, Any, None]], object] | None = None
         self._then: Callable[[], None] | None = None
@@ -134,6 +135,12 @@ class PreflightView(FixedRepr):
                 reading.problems[key] = f"{before}; {text}" if before else text
         if errors and not self.force.value:
             reading.artifact = None
+        if not errors and self.force.value:  # the tick was for errors now gone, not later ones
+            self._untick = True
+            try:
+                assign(self.force, value=False)
+            finally:
+                self._untick = False
         assign(self.force.layout, display="" if errors else "none")
         lines = (
             [f"Pre-flight: {len(errors)} error(s), shown beside their fields."] if errors else []
