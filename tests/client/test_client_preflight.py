@@ -53,4 +53,5 @@ async def test_against_datarobot_the_pure_rules_run_and_the_skipped_checks_say_w
     assert len(skipped) == 3
     assert all("DataRobot" in f.message for f in skipped)
     await cloud.preflight.check(example())
-    assert route.call_count == 1  # asked once per client
+    assert route.call_count == 1  # asked once per client, with an empty body: no spec sent
+    assert route.calls[0].request.content == b"{}"

@@ -2,7 +2,8 @@
 
 The local server answers ``POST /local/preflight`` (a local-server extension) with the pure
 rules judged for its runtime and the checks only its machine can answer. DataRobot has no such
-route (``404``, remembered per client): there the client runs the pure rules itself for a
+route (``404`` to a first request with an empty body, so that no spec goes to a route that
+may not exist; remembered per client): there the client runs the pure rules itself for a
 container on DataRobot, and adds ``info`` findings saying which machine-bound checks were
 skipped and why. See :mod:`workloadlab.models.preflight`.
 """
@@ -40,15 +41,23 @@ class Preflight(Resource):
             if isinstance(spec, BaseModel)
             else dict(spec)
         )
-        if self._local is not False:
-            try:
-                response = await self._requester.request("POST", ROUTE, json=data, retry=True)
-            except errors.APIStatusError as exc:
-                if exc.status_code not in (404, 405):
-                    raise
-                self._local = False
-            else:
-                self._local = True
-                return Requester.parse(PreflightReport, response)
+        if self._local is None:  # asked with an empty body: a spec goes to known routes only
+            self._local = await self._post({}) is not None
+        if self._local:
+            report = await self._post(data)
+            if report is not None:
+                return report
+        findings = check_spec(data, Target.DATAROBOT) + skipped_machine_checks(SKIPPED)
+        return PreflightReport(runtime=Target.DATAROBOT.value, findings=findings)
+
+    async def _post(self, data: Any) -> PreflightReport | None:
+        """The local server's report, or ``None`` where there is no such route."""
+        try:
+            response = await self._requester.request("POST", ROUTE, json=data, retry=True)
+        except errors.APIStatusError as exc:
+            if exc.status_code not in (404, 405):
+                raise
+            return None
+        return Requester.parse(PreflightReport, response)
         findings = check_spec(data, Target.DATAROBOT) + skipped_machine_checks(SKIPPED)
         return PreflightReport(runtime=Target.DATAROBOT.value, findings=findings)
