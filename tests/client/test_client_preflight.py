@@ -41,7 +41,8 @@ async def test_the_local_server_runs_the_machine_checks(wl: AsyncClient) -> None
 async def test_against_datarobot_the_pure_rules_run_and_the_skipped_checks_say_why(
     cloud: AsyncClient, cloud_mock: respx.MockRouter
 ) -> None:
-    route = cloud_mock.post("/local/preflight").respond(404, json={"detail": "Not Found"})
+    asked = cloud_mock.get("/localServer").respond(404, json={"message": "Not Found"})
+    checked = cloud_mock.post("/local/preflight").respond(404, json={"message": "Not Found"})
     report = await cloud.preflight.check(example())
     assert report.runtime == "datarobot"
     errors = [(f.rule, f.path) for f in report.findings if f.severity is Severity.ERROR]
@@ -53,5 +54,5 @@ async def test_against_datarobot_the_pure_rules_run_and_the_skipped_checks_say_w
     assert len(skipped) == 3
     assert all("DataRobot" in f.message for f in skipped)
     await cloud.preflight.check(example())
-    assert route.call_count == 1  # asked once per client, with an empty body: no spec sent
-    assert route.calls[0].request.content == b"{}"
+    assert asked.call_count == 1  # asked once per client
+    assert checked.call_count == 0  # no spec goes to a route DataRobot does not have

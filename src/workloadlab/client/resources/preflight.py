@@ -1,11 +1,12 @@
 """``client.preflight``: check a spec before it is created or saved.
 
 The local server answers ``POST /local/preflight`` (a local-server extension) with the pure
-rules judged for its runtime and the checks only its machine can answer. DataRobot has no such
-route (``404`` to a first request with an empty body, so that no spec goes to a route that
-may not exist; remembered per client): there the client runs the pure rules itself for a
-container on DataRobot, and adds ``info`` findings saying which machine-bound checks were
-skipped and why. See :mod:`workloadlab.models.preflight`.
+rules judged for its runtime and the checks only its machine can answer. Whether the server is
+the local one is asked once per client (``GET /localServer``,
+:meth:`~workloadlab.client.AsyncClient.local_server`), so no spec goes to a route DataRobot does
+not have: there the client runs the pure rules itself for a container on DataRobot, and adds
+``info`` findings saying which machine-bound checks were skipped and why. See
+:mod:`workloadlab.models.preflight`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from workloadlab import errors
 from workloadlab.client._http import Requester
 from workloadlab.client.resources._base import Resource
 from workloadlab.models.preflight import PreflightReport, Target, check_spec, skipped_machine_checks
@@ -28,9 +28,6 @@ SKIPPED = "DataRobot builds and runs the workload on its own machines"
 class Preflight(Resource):
     """Pre-flight checks of a spec on this client's server."""
 
-    _local: bool | None = None
-    """Whether the server answers the local extension (``None``: not asked yet)."""
-
     async def check(self, spec: BaseModel | Mapping[str, Any]) -> PreflightReport:
         """The findings for ``spec`` (a create body, an artifact, a container spec or one
         container, as a model or as written) where this client's server would run it:
@@ -41,23 +38,8 @@ class Preflight(Resource):
             if isinstance(spec, BaseModel)
             else dict(spec)
         )
-        if self._local is None:  # asked with an empty body: a spec goes to known routes only
-            self._local = await self._post({}) is not None
-        if self._local:
-            report = await self._post(data)
-            if report is not None:
-                return report
-        findings = check_spec(data, Target.DATAROBOT) + skipped_machine_checks(SKIPPED)
-        return PreflightReport(runtime=Target.DATAROBOT.value, findings=findings)
-
-    async def _post(self, data: Any) -> PreflightReport | None:
-        """The local server's report, or ``None`` where there is no such route."""
-        try:
+        if await self._api.local_server() is not None:
             response = await self._requester.request("POST", ROUTE, json=data, retry=True)
-        except errors.APIStatusError as exc:
-            if exc.status_code not in (404, 405):
-                raise
-            return None
-        return Requester.parse(PreflightReport, response)
+            return Requester.parse(PreflightReport, response)
         findings = check_spec(data, Target.DATAROBOT) + skipped_machine_checks(SKIPPED)
         return PreflightReport(runtime=Target.DATAROBOT.value, findings=findings)
