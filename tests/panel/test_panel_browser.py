@@ -79,7 +79,7 @@ def test_edit_save_restart_lock_and_deploy_in_the_browser(
 
     # A pre-flight finding beside its field before Save: loopback works on the process
     # runtime's host (a warning, Save stays on), not in a container.
-    entrypoint = inline.locator(".wl-field-entrypoint input")
+    entrypoint = inline.locator(".wl-field-entrypoint textarea")
     typed = entrypoint.input_value()
     entrypoint.fill(f"{typed} --host 127.0.0.1")
     entrypoint.press("Tab")

@@ -26,6 +26,11 @@ def test_findings_show_beside_their_fields_and_errors_block_save(
     try:
         eventually(lambda: panel.preflight.target is Target.PROCESS)
         form = panel.form.containers[0]
+        # A warning inside the closed probes section is listed under the form, not opened.
+        assert not form.advanced.open
+        assert "readinessProbe.timeoutSeconds: pre-flight warning: the readiness probe's" in (
+            shown(panel, panel.preflight.summary)
+        )
         readiness = form.probes[0]
         frontend_set(readiness.port, value="9000")  # the container serves another port
         problem = shown(panel, readiness.message)

@@ -156,5 +156,5 @@ class PreflightView(FixedRepr):
         index = key.split(".", 1)[0].removeprefix("c")
         for container in self.form.containers:
             if str(container.index) == index:
-                return container.advanced.selected_index is None
+                return not container.advanced.open
         return False
