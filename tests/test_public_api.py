@@ -47,6 +47,7 @@ def test_client_resources_are_pinned() -> None:
         "Artifacts",
         "Credentials",
         "Deployments",
+        "Preflight",
         "Repositories",
         "Workloads",
     ]
@@ -56,6 +57,7 @@ def test_client_resources_are_pinned() -> None:
         "deployments": "Deployments",
         "repositories": "Repositories",
         "credentials": "Credentials",
+        "preflight": "Preflight",
     }
 
 
@@ -64,6 +66,7 @@ def test_the_resources_methods_are_pinned() -> None:
     from workloadlab.client.resources.artifacts import Artifacts
     from workloadlab.client.resources.credentials import Credentials
     from workloadlab.client.resources.deployments import Deployments
+    from workloadlab.client.resources.preflight import Preflight
     from workloadlab.client.resources.repositories import Repositories
     from workloadlab.client.resources.workloads import Workloads
 
@@ -139,3 +142,4 @@ def test_the_resources_methods_are_pinned() -> None:
     )
     assert public(Credentials) == sorted(["create", "list", "get", "delete"])
     assert public(Repositories) == sorted(["list", "get", "delete"])
+    assert public(Preflight) == ["check"]

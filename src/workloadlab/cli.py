@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from workloadlab import lint
 from workloadlab.connection import (
     SERVER_LOCK,
     ServerConnection,
@@ -208,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    lint.register(commands)
     return parser
 
 
@@ -383,4 +385,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if hasattr(args, "run"):
+        return int(args.run(args))
     return 2

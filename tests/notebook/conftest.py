@@ -41,6 +41,8 @@ def cloud_shell(
     monkeypatch.setenv("DATAROBOT_API_TOKEN", "dr-fake-token-0a1b2c3d4e5f60718293a4b5")
     monkeypatch.setattr(session_module, "_session", None)
     with respx.mock(base_url=CLOUD, assert_all_called=False) as router:
+        # DataRobot has no local-server extension (the identity): 404, as for any unknown path.
+        router.get(url__regex=r".*/localServer/?$").respond(404, json={"message": "Not Found"})
         ip = InteractiveShell.instance()
         ip.extension_manager.load_extension("workloadlab")
         yield ip, router

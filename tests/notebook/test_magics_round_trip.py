@@ -86,8 +86,11 @@ def test_type_service_and_unknown_keys_survive_spec_then_artifact(
         shell.run_line_magic("workload", f"spec {WID}")
     edited = yaml.safe_load(captured.stdout)
     edited["spec"]["containerGroups"][0]["containers"][0]["imageUri"] = "ghcr.io/org/hello:2"
-    with capture_output():
+    with capture_output() as captured:
         cell(shell, WID, yaml.safe_dump(edited, sort_keys=False))
+    # Against DataRobot the machine-bound pre-flight checks are skipped, and say so.
+    assert "Pre-flight checks (datarobot)" in captured.stdout
+    assert "not checked: whether the image is local or pullable" in captured.stdout
 
     expected = {k: v for k, v in copy.deepcopy(artifact).items() if k not in RESPONSE_ONLY}
     expected["spec"]["containerGroups"][0]["containers"][0]["imageUri"] = "ghcr.io/org/hello:2"

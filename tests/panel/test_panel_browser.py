@@ -2,8 +2,9 @@
 Chromium through Playwright, against the module's local server.
 
 A notebook creates the example workload and shows its panel inline and in the sidebar; the
-test edits an environment variable in the form, clicks Save & Restart, sees the badge back at
-``running`` and the invoke output change, then Lock & Deploy, Confirm, and the deployment card.
+test sees a pre-flight finding beside the entrypoint it edits, edits an environment variable
+in the form, clicks Save & Restart, sees the badge back at ``running`` and the invoke output
+change, then Lock & Deploy, Confirm, and the deployment card.
 Screenshots land in the test's tmp dir and in ``.scratch/screenshots/panel-*.png``
 (gitignored); pytest-playwright keeps one of a failure in ``.scratch/playwright``.
 """
@@ -76,6 +77,21 @@ def test_edit_save_restart_lock_and_deploy_in_the_browser(
     shots("panel")
     shots("sidebar", page.locator("#jp-right-stack"))
 
+    # A pre-flight finding beside its field before Save: loopback works on the process
+    # runtime's host (a warning, Save stays on), not in a container.
+    entrypoint = inline.locator(".wl-field-entrypoint textarea")
+    typed = entrypoint.input_value()
+    entrypoint.fill(f"{typed} --host 127.0.0.1")
+    entrypoint.press("Tab")
+    beside = inline.locator(".wl-field-entrypoint").locator("xpath=..").locator(".wl-field-message")
+    expect(beside).to_contain_text("pre-flight warning: the app is told to listen on loopback")
+    expect(beside).to_contain_text("Fix: listen on all interfaces: 0.0.0.0")
+    expect(inline.locator("button.wl-save")).to_be_enabled()
+    shots("preflight", inline)
+    entrypoint.fill(typed)
+    entrypoint.press("Tab")
+    expect(beside).to_have_text("")
+
     value = inline.locator(".wl-env-row").first.locator(".wl-env-value input")
     expect(inline.locator(".wl-env-row").first.locator(".wl-env-name input")).to_have_value(
         "GREETING"
@@ -137,4 +153,4 @@ def test_edit_save_restart_lock_and_deploy_in_the_browser(
             api.delete(f"/console/deployments/{deployment['id']}/")
         api.delete(f"/console/workloads/{workload['id']}/")
     assert restart_seconds < 30
-    assert len(shots.taken) == 7
+    assert len(shots.taken) == 8

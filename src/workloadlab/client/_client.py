@@ -19,6 +19,7 @@ from workloadlab.client.paths import Generation
 from workloadlab.client.resources.artifacts import Artifacts
 from workloadlab.client.resources.credentials import Credentials
 from workloadlab.client.resources.deployments import Deployments
+from workloadlab.client.resources.preflight import Preflight
 from workloadlab.client.resources.repositories import Repositories
 from workloadlab.client.resources.workloads import Workloads
 from workloadlab.client.waiting import Polling
@@ -56,6 +57,7 @@ class AsyncClient:
     deployments: Deployments
     repositories: Repositories
     credentials: Credentials
+    preflight: Preflight
 
     def __init__(
         self,
@@ -99,6 +101,7 @@ class AsyncClient:
         self.deployments = Deployments(self._requester, self._api, polling, self.artifacts)
         self.repositories = Repositories(self._requester, self._api)
         self.credentials = Credentials(self._requester, self._api)
+        self.preflight = Preflight(self._requester, self._api)
 
     @classmethod
     def local(

@@ -62,7 +62,8 @@ def usage(table: Mapping[str, Subcommand]) -> str:
     lines += [
         "",
         "Without an ID, a subcommand acts on the current workload (the last one created or used).",
-        "%%artifact [ID] [--restart]: apply the cell's YAML/JSON artifact or container spec.",
+        "%%artifact [ID] [--restart] [--force]: apply the cell's YAML/JSON artifact or container"
+        " spec.",
     ]
     return "\n".join(lines)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from workloadlab.commands import render
+from workloadlab.commands import preflight, render
 from workloadlab.commands.base import Context, Table, notify_panels
 from workloadlab.commands.lifecycle import restart
 from workloadlab.commands.specs import parse_text, to_input_artifact, to_yaml
@@ -20,15 +20,20 @@ def spec(ctx: Context, args: argparse.Namespace) -> Artifact:
     return artifact
 
 
-def edit_artifact(ctx: Context, ref: str | None, text: str, *, restart_after: bool) -> Artifact:
+def edit_artifact(
+    ctx: Context, ref: str | None, text: str, *, restart_after: bool, force: bool = False
+) -> Artifact:
     """Apply the cell's artifact (or container spec) to the workload's artifact.
 
     PUT when the spec changes, PATCH when only the name or description do. Shows the changes
-    field by field and whether a restart is needed; ``restart_after`` does it.
+    field by field and whether a restart is needed; ``restart_after`` does it. Pre-flight
+    errors refuse it unless ``force``.
     """
     workload = ctx.workload(ref)
     current = ctx.artifact_of(workload)
-    wanted = to_input_artifact(parse_text(text), base=current)
+    data = parse_text(text)
+    wanted = to_input_artifact(data, base=current)
+    preflight.gate(ctx, data, force=force, refused="not saved")
     changes = diff_artifacts(current.to_input(), wanted)
     restart_needed = needs_restart(changes)
     if not changes:

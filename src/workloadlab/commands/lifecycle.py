@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workloadlab.client import Generation
-from workloadlab.commands import smoke
+from workloadlab.commands import preflight, smoke
 from workloadlab.commands.base import (
     CommandError,
     Context,
@@ -69,6 +69,7 @@ def create(ctx: Context, args: argparse.Namespace) -> Workload:
     data, default_name = load_source(args.spec, ctx.namespace)
     workload_name = args.name or _name_in(data) or default_name or "workload"
     artifact = to_input_artifact(data, name=default_name or workload_name)
+    preflight.gate(ctx, data, force=args.force, refused="not created")
     workload: Workload = ctx.run(ctx.client.workloads.create(name=workload_name, artifact=artifact))
     ctx.session.current_workload_id = workload.id
     if args.no_wait:
@@ -260,6 +261,7 @@ def register(table: Table) -> None:
     p.add_argument("spec", metavar="SPEC", help="a YAML/JSON file, or $variable (dict or model)")
     p.add_argument("--name", help="the workload's name")
     p.add_argument("--no-wait", action="store_true", help="do not wait for running")
+    preflight.add_force(p)
 
     table.add("use", use, "Make a workload current.").add_argument("id", metavar="ID|NAME")
 

@@ -112,13 +112,14 @@ class WorkloadMagics(Magics):
         )
         parser.add_argument("id", nargs="?", metavar="ID|NAME")
         parser.add_argument("--restart", action="store_true", help="restart to apply it")
+        commands.preflight.add_force(parser)
 
         def run() -> Any:
             args = parser.parse_args(shlex.split(line))
             if not cell.strip():
                 raise commands.CommandError("%%artifact: the cell is empty")
             return commands.edit_artifact(
-                self._context(), args.id, cell, restart_after=args.restart
+                self._context(), args.id, cell, restart_after=args.restart, force=args.force
             )
 
         return _guarded(run)

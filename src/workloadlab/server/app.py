@@ -35,6 +35,7 @@ from workloadlab.server.routes import (
     invoke,
     invoke_ws,
     logs,
+    preflight,
     workloads,
 )
 from workloadlab.server.runtimes import make_runtime
@@ -131,6 +132,7 @@ def profile_routers(api: str) -> tuple[tuple[APIRouter, Sequence[Any]], ...]:
             (invoke.router, []),
             (invoke_ws.router, []),
             (identity.router, []),
+            (preflight.router, []),
         )
         return (*((router, []) for router in current.ROUTERS), *shared)
     own = (
@@ -143,6 +145,7 @@ def profile_routers(api: str) -> tuple[tuple[APIRouter, Sequence[Any]], ...]:
         invoke,
         invoke_ws,
         identity,
+        preflight,
     )
     return tuple((module.router, []) for module in own)
 

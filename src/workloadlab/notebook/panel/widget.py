@@ -30,6 +30,7 @@ from workloadlab.notebook.panel.conflict import ConflictActions, ConflictView
 from workloadlab.notebook.panel.decisions import Button, FormView
 from workloadlab.notebook.panel.deploy import DeployStep
 from workloadlab.notebook.panel.display import PanelDisplay
+from workloadlab.notebook.panel.findings import PreflightView
 from workloadlab.notebook.panel.flows import PanelFlows
 from workloadlab.notebook.panel.focus import DEPLOYMENT_NAME, MESSAGE_AREA, FocusMover
 from workloadlab.notebook.panel.form import FormReading, SpecForm, base_containers
@@ -102,6 +103,7 @@ class WorkloadPanel(
 
         self.status = StatusView()
         self.form = SpecForm(self._form_changed)
+        self.preflight = PreflightView(self.form, self._form_changed)
         self._deploy: DeployStep | None = None
         self._conflict: ConflictView | None = None
         self._card: DeploymentCard | None = None
@@ -164,6 +166,8 @@ class WorkloadPanel(
             self._refresh_form()
             self._draw()
         self._watcher.subscribe(self)
+        preflight = self.preflight
+        preflight.connect(session.client, session.portal.submit, self._form_changed, self._reading)
         session.portal.call_soon(self._tick)
 
     @property
@@ -288,6 +292,7 @@ class WorkloadPanel(
     def _refresh_form(self) -> None:
         """Re-read the form: messages beside fields, the changes, the YAML view."""
         reading = self._reading = self.form.read()
+        self.preflight.review(reading)
         self.form.show(reading)
         base = self.state.artifact.to_input()
         self._changes = diff_artifacts(base, reading.artifact or reading.wire)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from workloadlab.models import ArtifactSpec
+from workloadlab.models.preflight import Finding
 from workloadlab.server.store import LogLine
 
 STREAMS = ("stdout", "stderr")
@@ -87,6 +88,10 @@ class Runtime(Protocol):
         self, workload_id: str, state: dict[str, Any], on_logs: LogSink
     ) -> Instance | None:
         """Take over an instance a previous server started, or ``None`` if it is gone."""
+
+    async def preflight(self, data: Any) -> list[Finding]:
+        """The pre-flight findings only this runtime's machine can give for a spec as written
+        (:mod:`.preflight`); never raises on odd shapes."""
 
     async def sweep(self, keep: Sequence[Instance]) -> list[str]:
         """Kill everything this runtime runs for this data dir except the instances in ``keep``

@@ -185,6 +185,17 @@ class Engine:
             return False
         return True
 
+    def image_problem(self, reference: str) -> str | None:
+        """``None`` if the image is local or its registry has it (asked without pulling),
+        else why it cannot be had."""
+        if self.has_image(reference):
+            return None
+        try:
+            self._call(self._api.inspect_distribution, reference)
+        except EngineError as exc:
+            return str(exc) or "the registry does not have it"
+        return None
+
     def pull(self, reference: str) -> None:
         """Pull an image; :class:`EngineError` with the registry's answer if that fails.
 

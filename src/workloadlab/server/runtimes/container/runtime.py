@@ -35,6 +35,7 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from workloadlab.models import ArtifactSpec, Container
+from workloadlab.models.preflight import Finding, containers_of
 from workloadlab.server.runtimes.base import (
     STREAMS,
     WORKLOAD_ID,
@@ -58,6 +59,7 @@ from workloadlab.server.runtimes.container.sandbox import (
     host_ports,
     published_ports,
 )
+from workloadlab.server.runtimes.preflight import image_finding, resource_findings
 from workloadlab.server.runtimes.security import security_context
 from workloadlab.server.settings import ServerSettings
 
@@ -281,6 +283,19 @@ class ContainerRuntime:
             memory=memory,
             cursors={s: LogCursor(s, LogPosition()) for s in STREAMS},
         )
+
+    async def preflight(self, data: Any) -> list[Finding]:
+        """The machine-bound pre-flight findings of a spec (as written): images the engine has
+        not got and cannot pull, and requests larger than the machine."""
+        found = resource_findings(data, runtime=self.name, enforced=frozenset({"cpu", "gpu"}))
+        engine = await self.engine()
+        for where, container in containers_of(data):
+            image = container.get("imageUri")
+            if isinstance(image, str) and image:
+                problem = await asyncio.to_thread(engine.image_problem, image)
+                if problem is not None:
+                    found.append(image_finding(where, image, problem))
+        return found
 
     async def adopt(
         self, workload_id: str, state: dict[str, Any], on_logs: LogSink

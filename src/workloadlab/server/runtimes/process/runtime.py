@@ -35,12 +35,19 @@ from typing import TYPE_CHECKING, Any
 
 from workloadlab.connection import make_private_dir, open_private
 from workloadlab.models import ArtifactSpec
+from workloadlab.models.preflight import Finding
 from workloadlab.server.runtimes.base import (
     STREAMS,
     WORKLOAD_ID,
     LogSink,
     StartFailed,
     data_dir_id,
+)
+from workloadlab.server.runtimes.preflight import (
+    executable_finding,
+    plain_environment,
+    primary_containers,
+    resource_findings,
 )
 from workloadlab.server.runtimes.process import procinfo
 from workloadlab.server.runtimes.process.descendants import MARKER_ENV, Family
@@ -264,6 +271,26 @@ class ProcessRuntime:
         self._instances.add(instance)
         logger.info("started %s: %s", instance, " ".join(argv))
         return instance
+
+    async def preflight(self, data: Any) -> list[Finding]:
+        """The machine-bound pre-flight findings of a spec (as written): whether the primary's
+        entrypoint executable can be run here, and requests larger than the machine."""
+        found = resource_findings(data, runtime=self.name)
+        for where, container in primary_containers(data):
+            argv = container.get("entrypoint")
+            if not isinstance(argv, list) or not argv:
+                problem = "the process runtime runs the primary container's entrypoint: it has none"
+            elif not isinstance(argv[0], str):
+                continue
+            else:
+                env = self.environment("preflight", plain_environment(container), 0)
+                try:
+                    _find_executable(argv[0], env)
+                    continue
+                except StartFailed as exc:
+                    problem = str(exc)
+            found.append(executable_finding(where, container, problem))
+        return found
 
     async def adopt(
         self, workload_id: str, state: dict[str, Any], on_logs: LogSink
