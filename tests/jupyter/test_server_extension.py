@@ -106,7 +106,7 @@ def test_a_running_local_server_is_reused_and_left_running(
     assert server.process is not None
     try:
         lab = start_lab()
-        assert "workloadlab: using the local server already running at" in lab.log()
+        wait_until(lambda: "workloadlab: using the local server already running at" in lab.log())
         assert lab.serve_children() == []
         info = start_lab.server_json()
         assert info is not None
