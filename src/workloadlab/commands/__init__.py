@@ -19,6 +19,7 @@ One module per group: :mod:`.lifecycle` (connect, create, restart, stop, start, 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from workloadlab.commands import (
@@ -65,7 +66,9 @@ def usage(table: Table, notes: Sequence[str] = MAGIC_NOTES) -> str:
     width = max(len(name) for name in table)
     lines = [f"Usage: {table.prog} SUBCOMMAND [ARGS]   (each takes --help)", ""]
     for name, sub in table.items():
-        lines.append(f"  {name.ljust(width)}  {sub.parser.description or ''}")
+        described = textwrap.wrap(sub.parser.description or "", 96 - width)
+        lines.append(f"  {name.ljust(width)}  {described[0] if described else ''}")
+        lines += [" " * (width + 4) + line for line in described[1:]]
     return "\n".join([*lines, "", *notes])
 
 

@@ -29,6 +29,24 @@ class UsageMistake(CommandError):
     """Arguments the parser refuses (the shell CLI exits with 2 for these, 1 for the rest)."""
 
 
+def user_message(exc: BaseException) -> str | None:
+    """The one line a front-end (the magic, the shell) shows for a user mistake, a refusal or
+    an API error; ``None`` for anything else (a bug: let it raise)."""
+    from pydantic import ValidationError
+
+    from workloadlab.commands.describe import one_line
+    from workloadlab.commands.specs import SpecError
+    from workloadlab.errors import WorkloadlabError
+
+    if isinstance(exc, CommandError | SpecError):
+        return str(exc)
+    if isinstance(exc, WorkloadlabError | ValidationError):
+        return one_line(exc)
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found: {exc.filename}"
+    return None
+
+
 class HelpShown(Exception):
     """``--help`` printed the help; the magic returns nothing."""
 

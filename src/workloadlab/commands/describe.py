@@ -37,24 +37,6 @@ def one_line(exc: BaseException) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
-def user_message(exc: BaseException) -> str | None:
-    """The one line a front-end (the magic, the shell) shows for a user mistake, a refusal or
-    an API error; ``None`` for anything else (a bug: let it raise)."""
-    from pydantic import ValidationError
-
-    from workloadlab.commands.base import CommandError
-    from workloadlab.commands.specs import SpecError
-    from workloadlab.errors import WorkloadlabError
-
-    if isinstance(exc, CommandError | SpecError):
-        return str(exc)
-    if isinstance(exc, WorkloadlabError | ValidationError):
-        return one_line(exc)
-    if isinstance(exc, FileNotFoundError):
-        return f"file not found: {exc.filename}"
-    return None
-
-
 def _path_of(url: str) -> str:
     marker = "/api/v2"
     return url.split(marker, 1)[1] if marker in url else url

@@ -18,6 +18,7 @@ from workloadlab.commands.base import (
     CommandError,
     Context,
     Table,
+    UsageMistake,
     add_yes,
     notify_panels,
 )
@@ -67,7 +68,7 @@ def _token_for(endpoint: str) -> str | None:
 def create(ctx: Context, args: argparse.Namespace) -> Workload:
     """Create a workload from a spec file or variable, make it current, wait for running."""
     if (args.spec is None) == (args.spec_file is None):
-        raise CommandError(
+        raise UsageMistake(
             f"{'give' if args.spec is None else 'give only one of'} SPEC or --spec-file FILE"
         )
     data, default_name = load_source(args.spec or args.spec_file, ctx.namespace)

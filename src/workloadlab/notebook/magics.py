@@ -128,7 +128,7 @@ class WorkloadMagics(Magics):
 def _guarded(action: Callable[[], Any]) -> Any:
     """Run a subcommand; turn user mistakes and API errors into one-line UsageErrors."""
     from workloadlab.commands import HelpShown
-    from workloadlab.commands.describe import user_message
+    from workloadlab.commands.base import user_message
 
     try:
         return action()
