@@ -21,6 +21,9 @@ if TYPE_CHECKING:  # the command layer (the client, pydantic) loads when a group
 NOTEBOOK_ONLY = ("connect", "use")
 """Subcommands of the magic that need a notebook's session (a current workload, a prompt for
 a token)."""
+RESULT_PRINTED = ("spec",)
+"""Subcommands whose printed text is their result (the artifact's YAML, env values and all):
+with ``--output json`` only the JSON (masked) is printed."""
 WAIT_SECONDS = 600.0
 SHELL_NOTES = (
     "Global options go anywhere: --output text|json, --yes (answer yes to every question).",
@@ -87,7 +90,7 @@ def run_group(table: Table, argv: Sequence[str], options: Options) -> int:
         emit=out.emit,
     )
     try:
-        with out.messages():
+        with out.messages(quiet=out.json and name in RESULT_PRINTED):
             result = sub.run(ctx, sub.parser.parse_args(rest))
     except HelpShown:
         return OK

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -94,9 +95,11 @@ class Output:
         return self.mode == "json"
 
     @contextlib.contextmanager
-    def messages(self) -> Iterator[None]:
-        """While a command runs, what it prints goes to stdout (text) or stderr (JSON)."""
-        self._messages = Translating(self.stderr if self.json else self.stdout)
+    def messages(self, *, quiet: bool = False) -> Iterator[None]:
+        """While a command runs, what it prints goes to stdout (text) or stderr (JSON), or
+        nowhere (``quiet``)."""
+        target = io.StringIO() if quiet else self.stderr if self.json else self.stdout
+        self._messages = Translating(target)
         with contextlib.redirect_stdout(self._messages):
             yield
 
