@@ -31,7 +31,7 @@ def test_version_and_help(server: LocalServer) -> None:
     for group in ("serve", "workload", "artifact", "server", "--output", "Exit codes"):
         assert group in top
     listed = ok(data_dir, "workload", "--help").stdout
-    shared = [name for name in commands.build() if name not in ("connect", "use")]
+    shared = [name for name in commands.build() if name not in ("connect", "use", "sync")]
     for name in shared:
         assert f"\n  {name} " in listed, name
     assert "connect" not in listed.split("Global options")[0]

@@ -18,9 +18,9 @@ from workloadlab.shell import FAILED, INTERRUPTED, OK, USAGE
 if TYPE_CHECKING:  # the command layer (the client, pydantic) loads when a group runs
     from workloadlab.commands import Table
 
-NOTEBOOK_ONLY = ("connect", "use")
-"""Subcommands of the magic that need a notebook's session (a current workload, a prompt for
-a token)."""
+NOTEBOOK_ONLY = ("connect", "use", "sync")
+"""Subcommands of the magic that need a notebook's session: a current workload, a prompt for
+a token, a live sync that lives as long as the kernel."""
 RESULT_PRINTED = ("spec",)
 """Subcommands whose printed text is their result (the artifact's YAML, env values and all):
 with ``--output json`` only the JSON (masked) is printed."""
