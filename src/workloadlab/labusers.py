@@ -14,7 +14,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from workloadlab.connection import make_private_dir, open_private
+from workloadlab.connection import lock_held, make_private_dir, open_private
 
 USERS_DIR = "users"
 PREFIX = "jupyterlab-"
@@ -27,8 +27,11 @@ class Registration:
         self.pid = os.getpid() if pid is None else pid
         directory = make_private_dir(data_dir / USERS_DIR)
         self.path = directory / f"{PREFIX}{self.pid}.lock"
-        self._fd: int | None = open_private(self.path, os.O_RDWR)
+        # Locked under another name, then renamed: whoever sees the file sees it locked.
+        claiming = directory / f".claiming-{self.pid}.lock"
+        self._fd: int | None = open_private(claiming, os.O_RDWR)
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.replace(claiming, self.path)
 
     def release(self) -> None:
         """Leave the registry."""
@@ -49,23 +52,6 @@ def live_users(data_dir: Path, *, besides: int | None = None) -> list[int]:
             if not entry.name.startswith(PREFIX) or not pid_text.isdigit():
                 continue
             pid = int(pid_text)
-            if pid != besides and _held(entry):
+            if pid != besides and lock_held(entry, remove_if_free=True):
                 found.append(pid)
     return found
-
-
-def _held(path: Path) -> bool:
-    """Whether a live process holds ``path``'s lock; if none does, the file is removed."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    else:
-        path.unlink(missing_ok=True)
-        return False
-    finally:
-        os.close(fd)

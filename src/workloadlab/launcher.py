@@ -42,6 +42,7 @@ from workloadlab.connection import (
     SERVER_LOG,
     START_LOCK,
     ServerConnection,
+    lock_held,
     make_private_dir,
     open_private,
     read_connection,
@@ -265,17 +266,7 @@ async def stop_server(
 
 def server_lock_held(data_dir: Path) -> bool:
     """Whether a server holds ``<data-dir>/server.lock`` (it does for its whole life)."""
-    try:
-        fd = os.open(data_dir / SERVER_LOCK, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # closing releases the lock
-    return False
+    return lock_held(data_dir / SERVER_LOCK)
 
 
 async def _released(data_dir: Path, timeout: float) -> bool:  # noqa: ASYNC109

@@ -82,7 +82,12 @@ class WorkloadLab(ExtensionApp):
         data_dir = self.resolved_data_dir
         os.environ[DATA_DIR_ENV] = str(data_dir)  # kernels inherit it and find the server
         os.environ[launcher.JUPYTERLAB_PID_ENV] = str(os.getpid())  # a server they start is ours
-        self._registration = Registration(data_dir)
+        try:
+            self._registration = Registration(data_dir)
+        except OSError as exc:
+            unusable = "workloadlab: cannot use %s as the local server's data dir: %s"
+            self.log.error(unusable, data_dir, exc)
+            return
         self._waiter = asyncio.ensure_future(self._find_or_start(data_dir))
 
     async def _find_or_start(self, data_dir: Path) -> None:
