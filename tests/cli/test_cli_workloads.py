@@ -110,7 +110,7 @@ def test_a_workload_from_create_to_delete(server: LocalServer, tmp_path: Path) -
     assert refused.code == 1
     assert "no terminal to ask on: pass --yes" in refused.stderr
     assert js("workload", "get", workload_id)["id"] == workload_id  # not deleted
-    assert ok(data_dir, "workload", "delete", "cli-life", "--yes", "-o", "json").json() is None
+    assert ok(data_dir, "--yes", "workload", "delete", "cli-life", "-o", "json").json() is None
     gone = run_cli(data_dir, "workload", "get", "cli-life")
     assert gone.code == 1
     assert gone.stderr.strip() == "unknown workload 'cli-life' (no workload has that id or name)"
