@@ -252,8 +252,11 @@ async def stop_server(
     under the start lock); the connection of the server stopped, else ``None``. Past
     ``timeout`` its process group is killed (workloads still come back next start)."""
     async with start_lock(data_dir):
-        connection = await running_server(data_dir)
-        if connection is None or not only_if(connection):
+        # Alive is enough (a server too busy to answer is stopped too): its pid, and its lock.
+        connection = read_connection(data_dir)
+        if connection is None or not connection.pid_alive() or not server_lock_held(data_dir):
+            return None
+        if not only_if(connection):
             return None
         with contextlib.suppress(ProcessLookupError):
             os.kill(connection.pid, signal.SIGTERM)
