@@ -54,4 +54,4 @@ def live_users(data_dir: Path, *, besides: int | None = None) -> list[int]:
             pid = int(pid_text)
             if pid != besides and lock_held(entry, remove_if_free=True):
                 found.append(pid)
-    return found
+    return sorted(found)

@@ -142,6 +142,9 @@ def test_lock_deploy_versions_and_artifacts(server: LocalServer, tmp_path: Path)
     assert deployment["workloadId"] == workload_id
     names = [d["name"] for d in ok_json(data_dir, "workload", "deployments")]
     assert "cli-gov-prod" in names
+    first = run_cli(data_dir, "workload", "rollback", "--id", "cli-gov")
+    assert first.code == 1
+    assert first.stderr.startswith(f"not rolled back: deployment {deployment['id']} runs version 1")
     refused = run_cli(data_dir, "workload", "stop", "cli-gov")
     assert refused.code == 1
     assert refused.stderr.startswith("not stopped: cli-gov backs deployment cli-gov-prod")
@@ -182,7 +185,17 @@ def test_logs_follow_streams_until_interrupted(server: LocalServer, tmp_path: Pa
         "cli-follow",
     )
     follower = subprocess.Popen(
-        [str(WORKLOADLAB), "workload", "logs", "cli-follow", "--follow", "-o", "json"],
+        [
+            str(WORKLOADLAB),
+            "workload",
+            "logs",
+            "cli-follow",
+            "--tail",
+            "1",
+            "--follow",
+            "-o",
+            "json",
+        ],
         env=cli_env(data_dir),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -191,8 +204,8 @@ def test_logs_follow_streams_until_interrupted(server: LocalServer, tmp_path: Pa
     )
     try:
         assert follower.stdout is not None
-        first = json.loads(follower.stdout.readline())
-        later = json.loads(follower.stdout.readline())  # the readiness probe's next request
+        first = json.loads(follower.stdout.readline())  # the tail
+        later = json.loads(follower.stdout.readline())  # followed: the probe's next request
         assert "message" in first
         assert later["timestamp"] >= first["timestamp"]
         follower.send_signal(signal.SIGINT)
