@@ -22,9 +22,8 @@ from typing import Any, TextIO
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from workloadlab.commands import render
 from workloadlab.models import Deployment
-from workloadlab.models.neutral import Artifact, Workload
+from workloadlab.models.neutral import Workload
 
 MASK = "***"
 SPELLINGS = (("%workload ", "workloadlab workload "),)
@@ -88,6 +87,7 @@ class Output:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     _messages: Translating | None = None
+    _shown: bool = False
 
     @property
     def json(self) -> bool:
@@ -105,6 +105,7 @@ class Output:
 
     def show(self, html: str, text: str) -> None:
         """A table the command shows: as text; in JSON mode its result says it all."""
+        self._shown = True
         if not self.json:
             print(text, file=self.stdout)
 
@@ -123,7 +124,7 @@ class Output:
                 print(as_json(value), file=self.stdout)
             return
         said = self._messages is not None and self._messages.written
-        text = _text_of(value, said=said or shown)
+        text = _text_of(value, said=said or shown or self._shown)
         if text:
             print(text, file=self.stdout)
 
@@ -133,14 +134,17 @@ class Output:
 
 
 def _text_of(value: Any, *, said: bool) -> str | None:
-    if isinstance(value, Workload):
-        return render.workload_text(value)
-    if isinstance(value, Deployment):
-        return render.deployment_text(value)
-    if said or value is None or isinstance(value, list):
-        return None  # tables were shown, messages printed
-    if isinstance(value, Artifact):
-        return render.artifact_text(value)
+    """The text of a result: a workload, a deployment or a list shown as a table always; the
+    rest unless the command showed or said it already."""
+    from workloadlab.models.shown import ShownList, bundle
+
+    if value is None or (said and not isinstance(value, Workload | Deployment | ShownList)):
+        return None
+    found = bundle(value, getattr(value, "current", None))
+    if found is not None:
+        return found["text/plain"]
+    if isinstance(value, list):
+        return None  # shown as a table already
     if isinstance(value, str):
         return value
     return json.dumps(to_jsonable_python(value), indent=2, ensure_ascii=False)
