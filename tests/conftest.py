@@ -47,6 +47,7 @@ MARKS_BY_PATH = {
     "containers/test_container_log_flood.py": ("alone",),
     "test_server_delete_races.py": ("slow",),
     "jupyter/": ("notebook", "slow"),
+    "cli/": ("slow",),
     "notebooks/": ("notebook", "slow"),
 }
 """Markers of every test under a directory of ``tests/`` (or in one module)."""

@@ -1,4 +1,11 @@
-"""``workloadlab`` command line: ``workloadlab serve`` runs the local Workload API server."""
+"""The ``workloadlab`` command line: ``serve`` runs the local Workload API server here; the
+other subcommands live in their own modules (:data:`SUBCOMMANDS`), each adding its parser
+with a ``register(commands)`` function and naming what runs it with ``set_defaults(run=...)``.
+A group whose subcommands another layer parses (``workload``, ``artifact``, ``server``) also
+sets ``rest_of_line=True`` and gets the arguments after its name as ``args.rest``.
+
+Exit codes: 0 ok, 1 failed, 2 usage (argparse's own).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +23,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from workloadlab import lint
+from workloadlab._version import __version__
 from workloadlab.connection import (
+    DATA_DIR_ENV,
     SERVER_LOCK,
     ServerConnection,
     default_data_dir,
@@ -72,13 +80,45 @@ def _log_cap_bytes(text: str) -> int:
     return size
 
 
+SUBCOMMANDS = ("workloadlab.shell.groups", "workloadlab.shell.server", "workloadlab.lint")
+"""The modules whose ``register(commands)`` adds their subcommands, in ``--help``'s order."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    import importlib
+
     parser = argparse.ArgumentParser(
         prog="workloadlab",
-        description="Iterate on containerized workloads, then lock and deploy them.",
+        description="Iterate on containerized workloads, then lock and deploy them: DataRobot's"
+        " Workload API (DATAROBOT_ENDPOINT, DATAROBOT_API_TOKEN or drconfig.yaml), or the local"
+        " server (started in the background when none runs).",
+        epilog="workloadlab COMMAND --help says more. Exit codes: 0 ok, 1 failed, 2 usage.",
+    )
+    parser.add_argument("--version", action="version", version=f"workloadlab {__version__}")
+    parser.add_argument(
+        "--output",
+        "-o",
+        default="text",
+        choices=["text", "json"],
+        help="text for people (default), json for scripts (also after the subcommand)",
+    )
+    parser.add_argument("--yes", action="store_true", help="answer yes to every question")
+    parser.add_argument(
+        "--data-dir",
+        dest="global_data_dir",
+        type=Path,
+        metavar="DIR",
+        help="the local server's data dir ($WORKLOADLAB_DATA_DIR, else the user data dir)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve(commands)
+    for module in SUBCOMMANDS:
+        importlib.import_module(module).register(commands)
+    return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser(
         "serve",
         help="run the local Workload API server",
@@ -209,8 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.add_argument("--access-log", action="store_true", help="log every request")
-    lint.register(commands)
-    return parser
+    serve.set_defaults(run=serve_command)
 
 
 @contextlib.contextmanager
@@ -278,7 +317,7 @@ def _quiet_exit_server() -> type[Any]:
     return Server
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve_command(args: argparse.Namespace) -> int:
     """Run the server until SIGTERM or Ctrl-C, then stop every workload gracefully."""
     import uvicorn
 
@@ -382,9 +421,28 @@ def serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workloadlab`` command."""
-    args = build_parser().parse_args(argv)
-    if args.command == "serve":
-        return serve(args)
-    if hasattr(args, "run"):
-        return int(args.run(args))
-    return 2
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(words)
+    if getattr(args, "rest_of_line", False):
+        args.rest = _after_command(words, args.command)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.global_data_dir is not None:
+        os.environ[DATA_DIR_ENV] = str(args.global_data_dir)  # for every layer, serve's too
+    try:
+        code: int = args.run(args)
+    except BrokenPipeError:  # `workloadlab workload list | head`: the reader left
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code
+
+
+def _after_command(words: list[str], command: str) -> list[str]:
+    """The words after the subcommand's name (the global options' values skipped)."""
+    valued = {"--output", "-o", "--data-dir"}
+    for index, word in enumerate(words):
+        if word == command and (index == 0 or words[index - 1] not in valued):
+            return words[index + 1 :]
+    return []

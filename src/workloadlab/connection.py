@@ -81,6 +81,27 @@ class ServerConnection:
         return True
 
 
+def lock_held(path: Path, *, remove_if_free: bool = False) -> bool:
+    """Whether a live process holds an ``flock`` on ``path`` (the system releases it when its
+    holder dies, however it dies). A file no one holds is removed if ``remove_if_free``."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        if remove_if_free:
+            path.unlink(missing_ok=True)
+        return False
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def write_connection(data_dir: Path, connection: ServerConnection) -> Path:
     """Atomically write the connection file, readable by the owner only."""
     make_private_dir(data_dir)

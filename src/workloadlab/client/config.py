@@ -183,6 +183,17 @@ def resolve_config(
     )
 
 
+def datarobot_configured() -> bool:
+    """Whether DataRobot is configured (env or drconfig.yaml), as opposed to the local server."""
+    if os.environ.get("DATAROBOT_ENDPOINT"):
+        return True
+    try:
+        config = resolve_config(None, None)
+    except ConfigError:
+        return False
+    return not config.source.startswith("local")
+
+
 def _sources(
     endpoint: str | None,
     token: str | None,

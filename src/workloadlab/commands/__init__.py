@@ -19,7 +19,8 @@ One module per group: :mod:`.lifecycle` (connect, create, restart, stop, start, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import textwrap
+from collections.abc import Sequence
 
 from workloadlab.commands import (
     artifacts,
@@ -45,30 +46,34 @@ from workloadlab.commands.base import (
 GROUPS = (lifecycle, observe, artifacts, governance, deployments, versions, sync, smoke)
 
 
-def build() -> Table:
-    """Every subcommand by name, group by group."""
-    table = Table()
+def build(prog: str = "%workload", *, current: bool = True) -> Table:
+    """Every subcommand by name, group by group, spelled ``prog SUBCOMMAND`` (``current``:
+    the front-end has a current workload; see :class:`Table`)."""
+    table = Table(prog, current=current)
     for group in GROUPS:
         group.register(table)
     return table
 
 
-def usage(table: Mapping[str, Subcommand]) -> str:
-    """The overview ``%workload`` and ``%workload --help`` print."""
+MAGIC_NOTES = (
+    "Without an ID, a subcommand acts on the current workload (the last one created or used).",
+    "%%artifact [ID] [--restart] [--force]: apply the cell's YAML/JSON artifact or container spec.",
+)
+
+
+def usage(table: Table, notes: Sequence[str] = MAGIC_NOTES) -> str:
+    """The overview ``%workload`` and ``%workload --help`` print (or the shell's group)."""
     width = max(len(name) for name in table)
-    lines = ["Usage: %workload SUBCOMMAND [ARGS]   (each takes --help)", ""]
+    lines = [f"Usage: {table.prog} SUBCOMMAND [ARGS]   (each takes --help)", ""]
     for name, sub in table.items():
-        lines.append(f"  {name.ljust(width)}  {sub.parser.description or ''}")
-    lines += [
-        "",
-        "Without an ID, a subcommand acts on the current workload (the last one created or used).",
-        "%%artifact [ID] [--restart] [--force]: apply the cell's YAML/JSON artifact or container"
-        " spec.",
-    ]
-    return "\n".join(lines)
+        described = textwrap.wrap(sub.parser.description or "", 96 - width)
+        lines.append(f"  {name.ljust(width)}  {described[0] if described else ''}")
+        lines += [" " * (width + 4) + line for line in described[1:]]
+    return "\n".join([*lines, "", *notes])
 
 
 __all__ = [
+    "MAGIC_NOTES",
     "CommandError",
     "Context",
     "HelpShown",

@@ -29,6 +29,24 @@ class UsageMistake(CommandError):
     """Arguments the parser refuses (the shell CLI exits with 2 for these, 1 for the rest)."""
 
 
+def user_message(exc: BaseException) -> str | None:
+    """The one line a front-end (the magic, the shell) shows for a user mistake, a refusal or
+    an API error; ``None`` for anything else (a bug: let it raise)."""
+    from pydantic import ValidationError
+
+    from workloadlab.commands.describe import one_line
+    from workloadlab.commands.specs import SpecError
+    from workloadlab.errors import WorkloadlabError
+
+    if isinstance(exc, CommandError | SpecError):
+        return str(exc)
+    if isinstance(exc, WorkloadlabError | ValidationError):
+        return one_line(exc)
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found: {exc.filename}"
+    return None
+
+
 class HelpShown(Exception):
     """``--help`` printed the help; the magic returns nothing."""
 
@@ -68,6 +86,8 @@ class Context:
     """A live line for an action (``starting hello``)."""
     changed: Callable[[Context, str, Deployment | None], None] = ignore_change
     """Told that a workload (and maybe a deployment of it) was just changed."""
+    emit: Callable[[str, Any], None] = lambda text, item: print(text, flush=True)
+    """Shows one item of a stream (a log record) as a line: its text, and the item."""
 
     @property
     def client(self) -> AsyncClient:
@@ -160,25 +180,55 @@ def notify_panels(ctx: Context, workload_id: str, deployment: Deployment | None 
 
 @dataclass(frozen=True)
 class Subcommand:
-    """A subcommand's parser and function."""
+    """A subcommand's parser and function; ``shown``: the function shows its result itself
+    (a table), so the magic returns nothing and the shell prints it only as JSON."""
 
     parser: Parser
     run: Command
+    shown: bool = False
 
 
 class Table(dict[str, Subcommand]):
-    """Every subcommand by name, in the order ``%workload --help`` lists them."""
+    """Every subcommand by name, in the order ``%workload --help`` lists them.
 
-    def add(self, name: str, run: Command, description: str, *, with_id: bool = False) -> Parser:
+    ``prog`` is how the front-end spells the group (``%workload``, ``workloadlab workload``);
+    ``current``: whether it has a current workload, so an ``ID|NAME`` may be left out (the
+    shell has none: there it is required).
+    """
+
+    def __init__(self, prog: str = "%workload", *, current: bool = True) -> None:
+        super().__init__()
+        self.prog = prog
+        self.current = current
+
+    def add(
+        self,
+        name: str,
+        run: Command,
+        description: str,
+        *,
+        with_id: bool = False,
+        shown: bool = False,
+    ) -> Parser:
         """Register ``run`` as ``%workload NAME``; its parser, for the arguments.
-        ``with_id`` adds the optional ``ID|NAME`` of the workload (default: the current one)."""
-        parser = Parser(prog=f"%workload {name}", description=description, add_help=True)
+        ``with_id`` adds the ``ID|NAME`` of the workload (default: the current one)."""
+        parser = Parser(prog=f"{self.prog} {name}", description=description, add_help=True)
         if with_id:
-            parser.add_argument(
-                "id", nargs="?", metavar="ID|NAME", help="default: the current workload"
-            )
-        self[name] = Subcommand(parser, run)
+            if self.current:
+                parser.add_argument(
+                    "id", nargs="?", metavar="ID|NAME", help="default: the current workload"
+                )
+            else:
+                parser.add_argument("id", metavar="ID|NAME", help="the workload's id or name")
+        self[name] = Subcommand(parser, run, shown)
         return parser
+
+    def add_id_option(self, parser: Parser) -> None:
+        """``--id ID|NAME`` (optional where there is a current workload)."""
+        if self.current:
+            parser.add_argument("--id", metavar="ID|NAME", help="default: the current workload")
+        else:
+            parser.add_argument("--id", metavar="ID|NAME", required=True, help="the workload")
 
 
 def add_yes(parser: Parser) -> None:

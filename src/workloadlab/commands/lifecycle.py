@@ -18,6 +18,7 @@ from workloadlab.commands.base import (
     CommandError,
     Context,
     Table,
+    UsageMistake,
     add_yes,
     notify_panels,
 )
@@ -66,7 +67,11 @@ def _token_for(endpoint: str) -> str | None:
 
 def create(ctx: Context, args: argparse.Namespace) -> Workload:
     """Create a workload from a spec file or variable, make it current, wait for running."""
-    data, default_name = load_source(args.spec, ctx.namespace)
+    if (args.spec is None) == (args.spec_file is None):
+        raise UsageMistake(
+            f"{'give' if args.spec is None else 'give only one of'} SPEC or --spec-file FILE"
+        )
+    data, default_name = load_source(args.spec or args.spec_file, ctx.namespace)
     workload_name = args.name or _name_in(data) or default_name or "workload"
     artifact = to_input_artifact(data, name=default_name or workload_name)
     preflight.gate(ctx, data, force=args.force, refused="not created")
@@ -258,7 +263,10 @@ def register(table: Table) -> None:
     p.add_argument("--data-dir", help="the local server's data dir")
 
     p = table.add("create", create, "Create a workload from a spec and start it.")
-    p.add_argument("spec", metavar="SPEC", help="a YAML/JSON file, or $variable (dict or model)")
+    p.add_argument(
+        "spec", nargs="?", metavar="SPEC", help="a YAML/JSON file, or $variable (dict or model)"
+    )
+    p.add_argument("--spec-file", metavar="FILE", help="a YAML/JSON file (instead of SPEC)")
     p.add_argument("--name", help="the workload's name")
     p.add_argument("--no-wait", action="store_true", help="do not wait for running")
     preflight.add_force(p)

@@ -17,7 +17,7 @@ from workloadlab.commands import render, smoke
 from workloadlab.commands.base import CommandError, Context, Table
 from workloadlab.commands.timeline import runs_of, timeline_html, timeline_text
 from workloadlab.errors import NotFoundError
-from workloadlab.models import Creator, Event, LogRecord
+from workloadlab.models import Creator, Event, LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Workload
 from workloadlab.models.shown import ShownList
 
@@ -27,7 +27,8 @@ def list_(ctx: Context, args: argparse.Namespace) -> list[Workload]:
     marked): the cell's result is the table, nothing else."""
 
     async def everything() -> list[Workload]:
-        return [w async for w in ctx.client.workloads.list(search=args.search)]
+        pager = ctx.client.workloads.list(search=args.search, status=args.status)
+        return [w async for w in pager if args.status is None or w.status.value == args.status]
 
     items: list[Workload] = ctx.run(everything())
     return ShownList(items, current=ctx.session.current_workload_id)
@@ -50,7 +51,7 @@ def logs(ctx: Context, args: argparse.Namespace) -> None:
 
     records: list[LogRecord] = ctx.run(last())
     for record in records:
-        print(_log_line(record))
+        ctx.emit(_log_line(record), record)
     if not args.follow:
         return
     newest = records[-1].timestamp if records else None
@@ -66,7 +67,7 @@ def logs(ctx: Context, args: argparse.Namespace) -> None:
                 key = (record.timestamp, record.message)
                 if key not in seen:
                     seen.add(key)
-                    print(_log_line(record), flush=True)
+                    ctx.emit(_log_line(record), record)
                     newest = record.timestamp
             await asyncio.sleep(0.5)
 
@@ -81,7 +82,7 @@ def _log_line(record: LogRecord) -> str:
     return f"{record.timestamp:%H:%M:%S} {level}{record.message}"
 
 
-def events(ctx: Context, args: argparse.Namespace) -> None:
+def events(ctx: Context, args: argparse.Namespace) -> list[Event]:
     """The workload's audit trail, newest first; a deleted workload's by its id (the local
     server keeps the trail, ending with the delete)."""
     try:
@@ -97,6 +98,7 @@ def events(ctx: Context, args: argparse.Namespace) -> None:
     items: list[Event] = ctx.run(trail())
     names = actor_names(ctx, workload_id, items)
     ctx.show(render.events_html(items, names), render.events_text(items, names))
+    return items
 
 
 def actor_names(ctx: Context, workload_id: str, events: Sequence[Event]) -> dict[str, str]:
@@ -178,14 +180,22 @@ def register(table: Table) -> None:
     """Add these subcommands to ``table``."""
     p = table.add("list", list_, "List workloads (the current one marked).")
     p.add_argument("--search", help="only names containing this")
+    p.add_argument(
+        "--status", choices=[s.value for s in WorkloadStatus], help="only workloads in this status"
+    )
     table.add("status", status, "Show a workload's status.", with_id=True)
+    table.add("get", status, "Show a workload (all of it with --output json).", with_id=True)
 
     p = table.add("logs", logs, "Show a workload's last log lines.", with_id=True)
     p.add_argument("--tail", type=int, default=50, metavar="N", help="how many lines (50)")
     p.add_argument("--follow", action="store_true", help="keep printing (interrupt to stop)")
 
     table.add(
-        "events", events, "Show a workload's audit trail (a deleted one's by ID).", with_id=True
+        "events",
+        events,
+        "Show a workload's audit trail (a deleted one's by ID).",
+        with_id=True,
+        shown=True,
     )
 
     p = table.add(
@@ -201,5 +211,5 @@ def register(table: Table) -> None:
     p.add_argument("path", metavar="PATH", help="e.g. / or /predict")
     p.add_argument("--method", default="GET", help="(GET)")
     p.add_argument("--data", metavar="JSON", help="a JSON body")
-    p.add_argument("--id", metavar="ID|NAME", help="default: the current workload")
+    table.add_id_option(p)
     smoke.add_save_arguments(p)

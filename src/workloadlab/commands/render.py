@@ -15,6 +15,7 @@ from typing import Any
 from workloadlab.client import ArtifactVersion, Check
 from workloadlab.models.diff import FieldChange
 from workloadlab.models.digest import short_digest
+from workloadlab.models.neutral import Artifact
 from workloadlab.models.shown import (
     artifact_html,
     artifact_text,
@@ -149,3 +150,24 @@ def changes_text(changes: Sequence[FieldChange], *, hide_env_values: bool = True
     if not changes:
         return "no changes"
     return grid_text(CHANGE_HEADERS, (_change_row(c, hide_values=hide_env_values) for c in changes))
+
+
+def _artifact_row(a: Artifact) -> list[str]:
+    version = f"v{a.version}" if a.version else ""
+    return [a.name_or_id, a.id, f"{a.status_word} {version}".strip(), when(a.updated_at)]
+
+
+_ARTIFACT_HEADERS = ("artifact", "id", "status", "updated")
+
+
+def artifacts_html(items: Sequence[Artifact]) -> str:
+    """Artifacts as a table, one row each."""
+    rows = [[e(cell) for cell in _artifact_row(a)] for a in items]
+    return grid_html(_ARTIFACT_HEADERS, rows) if items else "<i>no artifacts</i>"
+
+
+def artifacts_text(items: Sequence[Artifact]) -> str:
+    """Artifacts as plain text, one line each."""
+    if not items:
+        return "no artifacts"
+    return grid_text(_ARTIFACT_HEADERS, [_artifact_row(a) for a in items])

@@ -19,7 +19,7 @@ from workloadlab.commands.governance import LOCKED_WORD
 from workloadlab.commands.lifecycle import deployments_of
 from workloadlab.commands.progress import seconds
 from workloadlab.models import Deployment, Rollout, RolloutStatus
-from workloadlab.models.diff import diff_artifacts
+from workloadlab.models.diff import FieldChange, diff_artifacts
 from workloadlab.models.neutral import Workload
 
 
@@ -50,7 +50,7 @@ def versions(ctx: Context, args: argparse.Namespace) -> list[ArtifactVersion]:
     return found
 
 
-def diff(ctx: Context, args: argparse.Namespace) -> None:
+def diff(ctx: Context, args: argparse.Namespace) -> list[FieldChange]:
     """The changes from one registered version to another, field by field."""
     workload = ctx.workload(args.id)
     found = {v.version: v for v in registered_versions(ctx, workload)}
@@ -63,6 +63,7 @@ def diff(ctx: Context, args: argparse.Namespace) -> None:
     changes = diff_artifacts(old.to_input(), new.to_input())
     print(f"From version {args.old} to version {args.new} of {new.name!r}:")
     ctx.show(render.changes_html(changes), render.changes_text(changes))
+    return changes
 
 
 def rollback(ctx: Context, args: argparse.Namespace) -> Deployment | Workload:
@@ -139,10 +140,10 @@ def register(table: Table) -> None:
         with_id=True,
     )
 
-    p = table.add("diff", diff, "Show what changed between two registered versions.")
+    p = table.add("diff", diff, "Show what changed between two registered versions.", shown=True)
     p.add_argument("old", type=int, metavar="V1", help="a version number, e.g. 1")
     p.add_argument("new", type=int, metavar="V2", help="another version number, e.g. 2")
-    p.add_argument("--id", metavar="ID|NAME", help="default: the current workload")
+    table.add_id_option(p)
 
     p = table.add(
         "rollback",
@@ -156,5 +157,5 @@ def register(table: Table) -> None:
         metavar="VERSION",
         help="default: the version the deployment ran before",
     )
-    p.add_argument("--id", metavar="ID|NAME", help="default: the current workload")
+    table.add_id_option(p)
     p.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds")

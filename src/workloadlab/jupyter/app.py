@@ -1,36 +1,33 @@
-"""``WorkloadLab``: the server extension app that owns the local server's process.
+"""``WorkloadLab``: the server extension that starts the local server with JupyterLab, and
+stops it with the last JupyterLab that uses it.
+
+Starting goes through :mod:`workloadlab.launcher` (the start lock the client and the CLI take
+too), so JupyterLab and a kernel starting at once make one server. At shutdown JupyterLab stops
+the server only when (1) it was started for a JupyterLab (by one, or by a kernel of one:
+``starter.json``), not by hand or by a script, and (2) no other live JupyterLab uses it
+(:mod:`workloadlab.labusers`: each holds a lock file in the data dir while it runs). The check
+and the stop happen under the start lock, so a JupyterLab arriving meanwhile either is seen or
+starts a fresh server once the stop is over.
 
 It reaches the server only as a subprocess (``python -m workloadlab serve``) and reads only the
-neutral modules below the client and the server (the connection file, drconfig.yaml): it imports
-neither layer, so JupyterLab's start loads neither httpx nor FastAPI for it.
+neutral modules below the client and the server (the connection file, drconfig.yaml, the
+launcher): it imports neither layer, so JupyterLab's start loads neither httpx nor FastAPI.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Enum, Float, Unicode
 
-from workloadlab.connection import (
-    DATA_DIR_ENV,
-    SERVER_LOG,
-    ServerConnection,
-    default_data_dir,
-    make_private_dir,
-    open_private,
-    read_connection,
-)
+from workloadlab import launcher
+from workloadlab.connection import DATA_DIR_ENV, SERVER_LOG, ServerConnection, default_data_dir
 from workloadlab.drconfig import default_config_file, read_drconfig
 from workloadlab.errors import ConfigError
-
-STOP_SECONDS = 40.0
-"""How long JupyterLab's shutdown waits for the server to stop its workloads."""
+from workloadlab.labusers import Registration, live_users
 
 
 def datarobot_configured() -> bool:
@@ -47,7 +44,8 @@ def datarobot_configured() -> bool:
 
 
 class WorkloadLab(ExtensionApp):
-    """Starts the local Workload API server with JupyterLab, and stops it with JupyterLab."""
+    """Starts the local Workload API server with JupyterLab (or uses the one running), and
+    stops it with the last JupyterLab that uses it (see the module's docstring)."""
 
     name = "workloadlab"
     description = "Starts workloadlab's local Workload API server with Jupyter."
@@ -64,7 +62,7 @@ class WorkloadLab(ExtensionApp):
         config=True
     )
 
-    _process: subprocess.Popen[bytes] | None = None
+    _registration: Registration | None = None
     _waiter: asyncio.Task[None] | None = None
 
     @property
@@ -73,7 +71,8 @@ class WorkloadLab(ExtensionApp):
         return Path(self.data_dir).expanduser() if self.data_dir else default_data_dir()
 
     def initialize_settings(self) -> None:
-        """Decide, and start the local server in the background (JupyterLab does not wait)."""
+        """Decide, register as a user, and find or start the local server in the background
+        (JupyterLab does not wait for it)."""
         if self.local_server == "never":
             self.log.info("workloadlab: not starting the local server (local_server=never)")
             return
@@ -82,59 +81,59 @@ class WorkloadLab(ExtensionApp):
             return
         data_dir = self.resolved_data_dir
         os.environ[DATA_DIR_ENV] = str(data_dir)  # kernels inherit it and find the server
-        running = read_connection(data_dir)
-        if running is not None and running.pid_alive():
+        os.environ[launcher.JUPYTERLAB_PID_ENV] = str(os.getpid())  # a server they start is ours
+        try:
+            self._registration = Registration(data_dir)
+        except OSError as exc:
+            unusable = "workloadlab: cannot use %s as the local server's data dir: %s"
+            self.log.error(unusable, data_dir, exc)
+            return
+        self._waiter = asyncio.ensure_future(self._find_or_start(data_dir))
+
+    async def _find_or_start(self, data_dir: Path) -> None:
+        try:
+            found = await launcher.ensure_server(
+                data_dir, by="jupyterlab", timeout=self.start_timeout
+            )
+        except ConfigError as exc:
+            log = data_dir / SERVER_LOG
+            self.log.error("workloadlab: the local server did not start: %s (see %s)", exc, log)
+            return
+        if found.process is None:
             self.log.info(
                 "workloadlab: using the local server already running at %s (pid %d)",
-                running.endpoint,
-                running.pid,
+                found.connection.endpoint,
+                found.connection.pid,
             )
-            return
-        make_private_dir(data_dir)
-        log = os.fdopen(open_private(data_dir / SERVER_LOG), "ab")  # the child owns it
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "workloadlab", "serve", "--port", "0", "--data-dir", data_dir],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,  # Ctrl-C in the terminal goes to JupyterLab, which stops it
-        )
-        log.close()
-        self._waiter = asyncio.ensure_future(self._announce(data_dir, self._process))
+        else:
+            self.log.info("workloadlab: local Workload API server at %s", found.connection.endpoint)
 
-    async def _announce(self, data_dir: Path, process: subprocess.Popen[bytes]) -> None:
-        deadline = asyncio.get_running_loop().time() + self.start_timeout
-        while asyncio.get_running_loop().time() < deadline:
-            if process.poll() is not None:
-                self.log.error(
-                    "workloadlab: the local server exited (%s); see %s",
-                    process.returncode,
-                    data_dir / SERVER_LOG,
-                )
-                return
-            found: ServerConnection | None = read_connection(data_dir)
-            if found is not None and found.pid == process.pid:
-                self.log.info("workloadlab: local Workload API server at %s", found.endpoint)
-                return
-            await asyncio.sleep(0.05)
-        self.log.warning(
-            "workloadlab: the local server did not answer within %.0f s", self.start_timeout
-        )
+    def _ours_to_stop(self, data_dir: Path, connection: ServerConnection) -> bool:
+        starter = launcher.read_starter(data_dir, connection.pid)
+        if starter is None or starter.jupyterlab is None:
+            who = f"by {starter.describe()}" if starter else "by hand (workloadlab serve)"
+            self.log.info("workloadlab: leaving the local server running (started %s)", who)
+            return False
+        others = live_users(data_dir, besides=os.getpid())
+        if others:
+            pids = ", ".join(str(pid) for pid in others)
+            self.log.info("workloadlab: leaving the local server running for JupyterLab %s", pids)
+            return False
+        self.log.info("workloadlab: stopping the local server (pid %d)", connection.pid)
+        return True
 
     async def stop_extension(self) -> None:
-        """Stop the server this extension started; its workloads stop gracefully and come
-        back the next time it starts."""
-        if self._waiter is not None:
+        """Stop the local server if it is JupyterLab's and no other JupyterLab uses it; its
+        workloads stop gracefully and come back the next time a server starts."""
+        if self._waiter is not None and not self._waiter.done():
             self._waiter.cancel()
-        process = self._process
-        if process is None or process.poll() is not None:
+        registration, self._registration = self._registration, None
+        if registration is None:
             return
-        self.log.info("workloadlab: stopping the local server (pid %d)", process.pid)
-        process.send_signal(signal.SIGTERM)
-        loop = asyncio.get_running_loop()
+        data_dir = self.resolved_data_dir
         try:
-            await asyncio.wait_for(loop.run_in_executor(None, process.wait), STOP_SECONDS)
-        except TimeoutError:
-            process.kill()
-            process.wait()
-        self._process = None
+            await launcher.stop_server(
+                data_dir, only_if=lambda connection: self._ours_to_stop(data_dir, connection)
+            )
+        finally:
+            registration.release()

@@ -20,7 +20,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from traitlets import Float
 
 if TYPE_CHECKING:
-    from workloadlab.commands import Context, Subcommand
+    from workloadlab.commands import Context, Table
     from workloadlab.notebook.session import Session
 
 
@@ -38,7 +38,7 @@ class WorkloadMagics(Magics):
     def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self._session = session
-        self._commands: dict[str, Subcommand] | None = None
+        self._commands: Table | None = None
 
     @property
     def session(self) -> Session:
@@ -50,7 +50,7 @@ class WorkloadMagics(Magics):
         return get_session()
 
     @property
-    def subcommands(self) -> dict[str, Subcommand]:
+    def subcommands(self) -> Table:
         """Every subcommand by name (built on first use)."""
         if self._commands is None:
             from workloadlab import commands
@@ -97,7 +97,8 @@ class WorkloadMagics(Magics):
         if sub is None:
             known = ", ".join(self.subcommands)
             raise UsageError(f"%workload: unknown subcommand {name!r} (one of: {known})")
-        return _guarded(lambda: sub.run(self._context(), sub.parser.parse_args(rest)))
+        result = _guarded(lambda: sub.run(self._context(), sub.parser.parse_args(rest)))
+        return None if sub.shown else result
 
     @cell_magic
     def artifact(self, line: str, cell: str) -> Any:
@@ -127,23 +128,18 @@ class WorkloadMagics(Magics):
 
 def _guarded(action: Callable[[], Any]) -> Any:
     """Run a subcommand; turn user mistakes and API errors into one-line UsageErrors."""
-    from pydantic import ValidationError
-
-    from workloadlab.commands import CommandError, HelpShown
-    from workloadlab.commands.describe import one_line
-    from workloadlab.commands.specs import SpecError
-    from workloadlab.errors import WorkloadlabError
+    from workloadlab.commands import HelpShown
+    from workloadlab.commands.base import user_message
 
     try:
         return action()
     except HelpShown:
         return None
-    except (CommandError, SpecError) as exc:
-        raise UsageError(str(exc)) from None
-    except (WorkloadlabError, ValidationError) as exc:
-        raise UsageError(one_line(exc)) from None
-    except FileNotFoundError as exc:
-        raise UsageError(f"file not found: {exc.filename}") from None
+    except Exception as exc:
+        message = user_message(exc)
+        if message is None:
+            raise
+        raise UsageError(message) from None
 
 
 def _confirm(question: str) -> bool:

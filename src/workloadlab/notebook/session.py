@@ -7,14 +7,12 @@ on the portal's loop (httpx clients belong to the loop they were made on).
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from workloadlab.client import AsyncClient, Polling
-from workloadlab.client.config import resolve_config
-from workloadlab.errors import ConfigError
+from workloadlab.client.config import datarobot_configured
 from workloadlab.notebook import remembered
 from workloadlab.notebook.portal import Portal, get_portal
 
@@ -83,7 +81,7 @@ class Session:
         async def make() -> AsyncClient:
             if local:
                 return await AsyncClient.local(data_dir, polling=polling)
-            if endpoint is None and token is None and not _configured():
+            if endpoint is None and token is None and not datarobot_configured():
                 return await AsyncClient.local(data_dir, polling=polling)
             return AsyncClient(endpoint, token, polling=polling)
 
@@ -115,17 +113,6 @@ class Session:
             client, self._client = self._client, None
         if client is not None:
             self.run(client.aclose())
-
-
-def _configured() -> bool:
-    """Whether DataRobot is configured (env or drconfig.yaml), as opposed to the local server."""
-    if os.environ.get("DATAROBOT_ENDPOINT"):
-        return True
-    try:
-        config = resolve_config(None, None)
-    except ConfigError:
-        return False
-    return not config.source.startswith("local")
 
 
 _session: Session | None = None
