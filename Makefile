@@ -114,6 +114,9 @@ bench: setup
 	$(BIN)/python benchmarks/logflood.py
 	$(BIN)/python benchmarks/masking.py
 	$(BIN)/python benchmarks/polling.py
+	$(BIN)/python benchmarks/replicas.py
+	$(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/stream.py
 	$(BIN)/python benchmarks/install.py
 
 clean:

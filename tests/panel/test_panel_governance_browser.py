@@ -126,8 +126,16 @@ def test_a_deployed_workload_s_restart_is_off_and_its_card_deletes(
     expect(run).to_contain_text("1 crash")
     expect(run.locator(".wl-crash")).to_be_visible()
     expect(run.locator(".wl-strip")).to_be_visible()
-    width = run.locator(".wl-strip").evaluate("strip => strip.getBoundingClientRect().width")
-    assert width > 150, "the strip spans the panel"
+    # Measured in the page, on the strip shown now: a redraw replaces the Timeline's HTML, and an
+    # element found before it is detached (0 px wide).
+    page.wait_for_function(
+        """() => {
+            const strip = document.querySelector(
+                ".jp-Notebook .wl-panel .wl-timeline .wl-run .wl-strip");
+            return strip !== null && strip.getBoundingClientRect().width > 150;
+        }""",
+        timeout=10_000,
+    )  # the strip spans the panel
     expect(panel.locator(".wl-status")).to_have_text("running")
     shots("crashed-and-recovered", panel)
 
