@@ -84,3 +84,26 @@ def test_usage_mistakes_exit_2(tmp_path: Path) -> None:
     assert lint(write(tmp_path, {"unrelated": 1})).returncode == 2
     assert lint().returncode == 2  # no SPEC
     assert lint(write(tmp_path, hello_spec(8080)), "--output", "xml").returncode == 2
+
+
+def test_odd_files_are_usage_mistakes_or_findings_never_a_traceback(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    done = lint(str(deep))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "deep.yaml" in done.stderr
+    huge = tmp_path / "huge.json"
+    probe = f'{{"path": "/", "periodSeconds": {"9" * 400}, "timeoutSeconds": 1}}'
+    huge.write_text(f'{{"imageUri": "x", "port": 80, "readinessProbe": {probe}}}')
+    done = lint(str(huge))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    too_long = tmp_path / "long.json"
+    too_long.write_text(f'{{"imageUri": "x", "port": {"9" * 5000}}}')
+    done = lint(str(too_long))
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    done = lint(str(binary))
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False)

@@ -4,6 +4,7 @@ resources); nothing stored."""
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -82,3 +83,17 @@ def test_the_current_generation_serves_it_too(capi: httpx.Client) -> None:
     answer = capi.post(PATH, json=hello_spec(8080, entrypoint=["no-such-program-xyz"]))
     assert answer.status_code == 200
     assert [f["rule"] for f in answer.json()["findings"]] == ["entrypoint-executable"]
+
+
+def test_a_number_too_large_for_a_float_is_judged_not_a_500(api: httpx.Client) -> None:
+    """JSON integers have no size limit; the rules compare them without turning them into
+    floats (a 400-digit ``periodSeconds`` was a 500)."""
+    spec = hello_spec(8080, readinessProbe={"path": "/", "periodSeconds": 1, "timeoutSeconds": 1})
+    text = json.dumps(spec).replace('"periodSeconds": 1', f'"periodSeconds": {"9" * 400}')
+    answer = api.post(PATH, content=text, headers={"content-type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["findings"] == []
+    huge_port = text.replace(f'"periodSeconds": {"9" * 400}', f'"port": {"9" * 400}')
+    answer = api.post(PATH, content=huge_port, headers={"content-type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert [f["rule"] for f in answer.json()["findings"]] == ["probe-port"]

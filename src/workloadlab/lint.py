@@ -94,3 +94,5 @@ def _read(source: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ValueError(f"cannot read {source}{where}: not valid YAML or JSON") from None
+    except RecursionError:  # the parser recurses per level of nesting
+        raise ValueError(f"cannot read {source}: nested too deeply for a spec") from None

@@ -179,15 +179,29 @@ def _list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else []
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Any) -> int | float | None:
+    """A number as written (``True`` is none); kept an ``int`` (JSON and YAML integers have no
+    size limit, and Python compares them with floats exactly: no float overflow)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    return value
+
+
+def _port(value: Any) -> int | None:
+    """A port as written: an integer, not ``True``."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _shown(value: int | float) -> str:
+    """A number in a message: ``2``, ``0.5``; a huge integer by its size, not 400 digits."""
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**15 else f"a {len(str(abs(value)))}-digit number"
+    return f"{value:g}"
 
 
 def _check_container(where: str, container: Mapping[str, Any], target: Target) -> list[Finding]:
     primary = container.get("primary") is True
-    port = container.get("port") if isinstance(container.get("port"), int) else None
+    port = _port(container.get("port"))
     found: list[Finding] = []
     for key in PROBES:
         probe = container.get(key)
@@ -213,15 +227,15 @@ def _check_container(where: str, container: Mapping[str, Any], target: Target) -
 def _check_probe(where: str, key: str, probe: Mapping[str, Any], port: int | None) -> list[Finding]:
     found: list[Finding] = []
     name = key.removesuffix("Probe")
-    probe_port = probe.get("port")
-    if isinstance(probe_port, int) and port is not None and probe_port != port:
+    probe_port = _port(probe.get("port"))
+    if probe_port is not None and port is not None and probe_port != port:
         found.append(
             Finding(
                 severity=Severity.ERROR,
                 path=f"{where}.port",
-                message=f"the {name} probe asks port {probe_port}, but the container serves"
-                f" port {port}: it can never pass",
-                fix=f"set {key}.port to {port}, or leave it out (it defaults to the port)",
+                message=f"the {name} probe asks port {_shown(probe_port)}, but the container serves"
+                f" port {_shown(port)}: it can never pass",
+                fix=f"set {key}.port to {_shown(port)}, or leave it out (it defaults to the port)",
                 rule="probe-port",
             )
         )
@@ -254,8 +268,8 @@ def _check_probe(where: str, key: str, probe: Mapping[str, Any], port: int | Non
             Finding(
                 severity=Severity.WARNING,
                 path=f"{where}.timeoutSeconds",
-                message=f"the {name} probe's timeoutSeconds ({timeout:g}) is not below its"
-                f" periodSeconds ({period:g}): a slow answer is still awaited when the next"
+                message=f"the {name} probe's timeoutSeconds ({_shown(timeout)}) is not below its"
+                f" periodSeconds ({_shown(period)}): a slow answer is still awaited when the next"
                 " probe is due, so a slow start fails more probes than the threshold suggests",
                 fix="make timeoutSeconds smaller than periodSeconds",
                 rule="probe-timing",
@@ -326,7 +340,7 @@ def _check_plain_variable(
             Finding(
                 severity=Severity.WARNING if local else Severity.ERROR,
                 path=f"{at}.value",
-                message=f"PORT is set by hand to something other than the port ({port}): "
+                message=f"PORT is set by hand to something other than the port ({_shown(port)}): "
                 + (
                     "this server sets $PORT itself, but DataRobot would start the app on"
                     " another port than the probes and invoke use"
