@@ -32,7 +32,13 @@ SECRETISH = [
     ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG", "name AWS_SECRET_ACCESS_KEY"),
     ("SECRET_KEY", secrets.token_hex(32), "name SECRET_KEY"),
     ("CLIENT_SECRET", "not-so-random-value", "name CLIENT_SECRET"),
+    ("HOOK", "https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/" + "aB3dE5g" * 3, "Slack"),
+    ("CALLBACK", "https://api.example.com/hook?key=" + "q7Zt2Kx9Lm4Wp8Rv3Ns6Yb1Hc5Jd0Fg", "random"),
+    ("DB_PASSWORD", "/Zq7t2Kx9", "name DB_PASSWORD"),
 ]
+
+PICTURE = hashlib.sha512(b"x").digest() * 4
+"""Bytes as random as a PNG's."""
 
 ORDINARY = [
     ("GREETING", "hello"),
@@ -65,6 +71,22 @@ ORDINARY = [
     ("OPENAI_API_KEY", "<your key here>"),
     ("GH_TOKEN", "${GITHUB_TOKEN}"),
     ("PWD", "/home/user/project"),
+    # ids in URLs and paths: the slashes split words, the hex is an id
+    ("URL", "https://app.datarobot.com/api/v2/deployments/65f1a2b3c4d5e6f7a8b9c0d1/predictions"),
+    ("COMMIT", "https://github.com/org/repo/commit/" + hashlib.sha1(b"x").hexdigest()),
+    ("ARTIFACTS", f"s3://ml-artifacts/runs/{hashlib.sha1(b'x').hexdigest()}/model.pkl"),
+    ("MODEL_URI", "runs:/0a1b2c3d4e5f60718293a4b5c6d7e8f9/model"),
+    ("CACHE", f"/data/cache/{uuid.UUID(int=7).hex}/{hashlib.md5(b'x').hexdigest()}"),
+    # words joined in camel case, with digits
+    ("CHECKPOINT", "MyModelCheckpointEpoch10Step20000Final.ckpt"),
+    ("RUN_NAME", "TrainingRunForCustomerChurnModel2024Q3"),
+    # a picture, a digest in base64
+    ("LOGO", "data:image/png;base64," + base64.b64encode(PICTURE).decode()),
+    ("INTEGRITY", "sha384-" + base64.b64encode(hashlib.sha384(b"x").digest()).decode()),
+    # where a secret is, not the secret
+    ("GOOGLE_APPLICATION_CREDENTIALS", "/var/secrets/google/key.json"),
+    ("TLS_PRIVATE_KEY", "/etc/tls/private/server.key"),
+    ("DB_PASSWORD", "./secrets/db-password.txt"),
 ]
 
 
