@@ -27,14 +27,14 @@ SECRETISH = [
     ("PEM", "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA", "private key"),
     ("DB", "postgres://app:hunter22@db.internal:5432/prod", "password"),
     ("HEADER", "Bearer sk-abcdefghijklmnopqrstuvwxyz0123", "sk-"),
-    ("DB_PASSWORD", "hunter2hunter2", "name DB_PASSWORD"),
-    ("OPENAI_API_KEY", "abcdefgh1234", "name OPENAI_API_KEY"),
-    ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG", "name AWS_SECRET_ACCESS_KEY"),
-    ("SECRET_KEY", secrets.token_hex(32), "name SECRET_KEY"),
-    ("CLIENT_SECRET", "not-so-random-value", "name CLIENT_SECRET"),
+    ("DB_PASSWORD", "hunter2hunter2", "named like a secret (DB_PASSWORD)"),
+    ("OPENAI_API_KEY", "abcdefgh1234", "named like a secret (OPENAI_API_KEY)"),
+    ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG", "(AWS_SECRET_ACCESS_KEY)"),
+    ("SECRET_KEY", secrets.token_hex(32), "named like a secret (SECRET_KEY)"),
+    ("CLIENT_SECRET", "not-so-random-value", "named like a secret (CLIENT_SECRET)"),
     ("HOOK", "https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/" + "aB3dE5g" * 3, "Slack"),
     ("CALLBACK", "https://api.example.com/hook?key=" + "q7Zt2Kx9Lm4Wp8Rv3Ns6Yb1Hc5Jd0Fg", "random"),
-    ("DB_PASSWORD", "/Zq7t2Kx9", "name DB_PASSWORD"),
+    ("DB_PASSWORD", "/Zq7t2Kx9", "named like a secret (DB_PASSWORD)"),
 ]
 
 PICTURE = hashlib.sha512(b"x").digest() * 4
@@ -123,10 +123,19 @@ def test_hex_is_left_to_the_name() -> None:
     over it is."""
     value = secrets.token_hex(32)
     assert looks_secret("IMAGE_DIGEST", value) is None
-    assert looks_secret("SIGNING_KEY", value) == "the name SIGNING_KEY suggests a secret"
+    assert looks_secret("SIGNING_KEY", value) == "is named like a secret (SIGNING_KEY)"
 
 
 def test_entropy() -> None:
     assert entropy("") == 0.0
     assert entropy("aaaa") == 0.0
     assert entropy("abcd") == pytest.approx(2.0)
+
+
+def test_every_reason_reads_after_its_subject() -> None:
+    """Callers write "environment variable X {reason}", "this value {reason}", "the request
+    body {reason}": each reason is a predicate ("looks like…", "is…")."""
+    for name, value, _ in SECRETISH:
+        reason = looks_secret(name, value)
+        assert reason is not None
+        assert reason.split()[0] in ("looks", "is"), reason

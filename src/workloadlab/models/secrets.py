@@ -113,7 +113,7 @@ def looks_secret(name: str, value: str) -> str | None:
     if any(_random_token(run) for run in _token_runs(value)):
         return "looks like a random token (long, high entropy)"
     if _secret_name(name) and _could_be_secret(value):
-        return f"the name {name} suggests a secret"
+        return f"is named like a secret ({name})"
     return None
 
 
