@@ -97,3 +97,23 @@ def test_a_number_too_large_for_a_float_is_judged_not_a_500(api: httpx.Client) -
     answer = api.post(PATH, content=huge_port, headers={"content-type": "application/json"})
     assert answer.status_code == 200, answer.text
     assert [f["rule"] for f in answer.json()["findings"]] == ["probe-port"]
+
+
+def test_a_huge_resource_request_is_judged_and_the_other_checks_still_run(
+    api: httpx.Client,
+) -> None:
+    """A request too large for a float (``cpu`` of 400 digits, ``memory`` of 500 digits and a
+    unit) asks more than any machine has; it used to stop every machine check with an
+    overflow, the missing executable unreported."""
+    spec = hello_spec(8080, entrypoint=["no-such-program-xyz"])
+    for request in ({"cpu": 10**400}, {"memory": 10**400}, {"memory": "9" * 500 + "Gi"}):
+        spec["spec"]["containerGroups"][0]["containers"][0]["resourceRequest"] = request
+        text = json.dumps(spec)
+        answer = api.post(PATH, content=text, headers={"content-type": "application/json"})
+        assert answer.status_code == 200, answer.text
+        findings = answer.json()["findings"]
+        assert [(f["rule"], f["path"].rsplit(".", 1)[-1]) for f in findings] == [
+            ("entrypoint-executable", "entrypoint[0]"),
+            ("resources", next(iter(request))),
+        ], findings
+        assert "9" * 50 not in answer.text

@@ -192,7 +192,7 @@ def _port(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _shown(value: int | float) -> str:
+def shown_number(value: int | float) -> str:
     """A number in a message: ``2``, ``0.5``; a huge integer by its size, not 400 digits."""
     if isinstance(value, int):
         return str(value) if abs(value) < 10**15 else f"a {len(str(abs(value)))}-digit number"
@@ -233,9 +233,10 @@ def _check_probe(where: str, key: str, probe: Mapping[str, Any], port: int | Non
             Finding(
                 severity=Severity.ERROR,
                 path=f"{where}.port",
-                message=f"the {name} probe asks port {_shown(probe_port)}, but the container serves"
-                f" port {_shown(port)}: it can never pass",
-                fix=f"set {key}.port to {_shown(port)}, or leave it out (it defaults to the port)",
+                message=f"the {name} probe asks port {shown_number(probe_port)}, but the"
+                f" container serves port {shown_number(port)}: it can never pass",
+                fix=f"set {key}.port to {shown_number(port)}, or leave it out (it defaults to"
+                " the port)",
                 rule="probe-port",
             )
         )
@@ -268,9 +269,10 @@ def _check_probe(where: str, key: str, probe: Mapping[str, Any], port: int | Non
             Finding(
                 severity=Severity.WARNING,
                 path=f"{where}.timeoutSeconds",
-                message=f"the {name} probe's timeoutSeconds ({_shown(timeout)}) is not below its"
-                f" periodSeconds ({_shown(period)}): a slow answer is still awaited when the next"
-                " probe is due, so a slow start fails more probes than the threshold suggests",
+                message=f"the {name} probe's timeoutSeconds ({shown_number(timeout)}) is not"
+                f" below its periodSeconds ({shown_number(period)}): a slow answer is still"
+                " awaited when the next probe is due, so a slow start fails more probes than"
+                " the threshold suggests",
                 fix="make timeoutSeconds smaller than periodSeconds",
                 rule="probe-timing",
             )
@@ -340,7 +342,8 @@ def _check_plain_variable(
             Finding(
                 severity=Severity.WARNING if local else Severity.ERROR,
                 path=f"{at}.value",
-                message=f"PORT is set by hand to something other than the port ({_shown(port)}): "
+                message="PORT is set by hand to something other than the port"
+                f" ({shown_number(port)}): "
                 + (
                     "this server sets $PORT itself, but DataRobot would start the app on"
                     " another port than the probes and invoke use"
