@@ -277,3 +277,30 @@ def test_a_boolean_is_no_port() -> None:
         artifact(port=True, environmentVars=[{"name": "PORT", "value": "8080"}]),
     ):
         assert not any("True" in f.message for f in check_spec(spec)), check_spec(spec)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "::1",
+        "[::1]",
+        "[::1]:8080",
+        "0:0:0:0:0:0:0:1",
+        "::ffff:127.0.0.1",
+        "127.0.0.53",
+        "LOCALHOST",
+    ],
+)
+def test_every_spelling_of_loopback_is_loopback(host: str) -> None:
+    spec = artifact(environmentVars=[{"name": "HOST", "value": host}])
+    assert rules(spec) == [("loopback-bind", "error", f"{C0}.environmentVars[0].value")]
+    flag = artifact(entrypoint=["uvicorn", "app:app", "--host", host])
+    assert rules(flag) == [("loopback-bind", "error", f"{C0}.entrypoint[3]")]
+
+
+@pytest.mark.parametrize(
+    "host", ["::", "[::]", "0.0.0.0", "0.0.0.0:8080", "::ffff:10.0.0.1", "app"]
+)
+def test_every_interface_or_another_host_is_no_loopback(host: str) -> None:
+    assert rules(artifact(environmentVars=[{"name": "HOST", "value": host}])) == []
+    assert rules(artifact(entrypoint=["uvicorn", "app:app", "--host", host])) == []

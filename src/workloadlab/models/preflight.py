@@ -23,6 +23,7 @@ pullable, does the machine have the resources asked for) are the local server's
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
@@ -376,9 +377,21 @@ def _check_entrypoint_binding(
 
 
 def _loopback(value: str) -> bool:
+    """Whether ``value`` (a host, ``host:port``, ``[v6]:port``) is a loopback address, in any
+    spelling (``127.0.0.53``, ``::1``, ``0:0:0:0:0:0:0:1``, ``::ffff:127.0.0.1``)."""
     text = value.strip()
-    host = text.rsplit(":", 1)[0] if text.count(":") == 1 else text
-    return bool(LOOPBACK.match(text) or LOOPBACK.match(host))
+    if LOOPBACK.match(text):
+        return True
+    if text.startswith("["):
+        host = text[1:].split("]", 1)[0]
+    else:
+        host = text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return bool(LOOPBACK.match(host))
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def _loopback_finding(path: str, told: str, target: Target) -> Finding:
