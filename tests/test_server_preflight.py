@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 import httpx
@@ -117,3 +118,16 @@ def test_a_huge_resource_request_is_judged_and_the_other_checks_still_run(
             ("resources", next(iter(request))),
         ], findings
         assert "9" * 50 not in answer.text
+
+
+def test_a_value_of_almost_a_megabyte_is_judged_while_the_server_keeps_answering(
+    api: httpx.Client,
+) -> None:
+    """The rules run on the server's event loop: a quadratic pattern over a 900 KB value
+    blocked every request for minutes."""
+    spec = hello_spec(8080, env={"BLOB": "x" * 900_000})
+    started = time.monotonic()
+    answer = api.post(PATH, json=spec, timeout=30)
+    assert answer.status_code == 200, answer.text[:200]
+    assert time.monotonic() - started < 5
+    assert api.get("/localServer").status_code == 200

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import secrets
 import string
+import time
 import uuid
 
 import pytest
@@ -139,3 +140,22 @@ def test_every_reason_reads_after_its_subject() -> None:
         reason = looks_secret(name, value)
         assert reason is not None
         assert reason.split()[0] in ("looks", "is"), reason
+
+
+ADVERSARIAL = {
+    "one letter": "x" * 100_000,
+    "a scheme without its slashes": "ab+" * 33_000,
+    "JSON Web Token heads": "eyJ-" * 25_000,
+    "consonants and a digit": "bcdfghjklmnpqrstvwxz" * 5_000 + "1",
+}
+
+
+@pytest.mark.parametrize("value", ADVERSARIAL.values(), ids=list(ADVERSARIAL))
+def test_long_values_are_judged_in_linear_time(value: str) -> None:
+    """A 100 KB value: the panel judges each edit and the local server's pre-flight judges
+    bodies up to 1 MB on its event loop; a quadratic pattern took 10 s here (17 minutes at
+    1 MB), during which the server answered nothing."""
+    started = time.monotonic()
+    looks_secret("VALUE", value)
+    looks_secret("API_TOKEN", value)
+    assert time.monotonic() - started < 1.0
