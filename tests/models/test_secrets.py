@@ -14,6 +14,8 @@ import pytest
 from workloadlab.models import looks_secret
 from workloadlab.models.secrets import entropy
 
+PRIVATE = "-----BEGIN PRIVATE KEY-----"
+
 SECRETISH = [
     ("KEY", "sk-live-TESTSECRET-0123456789abcdef", "sk-"),
     ("OPENAI", "sk-proj-abcDEF1234567890abcdefGHIJ", "sk-"),
@@ -36,10 +38,17 @@ SECRETISH = [
     ("HOOK", "https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/" + "aB3dE5g" * 3, "Slack"),
     ("CALLBACK", "https://api.example.com/hook?key=" + "q7Zt2Kx9Lm4Wp8Rv3Ns6Yb1Hc5Jd0Fg", "random"),
     ("DB_PASSWORD", "/Zq7t2Kx9", "named like a secret (DB_PASSWORD)"),
+    ("TLS", "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n" + PRIVATE, "private"),
+    ("MIXED", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 x\nZx8kQ2mN5pR7tV9wY1bC3dF6gH4jL0sA", "random"),
 ]
 
 PICTURE = hashlib.sha512(b"x").digest() * 4
 """Bytes as random as a PNG's."""
+
+BASE64 = base64.b64encode(PICTURE).decode()
+LINES = [BASE64[i : i + 64] for i in range(0, 256, 64)]
+CERTIFICATE = "\n".join(["-----BEGIN CERTIFICATE-----", *LINES, "-----END CERTIFICATE-----"])
+SSH_PUBLIC = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 
 ORDINARY = [
     ("GREETING", "hello"),
@@ -84,6 +93,11 @@ ORDINARY = [
     # a picture, a digest in base64
     ("LOGO", "data:image/png;base64," + base64.b64encode(PICTURE).decode()),
     ("INTEGRITY", "sha384-" + base64.b64encode(hashlib.sha384(b"x").digest()).decode()),
+    # public keys and certificates are public
+    ("CA_CERT", CERTIFICATE + "\n" + CERTIFICATE + "\n"),
+    ("JWT_PUBLIC_KEY", CERTIFICATE.replace("CERTIFICATE", "PUBLIC KEY")),
+    ("DEPLOY_KEY_PUB", SSH_PUBLIC + " ci@example.com"),
+    ("AUTHORIZED_KEYS", f"{SSH_PUBLIC} a@x\nssh-rsa AAAAB3NzaC1yc2E{BASE64[:200]} b@y"),
     # where a secret is, not the secret
     ("GOOGLE_APPLICATION_CREDENTIALS", "/var/secrets/google/key.json"),
     ("TLS_PRIVATE_KEY", "/etc/tls/private/server.key"),
@@ -147,6 +161,9 @@ ADVERSARIAL = {
     "a scheme without its slashes": "ab+" * 33_000,
     "JSON Web Token heads": "eyJ-" * 25_000,
     "consonants and a digit": "bcdfghjklmnpqrstvwxz" * 5_000 + "1",
+    "a certificate never ended": "-----BEGIN CERTIFICATE-----\n" + "A1b/" * 25_000,
+    "certificates, then one broken": (CERTIFICATE + "\n") * 300 + "-----BEGIN CERTIFICATE--",
+    "an SSH key line gone wrong": "ssh-rsa AAAA" + "B1c+" * 25_000 + "\n!",
 }
 
 

@@ -20,7 +20,8 @@ What it recognises, in order (the first reason wins):
    entropy is at least :data:`MIN_ENTROPY` bits per character (random base62/base64 has
    ~4.5-5; English-like names and hex stay below). In a URL or a path the runs are read
    between slashes (``…/deployments/65f1…/predictions`` is words and an id); a ``data:`` URI
-   and a digest named by its algorithm (``sha384-…``) are random but no secret.
+   and a digest named by its algorithm (``sha384-…``) are random but no secret, and so are
+   certificates and public keys (PEM, or SSH's ``ssh-ed25519 AAAA…`` lines).
 4. A name that says it holds a secret (its last word is ``TOKEN``, ``SECRET``, ``PASSWORD``,
    ``PASSWD``, ``PASS``, ``APIKEY``, ``CREDENTIALS``, or it ends in ``API_KEY``, ``ACCESS_KEY``,
    ``SECRET_KEY``, ``PRIVATE_KEY``...) with a value of :data:`MIN_NAMED_LENGTH` characters or
@@ -86,6 +87,18 @@ _NOT_RANDOM = re.compile(
 )
 """Values random by nature but no secret: a ``data:`` URI (a picture), a digest named by its
 algorithm (``sha384-…`` as in subresource integrity)."""
+_PUBLIC_PEM = re.compile(
+    r"\s*(?:-----BEGIN ((?:TRUSTED |X509 )?CERTIFICATE|(?:RSA |EC )?PUBLIC KEY|"
+    r"CERTIFICATE REQUEST|X509 CRL|PGP PUBLIC KEY BLOCK)-----[A-Za-z0-9+/=:,.\s]*+"
+    r"-----END \1-----\s*)+"
+)
+"""Certificates and public keys in PEM: public by design (a CA bundle, a JWT verification key).
+The body's characters exclude ``-``, so the match never backtracks over a block."""
+_SSH_PUBLIC = re.compile(
+    r"(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com"
+    r"|sk-ecdsa-sha2-nistp256@openssh\.com) AAAA[A-Za-z0-9+/]+={0,3}(?: [^\n]*)?"
+)
+"""One line of an ``authorized_keys`` file: an SSH public key and its comment."""
 _FILE_PATH = re.compile(r"(?:~|\.{1,2})?(?:/[\w.@+-]+){2,}/?|(?:~|\.{1,2})?/[\w@+-]+\.\w{1,5}")
 """Where a secret is kept (``/var/secrets/google/key.json``), not the secret."""
 _SEPARATORS = frozenset("-_+/=")
@@ -111,7 +124,7 @@ def looks_secret(name: str, value: str) -> str | None:
             return reason
     if _URL_PASSWORD.search(value):
         return "is a URL with a password in it"
-    if _NOT_RANDOM.fullmatch(value.strip()):
+    if _NOT_RANDOM.fullmatch(value.strip()) or _public(value):
         return None
     if any(_random_token(run) for run in _token_runs(value)):
         return "looks like a random token (long, high entropy)"
@@ -126,6 +139,15 @@ def entropy(text: str) -> float:
         return 0.0
     total = len(text)
     return -sum(n / total * math.log2(n / total) for n in Counter(text).values())
+
+
+def _public(value: str) -> bool:
+    """Whether ``value`` is public key material only: PEM certificates or public keys, or SSH
+    public keys one a line (a private key in it was recognised before)."""
+    if _PUBLIC_PEM.fullmatch(value):
+        return True
+    lines = [line.strip() for line in value.strip().splitlines()]
+    return bool(lines) and all(_SSH_PUBLIC.fullmatch(line) for line in lines)
 
 
 def _token_runs(value: str) -> list[str]:
