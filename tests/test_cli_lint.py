@@ -4,6 +4,7 @@ JSON, exit 0 when clean or only warnings, 1 on errors, 2 on usage mistakes."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -123,3 +124,21 @@ def test_a_ten_megabyte_spec_is_read_in_moments(tmp_path: Path) -> None:
         done = lint(str(path))
         assert done.returncode == 0, done.stderr
         assert time.monotonic() - started < 6, name
+
+
+def test_ctrl_c_while_reading_stdin_stops_without_a_traceback() -> None:
+    linting = subprocess.Popen(
+        [sys.executable, "-m", "workloadlab", "lint", "-"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.0)  # Ctrl-C once it waits for stdin: a read shows nothing to await
+        linting.send_signal(signal.SIGINT)
+        _, err = linting.communicate(timeout=30)
+    finally:
+        linting.kill()
+    assert linting.returncode == 130, err
+    assert "Traceback" not in err

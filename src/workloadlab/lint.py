@@ -9,7 +9,8 @@ can answer (the entrypoint's executable, the image, resources) are skipped and s
 local server runs them at create (``POST /local/preflight``).
 
 Exit status: 0 when there is no error (warnings do not fail), 1 when there is one, 2 for a
-usage mistake (no such file, not YAML/JSON, not a spec).
+usage mistake (no such file, not YAML/JSON, not a spec), 130 when interrupted (Ctrl-C while it
+reads stdin).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"workloadlab lint: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C while it waits for stdin
+        print("workloadlab lint: interrupted", file=sys.stderr)
+        return 130
     if spec_of(data) is None:
         print(
             f"workloadlab lint: {args.spec} is not a spec: expected an artifact (name, spec), a"
