@@ -4,7 +4,9 @@ resources); nothing stored."""
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from typing import Any
 
 import httpx
@@ -82,3 +84,50 @@ def test_the_current_generation_serves_it_too(capi: httpx.Client) -> None:
     answer = capi.post(PATH, json=hello_spec(8080, entrypoint=["no-such-program-xyz"]))
     assert answer.status_code == 200
     assert [f["rule"] for f in answer.json()["findings"]] == ["entrypoint-executable"]
+
+
+def test_a_number_too_large_for_a_float_is_judged_not_a_500(api: httpx.Client) -> None:
+    """JSON integers have no size limit; the rules compare them without turning them into
+    floats (a 400-digit ``periodSeconds`` was a 500)."""
+    spec = hello_spec(8080, readinessProbe={"path": "/", "periodSeconds": 1, "timeoutSeconds": 1})
+    text = json.dumps(spec).replace('"periodSeconds": 1', f'"periodSeconds": {"9" * 400}')
+    answer = api.post(PATH, content=text, headers={"content-type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["findings"] == []
+    huge_port = text.replace(f'"periodSeconds": {"9" * 400}', f'"port": {"9" * 400}')
+    answer = api.post(PATH, content=huge_port, headers={"content-type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert [f["rule"] for f in answer.json()["findings"]] == ["probe-port"]
+
+
+def test_a_huge_resource_request_is_judged_and_the_other_checks_still_run(
+    api: httpx.Client,
+) -> None:
+    """A request too large for a float (``cpu`` of 400 digits, ``memory`` of 500 digits and a
+    unit) asks more than any machine has; it used to stop every machine check with an
+    overflow, the missing executable unreported."""
+    spec = hello_spec(8080, entrypoint=["no-such-program-xyz"])
+    for request in ({"cpu": 10**400}, {"memory": 10**400}, {"memory": "9" * 500 + "Gi"}):
+        spec["spec"]["containerGroups"][0]["containers"][0]["resourceRequest"] = request
+        text = json.dumps(spec)
+        answer = api.post(PATH, content=text, headers={"content-type": "application/json"})
+        assert answer.status_code == 200, answer.text
+        findings = answer.json()["findings"]
+        assert [(f["rule"], f["path"].rsplit(".", 1)[-1]) for f in findings] == [
+            ("entrypoint-executable", "entrypoint[0]"),
+            ("resources", next(iter(request))),
+        ], findings
+        assert "9" * 50 not in answer.text
+
+
+def test_a_value_of_almost_a_megabyte_is_judged_while_the_server_keeps_answering(
+    api: httpx.Client,
+) -> None:
+    """The rules run on the server's event loop: a quadratic pattern over a 900 KB value
+    blocked every request for minutes."""
+    spec = hello_spec(8080, env={"BLOB": "x" * 900_000})
+    started = time.monotonic()
+    answer = api.post(PATH, json=spec, timeout=30)
+    assert answer.status_code == 200, answer.text[:200]
+    assert time.monotonic() - started < 5
+    assert api.get("/localServer").status_code == 200

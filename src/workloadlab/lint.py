@@ -9,7 +9,8 @@ can answer (the entrypoint's executable, the image, resources) are skipped and s
 local server runs them at create (``POST /local/preflight``).
 
 Exit status: 0 when there is no error (warnings do not fail), 1 when there is one, 2 for a
-usage mistake (no such file, not YAML/JSON, not a spec).
+usage mistake (no such file, not YAML/JSON, not a spec), 130 when interrupted (Ctrl-C while it
+reads stdin).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from workloadlab.models.preflight import (
     summary,
 )
 
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""LibYAML's safe loader where PyYAML has it (a 9 MB spec: 0.3 s instead of 13 s)."""
 SKIPPED = "lint reads the file alone; the local server runs them at create"
 
 
@@ -60,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"workloadlab lint: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C while it waits for stdin
+        print("workloadlab lint: interrupted", file=sys.stderr)
+        return 130
     if spec_of(data) is None:
         print(
             f"workloadlab lint: {args.spec} is not a spec: expected an artifact (name, spec), a"
@@ -89,8 +95,16 @@ def _read(source: str) -> Any:
     """The file's data (YAML includes JSON); ``ValueError`` when it cannot be read as such."""
     text = sys.stdin.read() if source == "-" else Path(source).expanduser().read_text()
     try:
-        return yaml.safe_load(text)
+        return json.loads(text)  # JSON is YAML, read 10-100x faster this way
+    except RecursionError:
+        raise ValueError(f"cannot read {source}: nested too deeply for a spec") from None
+    except ValueError:
+        pass
+    try:
+        return yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise ValueError(f"cannot read {source}{where}: not valid YAML or JSON") from None
+    except RecursionError:  # the parser recurses per level of nesting
+        raise ValueError(f"cannot read {source}: nested too deeply for a spec") from None

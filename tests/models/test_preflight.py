@@ -231,3 +231,76 @@ def test_skipped_machine_checks_are_info_findings_that_say_why() -> None:
     assert all("DataRobot" in f.message for f in skipped)
     assert any("image" in f.message for f in skipped)
     assert blocking(skipped) == []
+
+
+HUGE = 10**400
+"""An integer JSON and YAML read exactly, and too large for a float."""
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        {"path": "/", "periodSeconds": HUGE, "timeoutSeconds": 1},
+        {"path": "/", "periodSeconds": 2, "timeoutSeconds": HUGE},
+        {"path": "/", "failureThreshold": -HUGE},
+        {"path": "/", "successThreshold": HUGE},
+    ],
+)
+def test_huge_numbers_are_judged_not_a_crash(probe: dict[str, Any]) -> None:
+    found = check_spec(artifact(readinessProbe=probe))
+    assert all(isinstance(f, Finding) for f in found)
+    if probe.get("failureThreshold") == -HUGE:
+        assert rules(artifact(readinessProbe=probe)) == [
+            ("probe-timing", "error", f"{C0}.readinessProbe.failureThreshold")
+        ]
+    if probe.get("timeoutSeconds") == HUGE:
+        assert ("probe-timing", "warning", f"{C0}.readinessProbe.timeoutSeconds") in rules(
+            artifact(readinessProbe=probe)
+        )
+
+
+def test_nan_and_infinite_timings() -> None:
+    nan, inf = float("nan"), float("inf")
+    nan_period = {"path": "/", "periodSeconds": nan, "timeoutSeconds": 1}
+    assert rules(artifact(readinessProbe=nan_period)) == []
+    inf_timeout = {"path": "/", "periodSeconds": 2, "timeoutSeconds": inf}
+    assert rules(artifact(readinessProbe=inf_timeout)) == [
+        ("probe-timing", "warning", f"{C0}.readinessProbe.timeoutSeconds")
+    ]
+
+
+def test_a_boolean_is_no_port() -> None:
+    """``port: true`` is not port 1: no finding talks of "port True"."""
+    for spec in (
+        artifact(readinessProbe={"path": "/", "port": True}),
+        artifact(port=True, readinessProbe={"path": "/", "port": 8080}),
+        artifact(port=True, environmentVars=[{"name": "PORT", "value": "8080"}]),
+    ):
+        assert not any("True" in f.message for f in check_spec(spec)), check_spec(spec)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "::1",
+        "[::1]",
+        "[::1]:8080",
+        "0:0:0:0:0:0:0:1",
+        "::ffff:127.0.0.1",
+        "127.0.0.53",
+        "LOCALHOST",
+    ],
+)
+def test_every_spelling_of_loopback_is_loopback(host: str) -> None:
+    spec = artifact(environmentVars=[{"name": "HOST", "value": host}])
+    assert rules(spec) == [("loopback-bind", "error", f"{C0}.environmentVars[0].value")]
+    flag = artifact(entrypoint=["uvicorn", "app:app", "--host", host])
+    assert rules(flag) == [("loopback-bind", "error", f"{C0}.entrypoint[3]")]
+
+
+@pytest.mark.parametrize(
+    "host", ["::", "[::]", "0.0.0.0", "0.0.0.0:8080", "::ffff:10.0.0.1", "app"]
+)
+def test_every_interface_or_another_host_is_no_loopback(host: str) -> None:
+    assert rules(artifact(environmentVars=[{"name": "HOST", "value": host}])) == []
+    assert rules(artifact(entrypoint=["uvicorn", "app:app", "--host", host])) == []

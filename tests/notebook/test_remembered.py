@@ -5,6 +5,7 @@ finds it again; another notebook, or another endpoint, does not."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 from pathlib import Path
 
 import httpx
@@ -82,3 +83,52 @@ def test_outside_jupyter_nothing_is_written(
     session.current_workload_id = "w1"
     assert session.current_workload_id == "w1"
     assert not (tmp_path / remembered.FILE_NAME).exists()
+
+
+def test_a_damaged_file_is_forgotten_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Edited by hand, cut short, or nested deeper than a parser goes: what cannot be read is
+    not remembered, and the next write replaces it."""
+    monkeypatch.setattr(remembered, "KEEP", 3)
+    path = tmp_path / remembered.FILE_NAME
+    damaged = {
+        "http://one/api/v2 /a.ipynb": [1],
+        "http://one/api/v2 /b.ipynb": {"workload_id": "w", "at": "yesterday"},
+        "http://one/api/v2 /c.ipynb": {"workload_id": 7, "at": None},
+        "http://one/api/v2 /d.ipynb": {"workload_id": "wd", "at": 1e400},
+    }
+    path.write_text(json.dumps(damaged))
+    assert remembered.recall("/a.ipynb", "http://one/api/v2", tmp_path) is None
+    remembered.remember("/new.ipynb", "http://one/api/v2", "w1", tmp_path)
+    assert remembered.recall("/new.ipynb", "http://one/api/v2", tmp_path) == "w1"
+    assert list(json.loads(path.read_text())) == ["http://one/api/v2 /new.ipynb"]
+    path.write_text("[" * 100_000)
+    assert remembered.recall("/new.ipynb", "http://one/api/v2", tmp_path) is None
+    remembered.remember("/new.ipynb", "http://one/api/v2", "w2", tmp_path)
+    assert remembered.recall("/new.ipynb", "http://one/api/v2", tmp_path) == "w2"
+
+
+def test_a_data_dir_that_cannot_be_written_loses_only_the_memory(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    remembered.remember("/a.ipynb", "http://one/api/v2", "w1", not_a_dir)
+    assert remembered.recall("/a.ipynb", "http://one/api/v2", not_a_dir) is None
+
+
+def _remember_many(data_dir: str, kernel: int) -> None:
+    for n in range(40):
+        remembered.remember(f"/k{kernel}-{n}.ipynb", "http://one/api/v2", f"w{n}", Path(data_dir))
+
+
+def test_two_kernels_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    kernels = [context.Process(target=_remember_many, args=(str(tmp_path), k)) for k in range(2)]
+    for kernel in kernels:
+        kernel.start()
+    for kernel in kernels:
+        kernel.join(60)
+        assert kernel.exitcode == 0
+    kept = json.loads((tmp_path / remembered.FILE_NAME).read_text())
+    assert len(kept) == 80
+    assert remembered.recall("/k1-39.ipynb", "http://one/api/v2", tmp_path) == "w39"

@@ -113,3 +113,13 @@ def test_endpoints_are_short_with_the_whole_url_kept() -> None:
     assert "<b>" not in shown
     assert ">Copy</button>" in shown
     assert 'aria-label="Copy the endpoint URL"' in shown
+
+
+def test_an_endpoint_that_is_no_web_address_is_never_a_link() -> None:
+    """A ``javascript:`` or ``data:`` "endpoint" (a server's answer is data, not trusted
+    markup) is shown as text: a link to it would run script when clicked."""
+    for url in ("javascript:alert(document.cookie)", "JavaScript:alert(1)", "data:text/html,x"):
+        shown = endpoint_html(url)
+        assert "href=" not in shown
+        assert html.escape(url) in shown
+    assert 'href="https://x.example/"' in endpoint_html("https://x.example/")

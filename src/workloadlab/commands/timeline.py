@@ -7,7 +7,11 @@ crash loop shows at a glance (a run full of red). Status changes come from the a
 (``workload.statusChanged``) and, in a panel, from the changes its watcher saw before the trail
 told of them. The strip is plain HTML (flex bands, absolutely placed marks) coloured with
 JupyterLab's theme variables; the bands' widths follow time, with a floor so a 10 ms
-``stopping`` is still a visible sliver. Pure functions: state in, HTML or text out.
+``stopping`` is still a visible sliver. A crash loop that went on for hours (DataRobot never
+gives up) stays a light picture: a strip draws the newest :data:`MOST_BANDS` statuses (the
+earlier ones one grey band) and :data:`MOST_MARKS` marks, a run lists its newest
+:data:`MOST_ENTRIES` changes and events and says how many came before; the caption counts every
+crash. Pure functions: state in, HTML or text out.
 """
 
 from __future__ import annotations
@@ -24,6 +28,15 @@ MIN_BAND = 0.02
 """The narrowest a status's band gets (a share of the strip)."""
 SAME_WITHIN = dt.timedelta(seconds=10)
 """A change a panel saw and one of the trail this close (same new status) are the same."""
+MOST_MARKS = 200
+"""The most marks a strip draws (the newest): a crash loop of hundreds of restarts is a red block
+either way, and the picture stays light (the caption still counts every crash)."""
+MOST_BANDS = 200
+"""The most statuses a strip draws (the newest): the earlier ones are one grey band."""
+EARLIER = "earlier"
+"""The word of that band."""
+MOST_ENTRIES = 100
+"""The most changes and events a run lists (the newest; how many earlier is said)."""
 CRASH_WORDS = ("restarting in", "CrashLoopBackOff", "gave up after")
 FAILED = frozenset({"errored", "failed", "terminated"})
 
@@ -137,6 +150,8 @@ def _bands(run: Run, now: dt.datetime) -> list[Band]:
     """Each status of the run with its start, end and share of the strip."""
     end = run.end or max(now, run.start)
     points = [(run.start, run.first_status)] + [(c.at, c.new) for c in run.changes]
+    if len(points) > MOST_BANDS:
+        points = [(run.start, EARLIER), *points[-MOST_BANDS:]]
     spans = [
         (word, at, points[i + 1][0] if i + 1 < len(points) else end)
         for i, (at, word) in enumerate(points)
@@ -171,23 +186,32 @@ def _strip(run: Run, now: dt.datetime) -> str:
     bands = _bands(run, now)
     cells = "".join(
         f'<div class="wl-band wl-band-{e(word)}" title="{e(word)} {when(a)} ({_seconds(a, b)})" '
-        f'style="width:{share * 100:.2f}%;background:{status_colour(word)}"></div>'
+        f'style="width:{share * 100:.2f}%;background:{_colour(word)}"></div>'
         for word, a, b, share in bands
     )
+    moments: list[tuple[dt.datetime, Change | Event]] = [
+        (change.at, change) for change in run.changes if change.crash
+    ]
+    moments += [(ev.timestamp, ev) for ev in run.events]
+    moments = sorted(moments, key=lambda moment: moment[0])[-MOST_MARKS:]
     marks = []
-    for change in run.changes:
-        if change.crash:
-            title = f"crash {when(change.at)}: {change.old} → {change.new} {change.message}"
-            marks.append(_mark(_position(bands, change.at), title, "wl-crash", ERROR_COLOUR, 3))
-    for ev in run.events:
-        title = f"{when(ev.timestamp)} {event_kind(ev)} {event_summary(ev, 4)}"
-        marks.append(_mark(_position(bands, ev.timestamp), title, "wl-event", GREY, 1))
+    for at, what in moments:
+        if isinstance(what, Change):
+            title = f"crash {when(at)}: {what.old} → {what.new} {what.message}"
+            marks.append(_mark(_position(bands, at), title, "wl-crash", ERROR_COLOUR, 3))
+        else:
+            title = f"{when(at)} {event_kind(what)} {event_summary(what, 4)}"
+            marks.append(_mark(_position(bands, at), title, "wl-event", GREY, 1))
     words = " → ".join(word for word, *_ in bands)
     return (
         f'<div class="wl-strip" role="img" aria-label="{e(words)}" style="position:relative;'
         "display:flex;height:10px;margin:5px 0;border-radius:2px;"
         f'background:var(--jp-layout-color2, #eee)">{cells}{"".join(marks)}</div>'
     )
+
+
+def _colour(word: str) -> str:
+    return GREY if word == EARLIER else status_colour(word)
 
 
 def _mark(left: float, title: str, kind: str, colour: str, width: int) -> str:
@@ -249,21 +273,29 @@ def timeline_html(
 
 
 def _entries(run: Run) -> list[tuple[dt.datetime, str]]:
-    """The run's status changes (crashes marked ``✗``) and events, oldest first."""
+    """The run's status changes (crashes marked ``✗``) and events, oldest first (the newest
+    :data:`MOST_ENTRIES`)."""
     items = [
         (c.at, f"{'✗ ' if c.crash else ''}{c.old} → {c.new}{': ' + c.message if c.message else ''}")
         for c in run.changes
     ]
     items += [(ev.timestamp, f"{event_kind(ev)} {event_summary(ev)}".strip()) for ev in run.events]
-    return sorted(items, key=lambda item: item[0])
+    return sorted(items, key=lambda item: item[0])[-MOST_ENTRIES:]
+
+
+def _earlier(run: Run) -> int:
+    """How many of the run's changes and events are not listed (over :data:`MOST_ENTRIES`)."""
+    return max(0, len(run.changes) + len(run.events) - MOST_ENTRIES)
 
 
 def _entries_html(run: Run) -> str:
     rows = "".join(f"<div>{when(at)} {e(text)}</div>" for at, text in _entries(run))
     count = len(run.changes) + len(run.events)
+    earlier = _earlier(run)
+    note = f'<div style="{MUTED}">{earlier} earlier changes and events</div>' if earlier else ""
     return (
         f'<details style="font-size:11px"><summary style="{MUTED}">{count} changes and events'
-        f"</summary>{rows}</details>"
+        f"</summary>{note}{rows}</details>"
     )
 
 
@@ -277,6 +309,8 @@ def timeline_text(runs: Sequence[Run], *, lines: int = 20, most: int = 5) -> str
         until = "now" if run.end is None else when(run.end)
         crashes = f", {run.crashes} crashes" if run.crashes else ""
         out.append(f"run {number}  {when(run.start)} → {until}  {run.last_status}{crashes}")
+        earlier = _earlier(run)
+        out += [f"  ({earlier} earlier changes and events)"] if earlier else []
         out += [f"  {when(at)}  {text}" for at, text in _entries(run)]
         out += [f"    | {_log_text(r)}" for r in run.logs[-lines:]]
     return "\n".join(out)

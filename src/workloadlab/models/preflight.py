@@ -23,6 +23,7 @@ pullable, does the machine have the resources asked for) are the local server's
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
@@ -179,15 +180,29 @@ def _list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else []
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Any) -> int | float | None:
+    """A number as written (``True`` is none); kept an ``int`` (JSON and YAML integers have no
+    size limit, and Python compares them with floats exactly: no float overflow)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    return value
+
+
+def _port(value: Any) -> int | None:
+    """A port as written: an integer, not ``True``."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def shown_number(value: int | float) -> str:
+    """A number in a message: ``2``, ``0.5``; a huge integer by its size, not 400 digits."""
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**15 else f"a {len(str(abs(value)))}-digit number"
+    return f"{value:g}"
 
 
 def _check_container(where: str, container: Mapping[str, Any], target: Target) -> list[Finding]:
     primary = container.get("primary") is True
-    port = container.get("port") if isinstance(container.get("port"), int) else None
+    port = _port(container.get("port"))
     found: list[Finding] = []
     for key in PROBES:
         probe = container.get(key)
@@ -213,15 +228,16 @@ def _check_container(where: str, container: Mapping[str, Any], target: Target) -
 def _check_probe(where: str, key: str, probe: Mapping[str, Any], port: int | None) -> list[Finding]:
     found: list[Finding] = []
     name = key.removesuffix("Probe")
-    probe_port = probe.get("port")
-    if isinstance(probe_port, int) and port is not None and probe_port != port:
+    probe_port = _port(probe.get("port"))
+    if probe_port is not None and port is not None and probe_port != port:
         found.append(
             Finding(
                 severity=Severity.ERROR,
                 path=f"{where}.port",
-                message=f"the {name} probe asks port {probe_port}, but the container serves"
-                f" port {port}: it can never pass",
-                fix=f"set {key}.port to {port}, or leave it out (it defaults to the port)",
+                message=f"the {name} probe asks port {shown_number(probe_port)}, but the"
+                f" container serves port {shown_number(port)}: it can never pass",
+                fix=f"set {key}.port to {shown_number(port)}, or leave it out (it defaults to"
+                " the port)",
                 rule="probe-port",
             )
         )
@@ -254,9 +270,10 @@ def _check_probe(where: str, key: str, probe: Mapping[str, Any], port: int | Non
             Finding(
                 severity=Severity.WARNING,
                 path=f"{where}.timeoutSeconds",
-                message=f"the {name} probe's timeoutSeconds ({timeout:g}) is not below its"
-                f" periodSeconds ({period:g}): a slow answer is still awaited when the next"
-                " probe is due, so a slow start fails more probes than the threshold suggests",
+                message=f"the {name} probe's timeoutSeconds ({shown_number(timeout)}) is not"
+                f" below its periodSeconds ({shown_number(period)}): a slow answer is still"
+                " awaited when the next probe is due, so a slow start fails more probes than"
+                " the threshold suggests",
                 fix="make timeoutSeconds smaller than periodSeconds",
                 rule="probe-timing",
             )
@@ -326,7 +343,8 @@ def _check_plain_variable(
             Finding(
                 severity=Severity.WARNING if local else Severity.ERROR,
                 path=f"{at}.value",
-                message=f"PORT is set by hand to something other than the port ({port}): "
+                message="PORT is set by hand to something other than the port"
+                f" ({shown_number(port)}): "
                 + (
                     "this server sets $PORT itself, but DataRobot would start the app on"
                     " another port than the probes and invoke use"
@@ -359,9 +377,21 @@ def _check_entrypoint_binding(
 
 
 def _loopback(value: str) -> bool:
+    """Whether ``value`` (a host, ``host:port``, ``[v6]:port``) is a loopback address, in any
+    spelling (``127.0.0.53``, ``::1``, ``0:0:0:0:0:0:0:1``, ``::ffff:127.0.0.1``)."""
     text = value.strip()
-    host = text.rsplit(":", 1)[0] if text.count(":") == 1 else text
-    return bool(LOOPBACK.match(text) or LOOPBACK.match(host))
+    if LOOPBACK.match(text):
+        return True
+    if text.startswith("["):
+        host = text[1:].split("]", 1)[0]
+    else:
+        host = text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return bool(LOOPBACK.match(host))
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def _loopback_finding(path: str, told: str, target: Target) -> Finding:

@@ -221,12 +221,22 @@ def event_summary(event: Event, limit: int | None = None) -> str:
     if event.event_type == "workload.statusChanged":
         text = f"{details.get('from')} → {details.get('to')}"
         return f"{text}: {details['message']}" if details.get("message") else text
-    if "changedFields" in details:
-        fields: Sequence[str] = details["changedFields"]
+    fields = _changed_fields(details.get("changedFields"))
+    if fields is not None:
         kept = fields if limit is None else fields[:limit]
         more = f" (+{len(fields) - len(kept)})" if len(fields) > len(kept) else ""
         return ", ".join(short_path(path) for path in kept) + more
     return ", ".join(f"{key}={value}" for key, value in details.items() if value is not None)
+
+
+def _changed_fields(value: Any) -> list[str] | None:
+    """The changed fields' paths an event lists (a server's ``details`` hold anything: one path
+    as a string, ``null``, items that are no path); ``None`` when it lists none."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(path) for path in value if path is not None]
+    return None
 
 
 def actor(actor_id: str | None, names: Names) -> str:

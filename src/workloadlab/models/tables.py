@@ -76,9 +76,21 @@ def when(value: dt.datetime | None, now: dt.datetime | None = None) -> str:
     another day."""
     if value is None:
         return "—"
-    local = value.astimezone()
+    local, zone = in_reader_zone(value)
     today = (now or dt.datetime.now(dt.UTC)).astimezone().date()
-    return local.strftime("%H:%M:%S" if local.date() == today else "%Y-%m-%d %H:%M:%S")
+    if local.date() == today:
+        return f"{local:%H:%M:%S}{zone}"
+    return f"{local.isoformat(sep=' ', timespec='seconds')[:19]}{zone}"
+
+
+def in_reader_zone(value: dt.datetime) -> tuple[dt.datetime, str]:
+    """``value`` in the reader's time zone, and ``""``; in UTC and ``" UTC"`` when it has no
+    local time (``0001-01-01T00:00:00Z``, Go's zero time that APIs send for "never", is before
+    year 1 west of UTC)."""
+    try:
+        return value.astimezone(), ""
+    except (OverflowError, ValueError):
+        return (value if value.tzinfo is None else value.astimezone(dt.UTC)), " UTC"
 
 
 def rows_html(pairs: Iterable[tuple[str, str]]) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 import tempfile
 import time
@@ -49,12 +50,23 @@ def _path(data_dir: Path | None) -> Path:
     return (data_dir or default_data_dir()) / FILE_NAME
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> dict[str, dict[str, Any]]:
+    """The file's well-formed entries (``{"workload_id": str, "at": seconds}``): a file edited
+    by hand or damaged loses what cannot be read, never the command that reads it."""
     try:
         data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        key: entry
+        for key, entry in data.items()
+        if isinstance(entry, dict)
+        and isinstance(entry.get("workload_id"), str)
+        and isinstance(entry.get("at"), int | float)
+        and math.isfinite(entry["at"])
+    }
 
 
 @contextlib.contextmanager
@@ -71,9 +83,7 @@ def _locked(path: Path) -> Iterator[None]:
 def recall(notebook: str, endpoint: str, data_dir: Path | None = None) -> str | None:
     """The workload id remembered for this notebook on this endpoint, if any."""
     entry = _read(_path(data_dir)).get(_key(notebook, endpoint))
-    if isinstance(entry, dict) and isinstance(entry.get("workload_id"), str):
-        return str(entry["workload_id"])
-    return None
+    return None if entry is None else str(entry["workload_id"])
 
 
 def remember(
@@ -91,7 +101,7 @@ def remember(
         else:
             data[key] = {"workload_id": workload_id, "at": time.time()}
         if len(data) > KEEP:
-            newest = sorted(data.items(), key=lambda item: -float(item[1].get("at", 0)))
+            newest = sorted(data.items(), key=lambda item: -float(item[1]["at"]))
             data = dict(newest[:KEEP])
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".current-", suffix=".json")
         try:

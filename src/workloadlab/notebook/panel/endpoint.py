@@ -5,7 +5,8 @@ and its link, with a Copy button.
 ``app.datarobot.com/…/65f0c3a1…/``: the host and the last path segment (cut to eight
 characters), which is what tells endpoints apart. Copy runs the browser's clipboard API from
 the button's own ``onclick`` (ipywidgets' ``HTML`` widget keeps inline handlers; a kernel
-cannot reach the user's clipboard), and says "Copied" for a moment.
+cannot reach the user's clipboard), and says "Copied" for a moment. Only an ``http(s)`` URL is a
+link: an endpoint is a server's answer, and a ``javascript:`` one would run when clicked.
 """
 
 from __future__ import annotations
@@ -44,9 +45,15 @@ def endpoint_html(url: str, what: str = "endpoint") -> str:
     """The short link and its Copy button (``wl-copy``)."""
     href = html_module.escape(url)
     label = html_module.escape(f"Copy the {what} URL")
+    text = html_module.escape(short_url(url))
+    web = urlsplit(url.strip()).scheme.lower() in ("http", "https")
+    link = (
+        f'<a href="{href}" title="{href}" target="_blank" rel="noopener">{text}</a>'
+        if web
+        else f'<span title="{href}">{text}</span>'
+    )
     return (
-        f'<span class="wl-endpoint"><a href="{href}" title="{href}" target="_blank" '
-        f'rel="noopener">{html_module.escape(short_url(url))}</a>'
+        f'<span class="wl-endpoint">{link}'
         f'<button type="button" class="wl-copy" data-url="{href}" aria-label="{label}" '
         f'title="{label}" onclick="{html_module.escape(_COPY_SCRIPT)}">Copy</button></span>'
     )

@@ -16,6 +16,7 @@ from workloadlab.commands.render import GREY, status_colour
 from workloadlab.commands.timeline import timeline_html as runs_html
 from workloadlab.models import LogRecord, WorkloadStatus
 from workloadlab.models.neutral import Workload
+from workloadlab.models.tables import in_reader_zone
 from workloadlab.notebook.panel.endpoint import endpoint_html
 from workloadlab.notebook.panel.state import Message, PanelState
 from workloadlab.notebook.panel.ui import Widget, assign, html
@@ -47,8 +48,9 @@ def _e(value: object) -> str:
 
 
 def clock(value: dt.datetime) -> str:
-    """``14:03:07`` in the kernel's time zone."""
-    return value.astimezone().strftime("%H:%M:%S")
+    """``14:03:07`` in the kernel's time zone (in UTC, said, when it has no local time)."""
+    local, zone = in_reader_zone(value)
+    return f"{local:%H:%M:%S}{zone}"
 
 
 def duration(seconds: float) -> str:

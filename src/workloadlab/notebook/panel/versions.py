@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from workloadlab.client import ArtifactVersion
 from workloadlab.models import Deployment, Rollout, RolloutStatus
 from workloadlab.models.digest import short_digest
+from workloadlab.models.tables import in_reader_zone
 from workloadlab.notebook.panel.decisions import Button, blocked, live_deployment
 from workloadlab.notebook.panel.state import Message, PanelState
 from workloadlab.notebook.panel.status import clock
@@ -57,7 +58,10 @@ def version_label(version: ArtifactVersion, deployed: str | None) -> str:
     """One version in the chooser: ``v2 · 2026-12-05 16:10 · sha256:9b1c2d3e4f5a``, and
     ``· deployed here`` on the one the deployment runs (created in the kernel's time zone)."""
     created = version.created_at
-    when = created.astimezone().strftime("%Y-%m-%d %H:%M") if created is not None else "—"
+    when = "—"
+    if created is not None:
+        local, zone = in_reader_zone(created)
+        when = f"{local.isoformat(sep=' ', timespec='minutes')[:16]}{zone}"
     label = f"v{version.version} · {when} · {short_digest(version.digest)}"
     return f"{label} · deployed here" if version.id == deployed else label
 

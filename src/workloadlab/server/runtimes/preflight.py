@@ -10,11 +10,12 @@ them; like the rules, they read the spec as plain data and never raise on odd sh
 from __future__ import annotations
 
 import glob
+import math
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from workloadlab.models.preflight import Finding, Severity, containers_of
+from workloadlab.models.preflight import Finding, Severity, containers_of, shown_number
 from workloadlab.models.units import memory_bytes
 
 
@@ -73,25 +74,34 @@ def resource_findings(
                     Finding(
                         severity=Severity.ERROR if refused else Severity.WARNING,
                         path=f"{where}.resourceRequest.{field}",
-                        message=f"the request asks {want:g}{unit}, more than this machine has"
-                        f" ({have:g}): {consequence}",
-                        fix=f"ask {have:g}{unit} or less to run it here",
+                        message=f"the request asks {shown_number(want)}{unit}, more than this"
+                        f" machine has ({shown_number(have)}): {consequence}",
+                        fix=f"ask {shown_number(have)}{unit} or less to run it here",
                         rule="resources",
                     )
                 )
     return found
 
 
-def _amounts(request: Mapping[str, Any]) -> tuple[float | None, float | None, float | None]:
-    def number(value: Any) -> float | None:
+Amount = int | float
+
+
+def _amounts(request: Mapping[str, Any]) -> tuple[Amount | None, Amount | None, Amount | None]:
+    """The cpu, memory (bytes) and gpu asked, as numbers Python compares exactly (an integer
+    stays one: 400 digits are no float); a memory amount too large for a float is infinite."""
+
+    def number(value: Any) -> Amount | None:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return float(value) if ok else None
+        return value if ok else None
 
     memory = request.get("memory")
+    in_bytes: Amount | None
     try:
-        in_bytes = float(memory_bytes(memory)) if isinstance(memory, int | str) else None
+        in_bytes = memory_bytes(memory) if isinstance(memory, int | str) else None
     except ValueError:
         in_bytes = None
+    except OverflowError:  # "1e400Gi"
+        in_bytes = math.inf
     return number(request.get("cpu")), in_bytes, number(request.get("gpu"))
 
 
