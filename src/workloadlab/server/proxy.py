@@ -47,8 +47,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import anyio
@@ -138,6 +138,8 @@ class InvokeProxy:
         self._targets_of = targets_of
         self._pools: dict[str, _Pool] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._exchanges: set[anyio.CancelScope] = set()
+        self._interrupted = False
         self._sweeper: asyncio.Task[None] | None = None
         self._timeout = httpx.Timeout(
             connect=limits.connect_timeout,
@@ -169,6 +171,28 @@ class InvokeProxy:
                 self._sweeper = asyncio.create_task(self._sweep(), name="invoke-pool-sweeper")
         pool.target = target  # an instance started again elsewhere: the same limit applies
         return pool
+
+    @contextmanager
+    def exchange(self) -> Iterator[anyio.CancelScope]:
+        """A cancel scope around one exchange with an app (a call relayed, a socket), which
+        :meth:`interrupt` cancels."""
+        scope = anyio.CancelScope()
+        if self._interrupted:
+            scope.cancel()
+        self._exchanges.add(scope)
+        try:
+            with scope:
+                yield scope
+        finally:
+            self._exchanges.discard(scope)
+
+    def interrupt(self) -> None:
+        """Cut every exchange under way, and any that begins from now on: the server is
+        stopping, and an event stream or a socket may never end by itself (uvicorn would wait
+        for them up to its graceful shutdown timeout, then cancel them with tracebacks)."""
+        self._interrupted = True
+        for scope in list(self._exchanges):
+            scope.cancel()
 
     @asynccontextmanager
     async def call(

@@ -1,0 +1,100 @@
+"""How streams and WebSockets through the invoke proxy end when something goes wrong: a caller
+that leaves while the app has not answered its upgrade yet, an app that answers an upgrade with
+an endless body, and the server stopping with event streams, sockets and upgrades under way
+(it still stops at once, and says nothing of it in tracebacks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from test_server_invoke import raw_call, read_until, start_misbehaving
+from test_server_invoke_stream import open_socket, refused, start_stream_app
+
+from harness import LocalServer, kill_marked, running_server, wait_until
+
+READ_TIMEOUT = 30
+"""Seconds of the read timeout here: longer than any of these tests should take."""
+UPGRADE_HEADERS = (
+    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+)
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """A server with one connection per workload, a 1 s connect and a long read timeout."""
+    data_dir = tmp_path_factory.mktemp("single")
+    limits = ["--invoke-max-connections", "1", "--invoke-connect-timeout", "1s"]
+    with running_server(data_dir, *limits, "--invoke-read-timeout", f"{READ_TIMEOUT}s") as started:
+        yield started
+    kill_marked(data_dir)
+
+
+def test_a_caller_that_leaves_during_the_upgrade_frees_its_slot_at_once(
+    single: LocalServer, tmp_path: Path
+) -> None:
+    with single.client() as api:
+        workload_id, events = start_misbehaving(api, tmp_path)
+        waiting = raw_call(single, f"/endpoints/workloads/{workload_id}/hang", UPGRADE_HEADERS)
+        wait_until(lambda: events.requests("/hang"), timeout=10)  # the app holds the upgrade
+        waiting.close()  # the caller gives up long before the read timeout
+        # its slot (the only one) comes free, and the app's connection is closed
+        wait_until(lambda: events.connections_of("/hang") <= events.closed(), timeout=10)
+        answer = api.get(f"/endpoints/workloads/{workload_id}/ok")
+        assert answer.status_code == 200, answer.text
+    assert "Traceback" not in single.log()
+
+
+def test_an_upgrade_answered_with_an_endless_body_passes_the_answer_on_at_once(
+    single: LocalServer, tmp_path: Path
+) -> None:
+    headers = {"Authorization": f"Bearer {single.token}"}
+    with single.client() as api:
+        workload_id, _ = start_misbehaving(api, tmp_path)
+        began = time.monotonic()
+        answer = refused(single, f"/endpoints/workloads/{workload_id}/endless", headers)
+        took = time.monotonic() - began
+        assert answer.status_code == 200  # the app's own answer, not the read timeout's 504
+        assert took < READ_TIMEOUT / 3
+        assert 0 < len(answer.content) <= 1024 * 1024  # its beginning, not the endless body
+        assert set(answer.content) == {ord("x")}
+        assert api.get(f"/endpoints/workloads/{workload_id}/ok").status_code == 200
+
+
+def test_sigterm_stops_the_server_at_once_with_streams_sockets_and_upgrades_open(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "stopping"
+    server = LocalServer(data_dir, ["--invoke-read-timeout", f"{READ_TIMEOUT}s"]).start()
+    try:
+        with server.client() as api:
+            stream_id = start_stream_app(api)
+            misbehaving_id, events = start_misbehaving(api, tmp_path)
+        with contextlib.ExitStack() as held:
+            for _ in range(2):  # event streams held by the app after their first token
+                sse = held.enter_context(
+                    raw_call(server, f"/endpoints/workloads/{stream_id}/tokens?hold=1")
+                )
+                read_until(sse, b"data: Hello!")
+            ws = held.enter_context(open_socket(server, f"/endpoints/workloads/{stream_id}/ws"))
+            ws.send("before")
+            assert ws.recv(timeout=10) == "before"
+            upgrade = f"/endpoints/workloads/{misbehaving_id}/hang"
+            held.enter_context(raw_call(server, upgrade, UPGRADE_HEADERS))
+            wait_until(lambda: events.requests("/hang"), timeout=10)
+            began = time.monotonic()
+            assert server.stop() == 0
+            took = time.monotonic() - began
+        log = server.log()
+        assert "timeout graceful shutdown exceeded" not in log
+        assert "Traceback" not in log
+        assert took < 2.5, f"SIGTERM to exit took {took:.2f} s"
+    finally:
+        server.stop(timeout=60)
+        kill_marked(data_dir)
