@@ -63,6 +63,12 @@ class TunnelingWebSocketProtocol(WebSocketsSansIOProtocol):
     _early: list[bytes] | None = None
     """Caller bytes that came before the app's connection was joined (sent on to it then)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # websockets logs every header of the upgrade at debug level, the caller's token among
+        # them; the tunnel parses no frame either, so this connection logs nothing of its own.
+        self.conn.debug = False
+
     def handle_connect(self, event: Request) -> None:
         """Offer the tunnel to the ASGI app (whose task has not started yet)."""
         super().handle_connect(event)

@@ -1,7 +1,8 @@
-"""How streams and WebSockets through the invoke proxy end when something goes wrong: a caller
-that leaves while the app has not answered its upgrade yet, an app that answers an upgrade with
-an endless body, and the server stopping with event streams, sockets and upgrades under way
-(it still stops at once, and says nothing of it in tracebacks).
+"""Streams and WebSockets through the invoke proxy when something goes wrong: a caller that
+leaves while the app has not answered its upgrade yet, an app that answers an upgrade with an
+endless body, the server stopping with event streams, sockets and upgrades under way (it still
+stops at once, and says nothing of it in tracebacks), and a server logging at debug level
+(the token of an upgrade is not in its log).
 """
 
 from __future__ import annotations
@@ -98,3 +99,21 @@ def test_sigterm_stops_the_server_at_once_with_streams_sockets_and_upgrades_open
     finally:
         server.stop(timeout=60)
         kill_marked(data_dir)
+
+
+def test_a_server_logging_at_debug_level_never_logs_the_token_of_an_upgrade(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "debug"
+    with running_server(data_dir, "--log-level", "debug") as server:
+        with server.client() as api:
+            workload_id = start_stream_app(api)
+        for scheme in ("Bearer", "Token"):
+            with open_socket(server, f"/endpoints/workloads/{workload_id}/ws", scheme) as ws:
+                ws.send("hello")
+                assert ws.recv(timeout=10) == "hello"
+        denied = refused(server, f"/endpoints/workloads/{workload_id}/ws", {})
+        assert denied.status_code == 401
+        assert wait_until(lambda: "WebSocket" in server.log(), timeout=10)  # it logs upgrades
+    assert server.token not in server.log()
+    kill_marked(data_dir)
