@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from test_server_invoke import raw_call, read_until, start_misbehaving
 from test_server_invoke_stream import open_socket, refused, start_stream_app
@@ -117,3 +118,30 @@ def test_a_server_logging_at_debug_level_never_logs_the_token_of_an_upgrade(
         assert wait_until(lambda: "WebSocket" in server.log(), timeout=10)  # it logs upgrades
     assert server.token not in server.log()
     kill_marked(data_dir)
+
+
+@pytest.mark.parametrize("message", ["close abc", "close 99999 too big", "close 12 under 1000"])
+def test_the_example_app_echoes_a_close_request_it_cannot_honour(
+    single: LocalServer, message: str
+) -> None:
+    with single.client() as api:
+        workload_id = start_stream_app(api)
+    with open_socket(single, f"/endpoints/workloads/{workload_id}/ws") as ws:
+        ws.send(message)
+        assert ws.recv(timeout=10) == message
+        ws.send("still here")
+        assert ws.recv(timeout=10) == "still here"
+
+
+def test_the_example_app_closes_a_socket_with_1009_on_a_frame_too_large(
+    single: LocalServer,
+) -> None:
+    with single.client() as api:
+        workload_id = start_stream_app(api)
+    path = f"/endpoints/workloads/{workload_id}/ws"
+    with open_socket(single, path, max_size=None) as ws:
+        ws.send(b"x" * (16 * 1024 * 1024 + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=30)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009
