@@ -8,6 +8,8 @@ stops at once, and says nothing of it in tracebacks), and a server logging at de
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from test_server_invoke import raw_call, read_until, start_misbehaving
 from test_server_invoke_stream import open_socket, refused, start_stream_app
 
-from harness import LocalServer, kill_marked, running_server, wait_until
+from harness import LocalServer, kill_marked, processes_marked, running_server, wait_until
 
 READ_TIMEOUT = 30
 """Seconds of the read timeout here: longer than any of these tests should take."""
@@ -145,3 +147,23 @@ def test_the_example_app_closes_a_socket_with_1009_on_a_frame_too_large(
             ws.recv(timeout=30)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1009
+
+
+def test_an_app_killed_mid_stream_cuts_the_callers_answer_and_says_why(
+    single: LocalServer, tmp_path: Path
+) -> None:
+    with single.client() as api:
+        workload_id, _ = start_misbehaving(api, tmp_path)
+    sse = raw_call(single, f"/endpoints/workloads/{workload_id}/sse")
+    with sse:
+        read_until(sse, b"data: one")
+        marker = f"/{workload_id}".encode()
+        for pid in processes_marked(single.data_dir):
+            if marker in Path(f"/proc/{pid}/environ").read_bytes():
+                os.kill(pid, signal.SIGKILL)
+        rest = b""
+        while piece := sse.recv(65536):  # until the server closes the connection
+            rest += piece
+    assert b"0\r\n\r\n" not in rest  # cut off: no last chunk, so no complete-looking answer
+    said = wait_until(lambda: [line for line in single.log().splitlines() if "cut off" in line])
+    assert f"Workload {workload_id} closed the connection" in said[-1]

@@ -92,6 +92,16 @@ def passed_on(headers: Iterable[tuple[bytes, bytes]]) -> Headers:
     return [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
 
 
+def closed(exc: httpx.TransportError) -> bool:
+    """Whether ``exc`` says the app closed or reset its connection (rather than spoke badly)."""
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return True
+    said = str(exc)
+    return isinstance(exc, httpx.RemoteProtocolError) and (
+        "disconnected" in said or "peer closed" in said
+    )
+
+
 def seconds(value: float) -> str:
     """``3 s``, ``0.5 s``, ``300 s``."""
     return f"{value:g} s"
@@ -124,9 +134,12 @@ class Answer:
             async for chunk in self.response.aiter_raw():
                 yield chunk
         except httpx.TransportError as exc:
-            detail = self.proxy.problem(self.workload_id, exc).detail
+            if closed(exc):  # the app died or hung up after its head (h11: "peer closed ...")
+                detail = f"Workload {self.workload_id} closed the connection before the end"
+            else:
+                detail = str(self.proxy.problem(self.workload_id, exc).detail)
             logger.warning("cut off an answer midway: %s", detail)
-            raise Interrupted(str(detail)) from exc
+            raise Interrupted(detail) from exc
 
 
 class InvokeProxy:
@@ -265,9 +278,7 @@ class InvokeProxy:
                 "(it may be restarting); retry later",
                 headers={"Retry-After": RETRY_AFTER},
             )
-        if isinstance(exc, httpx.ReadError | httpx.WriteError) or (
-            isinstance(exc, httpx.RemoteProtocolError) and "disconnected" in str(exc)
-        ):
+        if closed(exc):
             return BadGateway(f"{name} closed the connection without answering")
         return BadGateway(f"{name} did not answer in HTTP/1.1 ({exc.__class__.__name__})")
 
