@@ -18,6 +18,10 @@ app that never answers blocked invoke for every workload until that app stopped.
 - **Cancellation** is the caller's: cancelling :meth:`InvokeProxy.call` (the route does when
   its client goes away) closes the app's connection at once, as httpcore drops a connection
   whose exchange was interrupted. Nothing waits for an answer nobody will read.
+- **Stopping.** Every exchange (a call relayed, a socket) runs in a cancel scope of
+  :meth:`InvokeProxy.exchange`; :meth:`InvokeProxy.interrupt` cancels them all when the server
+  begins to stop, so an event stream or a socket that never ends does not hold the shutdown
+  up to uvicorn's graceful timeout (their callers see a cut-off answer or a closed socket).
 - **Release.** A pool whose workload no longer runs at the target of its last call (stopped,
   deleted, not ready) is closed once its last call has ended: checked when a call ends, and
   every ``SWEEP_INTERVAL`` seconds while there are pools (a stop or a delete may come with no
