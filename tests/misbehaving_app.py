@@ -16,6 +16,8 @@ Routes (``GET``):
   caller to go away) before it sends ``data: two`` and ends.
 - ``/release``: lets every waiting ``/sse`` stream finish.
 - ``/reset``: resets the connection (TCP RST) without answering.
+- ``/endless``: ``200`` with a chunked body that never ends (64 KiB chunks, as fast as the
+  caller takes them), whatever the request (a WebSocket upgrade included).
 - ``/stop-listening``: answers, closes the connection and the listening socket: from then on
   connections are refused, while the process keeps running.
 - anything else: ``200`` with the request target as the body.
@@ -83,6 +85,9 @@ class App:
             return False
         if path == "/sse":
             return await self.stream_events(reader, writer)
+        if path == "/endless":
+            await endless(writer)
+            return False
         if path == "/release":
             self.released.set()
             self.released = asyncio.Event()
@@ -124,6 +129,17 @@ class App:
 def chunk(data: bytes) -> bytes:
     """``data`` as one chunk of a chunked body."""
     return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+async def endless(writer: asyncio.StreamWriter) -> None:
+    """``/endless``: a ``200`` whose chunked body goes on until the caller leaves."""
+    writer.write(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
+    piece = chunk(b"x" * 65536)
+    while True:
+        writer.write(piece)
+        await writer.drain()
 
 
 async def answer(writer: asyncio.StreamWriter, body: bytes, *, close: bool = False) -> None:

@@ -105,12 +105,13 @@ def start_hello(api: httpx.Client) -> str:
     return workload_id
 
 
-def raw_call(server: LocalServer, path: str) -> socket.socket:
-    """A connection to the server that has sent ``GET /api/v2{path}`` and reads nothing yet."""
+def raw_call(server: LocalServer, path: str, extra: str = "") -> socket.socket:
+    """A connection to the server that has sent ``GET /api/v2{path}`` (with ``extra`` header
+    lines) and reads nothing yet."""
     sock = socket.create_connection(("127.0.0.1", server.port))
     request = (
         f"GET /api/v2{path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-        f"Authorization: Bearer {server.token}\r\n\r\n"
+        f"Authorization: Bearer {server.token}\r\n{extra}\r\n"
     )
     sock.sendall(request.encode())
     return sock

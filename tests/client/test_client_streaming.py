@@ -5,6 +5,7 @@ event-stream parser on its own."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import AsyncIterator
 
@@ -96,3 +97,15 @@ async def test_refusals_raise_the_apis_errors(wl: AsyncClient, server: LocalServ
         with pytest.raises(errors.AuthenticationError, match="Missing or invalid API token"):
             async with stranger.workloads.websocket(workload_id, "/ws"):
                 pass
+
+
+async def test_a_websocket_logged_at_debug_level_never_logs_the_token(
+    wl: AsyncClient, server: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    workload_id = await running_stream_app(wl)
+    with caplog.at_level(logging.DEBUG):
+        async with wl.workloads.websocket(workload_id, "/ws") as ws:
+            await ws.send("hi")
+            assert await ws.recv() == "hi"
+    assert any("authorization" in record.getMessage().lower() for record in caplog.records)
+    assert server.token not in caplog.text

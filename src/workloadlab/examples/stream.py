@@ -25,7 +25,8 @@ Routes:
 - ``GET /closes``: ``{"closes": [[code, reason], ...]}``, the close frames callers sent
   (``[1006, ""]`` for a connection that ended without one).
 - WebSocket ``/ws``: echoes every message (text as text, binary as binary). The text
-  ``close CODE REASON`` makes the app close the socket with that code and reason.
+  ``close CODE REASON`` (a code of 1000-4999) makes the app close the socket with that code and
+  reason. A frame over 16 MiB is answered with a close frame, code 1009.
 - WebSocket ``/ws/headers``: first sends the handshake's headers (one JSON text message), then
   echoes. A subprotocol the caller offers is accepted (the first one).
 
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -62,6 +64,23 @@ Writer = asyncio.StreamWriter
 
 class BadRequest(Exception):
     """Not HTTP (or not a WebSocket) this app understands: answer 400 and close."""
+
+
+class TooLarge(Exception):
+    """A WebSocket frame over ``MAX_MESSAGE`` bytes; ``remaining``: its payload, unread."""
+
+    def __init__(self, remaining: int) -> None:
+        super().__init__(remaining)
+        self.remaining = remaining
+
+
+async def skip(reader: asyncio.StreamReader, count: int) -> None:
+    """Read ``count`` bytes and drop them."""
+    while count > 0:
+        chunk = await reader.read(min(count, MAX_LINE))
+        if not chunk:
+            raise asyncio.IncompleteReadError(b"", count)
+        count -= len(chunk)
 
 
 def _log(message: str) -> None:
@@ -210,6 +229,13 @@ class App:
             except (asyncio.IncompleteReadError, ConnectionError):
                 self.closes.append((1006, ""))  # the connection ended without a close frame
                 return
+            except TooLarge as exc:  # a close frame says so, once the frame is read past
+                await skip(reader, exc.remaining)
+                writer.write(frame(CLOSE, struct.pack("!H", 1009) + b"message too large"))
+                await writer.drain()
+                with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+                    await asyncio.wait_for(read_frame(reader), 10)  # the caller's close
+                return
             if opcode == PING:
                 writer.write(frame(PONG, payload))
             elif opcode == CLOSE:
@@ -223,13 +249,24 @@ class App:
                 parts.append(payload)
                 if fin:
                     message, parts = b"".join(parts), []
-                    if kind == TEXT and message.startswith(b"close "):
-                        code, _, reason = message[6:].partition(b" ")
-                        writer.write(frame(CLOSE, struct.pack("!H", int(code)) + reason))
+                    code, reason = close_asked(message) if kind == TEXT else (None, b"")
+                    if code is not None:
+                        writer.write(frame(CLOSE, struct.pack("!H", code) + reason))
                         await writer.drain()
                         return
                     writer.write(frame(kind, message))
             await writer.drain()
+
+
+def close_asked(message: bytes) -> tuple[int | None, bytes]:
+    """The code and reason of a ``close CODE REASON`` message (a code a close frame may carry,
+    1000-4999); ``None`` for any other message, which is echoed like the rest."""
+    if not message.startswith(b"close "):
+        return None, b""
+    code, _, reason = message[6:].partition(b" ")
+    if not code.isdigit() or not 1000 <= int(code) <= 4999:
+        return None, b""
+    return int(code), reason
 
 
 async def read_request(reader: asyncio.StreamReader) -> tuple[str, str, Headers, bytes] | None:
@@ -271,9 +308,9 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
         size = struct.unpack("!H", await reader.readexactly(2))[0]
     elif size == 127:
         size = struct.unpack("!Q", await reader.readexactly(8))[0]
-    if size > MAX_MESSAGE:
-        raise BadRequest("WebSocket message too large")
     mask = await reader.readexactly(4) if second & 0x80 else b""
+    if size > MAX_MESSAGE:
+        raise TooLarge(size)
     payload = await reader.readexactly(size)
     return first & 0x0F, bool(first & 0x80), unmask(mask, payload) if mask else payload
 

@@ -151,12 +151,14 @@ def profile_routers(api: str) -> tuple[tuple[APIRouter, Sequence[Any]], ...]:
 
 
 def begin_shutdown(app: object) -> None:
-    """Answer the requests waiting for a change now: the server is about to stop, and it waits
-    for open requests before it stops its workloads. (``app`` as :func:`create_app` made it;
+    """Answer the requests waiting for a change now and cut the invoke proxy's streams and
+    sockets: the server is about to stop, and it waits for open requests before it stops its
+    workloads. (``app`` as :func:`create_app` made it;
     anything else, or an app whose lifespan has not started, is left alone.)"""
     context = getattr(getattr(app, "state", None), "context", None)
     if isinstance(context, ServerContext):
         context.changes.close()
+        context.proxy.interrupt()
 
 
 def create_app(

@@ -18,6 +18,10 @@ app that never answers blocked invoke for every workload until that app stopped.
 - **Cancellation** is the caller's: cancelling :meth:`InvokeProxy.call` (the route does when
   its client goes away) closes the app's connection at once, as httpcore drops a connection
   whose exchange was interrupted. Nothing waits for an answer nobody will read.
+- **Stopping.** Every exchange (a call relayed, a socket) runs in a cancel scope of
+  :meth:`InvokeProxy.exchange`; :meth:`InvokeProxy.interrupt` cancels them all when the server
+  begins to stop, so an event stream or a socket that never ends does not hold the shutdown
+  up to uvicorn's graceful timeout (their callers see a cut-off answer or a closed socket).
 - **Release.** A pool whose workload no longer runs at the target of its last call (stopped,
   deleted, not ready) is closed once its last call has ended: checked when a call ends, and
   every ``SWEEP_INTERVAL`` seconds while there are pools (a stop or a delete may come with no
@@ -47,8 +51,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import anyio
@@ -92,6 +96,16 @@ def passed_on(headers: Iterable[tuple[bytes, bytes]]) -> Headers:
     return [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
 
 
+def closed(exc: httpx.TransportError) -> bool:
+    """Whether ``exc`` says the app closed or reset its connection (rather than spoke badly)."""
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return True
+    said = str(exc)
+    return isinstance(exc, httpx.RemoteProtocolError) and (
+        "disconnected" in said or "peer closed" in said
+    )
+
+
 def seconds(value: float) -> str:
     """``3 s``, ``0.5 s``, ``300 s``."""
     return f"{value:g} s"
@@ -124,9 +138,12 @@ class Answer:
             async for chunk in self.response.aiter_raw():
                 yield chunk
         except httpx.TransportError as exc:
-            detail = self.proxy.problem(self.workload_id, exc).detail
+            if closed(exc):  # the app died or hung up after its head (h11: "peer closed ...")
+                detail = f"Workload {self.workload_id} closed the connection before the end"
+            else:
+                detail = str(self.proxy.problem(self.workload_id, exc).detail)
             logger.warning("cut off an answer midway: %s", detail)
-            raise Interrupted(str(detail)) from exc
+            raise Interrupted(detail) from exc
 
 
 class InvokeProxy:
@@ -138,6 +155,8 @@ class InvokeProxy:
         self._targets_of = targets_of
         self._pools: dict[str, _Pool] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self._exchanges: set[anyio.CancelScope] = set()
+        self._interrupted = False
         self._sweeper: asyncio.Task[None] | None = None
         self._timeout = httpx.Timeout(
             connect=limits.connect_timeout,
@@ -169,6 +188,28 @@ class InvokeProxy:
                 self._sweeper = asyncio.create_task(self._sweep(), name="invoke-pool-sweeper")
         pool.target = target  # an instance started again elsewhere: the same limit applies
         return pool
+
+    @contextmanager
+    def exchange(self) -> Iterator[anyio.CancelScope]:
+        """A cancel scope around one exchange with an app (a call relayed, a socket), which
+        :meth:`interrupt` cancels."""
+        scope = anyio.CancelScope()
+        if self._interrupted:
+            scope.cancel()
+        self._exchanges.add(scope)
+        try:
+            with scope:
+                yield scope
+        finally:
+            self._exchanges.discard(scope)
+
+    def interrupt(self) -> None:
+        """Cut every exchange under way, and any that begins from now on: the server is
+        stopping, and an event stream or a socket may never end by itself (uvicorn would wait
+        for them up to its graceful shutdown timeout, then cancel them with tracebacks)."""
+        self._interrupted = True
+        for scope in list(self._exchanges):
+            scope.cancel()
 
     @asynccontextmanager
     async def call(
@@ -241,9 +282,7 @@ class InvokeProxy:
                 "(it may be restarting); retry later",
                 headers={"Retry-After": RETRY_AFTER},
             )
-        if isinstance(exc, httpx.ReadError | httpx.WriteError) or (
-            isinstance(exc, httpx.RemoteProtocolError) and "disconnected" in str(exc)
-        ):
+        if closed(exc):
             return BadGateway(f"{name} closed the connection without answering")
         return BadGateway(f"{name} did not answer in HTTP/1.1 ({exc.__class__.__name__})")
 

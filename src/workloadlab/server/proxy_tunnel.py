@@ -63,6 +63,12 @@ class TunnelingWebSocketProtocol(WebSocketsSansIOProtocol):
     _early: list[bytes] | None = None
     """Caller bytes that came before the app's connection was joined (sent on to it then)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # websockets logs every header of the upgrade at debug level, the caller's token among
+        # them; the tunnel parses no frame either, so this connection logs nothing of its own.
+        self.conn.debug = False
+
     def handle_connect(self, event: Request) -> None:
         """Offer the tunnel to the ASGI app (whose task has not started yet)."""
         super().handle_connect(event)
@@ -75,14 +81,18 @@ class TunnelingWebSocketProtocol(WebSocketsSansIOProtocol):
         if message["type"] != f"{TUNNEL}.open":
             await super().send(message)
             return
-        if self.handshake_complete or self.disconnected:
+        sock: socket.socket = message["socket"]
+        if self.disconnected:  # the caller left while the app was answering: nothing to join
+            sock.close()
+            return
+        if self.handshake_complete:
+            sock.close()
             raise RuntimeError("a tunnel opens instead of the handshake, before it")
         self.handshake_complete = True
         self.close_sent = True  # nothing of uvicorn's is sent on this connection any more
         self._tunnelling = True
         self._early = []
         self.transport.write(message["head"])
-        sock: socket.socket = message["socket"]
         loop = asyncio.get_running_loop()
         try:
             app, _ = await loop.create_connection(lambda: _AppSide(self.transport), sock=sock)
@@ -128,6 +138,9 @@ class TunnelingWebSocketProtocol(WebSocketsSansIOProtocol):
         """The server stops: a tunnel ends at once (uvicorn's sockets get 1012)."""
         if not self._tunnelling:
             super().shutdown()
+            # uvicorn has answered an upgrade still under way (500): when the app then returns
+            # without a handshake, uvicorn must not answer it again (websockets asserts).
+            self.handshake_complete = True
             return
         if self._app is not None:
             self._app.close()

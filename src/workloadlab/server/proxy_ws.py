@@ -38,6 +38,10 @@ import httpx
 from workloadlab.server.proxy import Headers, InvokeProxy, passed_on
 
 READ_SIZE = 65536
+REFUSAL_LIMIT = 65536
+"""Bytes of an app's own answer to an upgrade (not ``101``) passed on at most: uvicorn sends
+such an answer whole, so an app whose body never ends would be kept in memory until the read
+timeout (and the caller left waiting for a ``504``)."""
 UPGRADE = [(b"connection", b"Upgrade"), (b"upgrade", b"websocket")]
 
 
@@ -89,10 +93,9 @@ async def app_upgrade(
     Raises the :class:`~workloadlab.server.problems.Problem` the HTTP side would, or
     :class:`AppRefused`.
     """
-    limits = proxy.limits
     async with proxy.slot(workload_id, target):
         try:
-            with anyio.fail_after(limits.connect_timeout):
+            with anyio.fail_after(proxy.limits.connect_timeout):
                 sock = await _connected(target)
         except TimeoutError:
             raise proxy.problem(workload_id, httpx.ConnectTimeout("")) from None
@@ -105,25 +108,32 @@ async def app_upgrade(
             headers=[(b"host", host), *passed_on(headers), *UPGRADE],
         )
         try:
-            with anyio.fail_after(limits.read_timeout):
-                head = await _handshake(sock, request)
-        except TimeoutError:
-            sock.close()
-            raise proxy.problem(workload_id, httpx.ReadTimeout("")) from None
-        except (h11.RemoteProtocolError, OSError) as exc:
-            sock.close()
-            gone = isinstance(exc, OSError) or "closed" in str(exc)
-            error = "Server disconnected" if gone else "not HTTP"
-            raise proxy.problem(workload_id, httpx.RemoteProtocolError(error)) from exc
-        except AppRefused:
+            head = await _answer_to(proxy, workload_id, sock, request)
+        except BaseException:  # refused, failed, or the caller left (cancelled) meanwhile
             sock.close()
             raise
         yield Upgraded(head, sock)
 
 
+async def _answer_to(
+    proxy: InvokeProxy, workload_id: str, sock: socket.socket, request: h11.Request
+) -> bytes:
+    """:func:`_handshake` within the read timeout, its failures in the HTTP routes' words."""
+    try:
+        with anyio.fail_after(proxy.limits.read_timeout):
+            return await _handshake(sock, request)
+    except TimeoutError:
+        raise proxy.problem(workload_id, httpx.ReadTimeout("")) from None
+    except (h11.RemoteProtocolError, OSError) as exc:
+        gone = isinstance(exc, OSError) or "closed" in str(exc)
+        error = "Server disconnected" if gone else "not HTTP"
+        raise proxy.problem(workload_id, httpx.RemoteProtocolError(error)) from exc
+
+
 async def _handshake(sock: socket.socket, request: h11.Request) -> bytes:
     """Send the upgrade request and read the app's answer: its ``101`` head and what followed
-    it, or :class:`AppRefused` with its whole answer."""
+    it, or :class:`AppRefused` with its answer (the first ``REFUSAL_LIMIT`` bytes of its body:
+    the caller gets it at once, even when the app's body never ends)."""
     loop = asyncio.get_running_loop()
     conn = h11.Connection(h11.CLIENT)
     await loop.sock_sendall(sock, conn.send(request) or b"")
@@ -138,9 +148,13 @@ async def _handshake(sock: socket.socket, request: h11.Request) -> bytes:
                 head += [name, b": ", value, b"\r\n"]
             return b"".join([*head, b"\r\n", conn.trailing_data[0]])
         elif isinstance(event, h11.Response):
-            refusal = AppRefused(event.status_code, passed_on(event.headers.raw_items()), b"")
+            headers = passed_on(event.headers.raw_items())
+            kept = [(name, value) for name, value in headers if name.lower() != b"content-length"]
+            refusal = AppRefused(event.status_code, kept, b"")  # uvicorn counts the body sent
         elif isinstance(event, h11.Data) and refusal is not None:
-            refusal.body += bytes(event.data)
+            refusal.body += bytes(event.data[: REFUSAL_LIMIT - len(refusal.body)])
+            if len(refusal.body) >= REFUSAL_LIMIT:
+                raise refusal
         elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed) and refusal is not None:
             raise refusal
         elif isinstance(event, h11.ConnectionClosed):

@@ -6,6 +6,7 @@ with the client's token on the handshake."""
 from __future__ import annotations
 
 import json as jsonlib
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
@@ -75,11 +76,26 @@ class StreamingCalls(Resource):
         extra = {**(headers or {}), **({"Authorization": authorization} if authorization else {})}
         offered = [Subprotocol(name) for name in subprotocols] or None
         try:
-            connection = await connect(url, additional_headers=extra, subprotocols=offered)
+            connection = await connect(
+                url, additional_headers=extra, subprotocols=offered, logger=_HEADERS_MASKED
+            )
         except InvalidStatus as refused:
             raise _refusal(url, refused) from None
         async with connection:
             yield connection
+
+
+class _TokenMasked(logging.LoggerAdapter[logging.Logger]):
+    """websockets' client logger, with the value of an ``Authorization`` header it logs (at
+    debug level, with every header of the handshake) masked: the token is in it."""
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if args and isinstance(args[0], str) and args[0].lower() == "authorization":
+            args = (args[0], "****", *args[2:])
+        super().log(level, msg, *args, **kwargs)
+
+
+_HEADERS_MASKED = _TokenMasked(logging.getLogger("websockets.client"))
 
 
 def _refusal(url: str, refused: InvalidStatus) -> errors.APIStatusError:

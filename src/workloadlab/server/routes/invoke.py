@@ -22,7 +22,6 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -137,16 +136,17 @@ class ProxiedAnswer(Response):
         self._request_headers: list[tuple[bytes, bytes]] = scope["headers"]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exchange = anyio.CancelScope()
-        caller = CallerSide(receive, has_body(self._request_headers), on_gone=exchange.cancel)
-        listener = asyncio.create_task(caller.listen(), name=f"invoke-{self._workload_id}")
+        listener = None
         try:
-            with exchange:
+            with self._proxy.exchange() as exchange:
+                caller = CallerSide(receive, has_body(self._request_headers), exchange.cancel)
+                listener = asyncio.create_task(caller.listen(), name=f"invoke-{self._workload_id}")
                 await self._relay(caller, send)
         finally:
             self._lease.release()  # an instance leaving after a rolling change waits for it
-            listener.cancel()
-            await asyncio.wait([listener])
+            if listener is not None:
+                listener.cancel()
+                await asyncio.wait([listener])
 
     async def _relay(self, caller: CallerSide, send: Send) -> None:
         body = caller.body() if has_body(self._request_headers) else None

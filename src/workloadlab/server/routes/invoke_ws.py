@@ -12,8 +12,10 @@ Once the app has accepted, the caller's connection and the app's are one byte tu
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
+import anyio
 from fastapi import APIRouter
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
@@ -48,26 +50,42 @@ class SocketEndpoint:
             await refuse_upgrade(scope, send, 501, detail)
             return
         lease = None
-        try:
-            found = self._workload_of(context, scope["path_params"][self._param])
-            workload_id, lease = workloads.invoke_target(context.store, context.supervisor, found)
-            async with app_upgrade(
-                context.proxy, workload_id, lease.target, app_target(scope), scope["headers"]
-            ) as upgraded:
-                await send({"type": f"{TUNNEL}.open", "head": upgraded.head,
-                            "socket": upgraded.sock})  # fmt: skip
-                while (await receive())["type"] != "websocket.disconnect":
-                    pass  # the tunnel's bytes pass beside the app: it waits for the end
-        except Problem as problem:
-            headers = [(k.lower().encode(), v.encode()) for k, v in (problem.headers or {}).items()]
-            await refuse_upgrade(scope, send, problem.status_code, str(problem.detail), headers)
-        except AppRefused as refused:
-            await send({"type": f"{DENIAL}.start", "status": refused.status_code,
-                        "headers": refused.headers})  # fmt: skip
-            await send({"type": f"{DENIAL}.body", "body": refused.body})
-        finally:
-            if lease is not None:
-                lease.release()
+        with context.proxy.exchange() as exchange:
+            watcher = asyncio.create_task(_until_gone(receive, exchange))
+            try:
+                found = self._workload_of(context, scope["path_params"][self._param])
+                workload_id, lease = workloads.invoke_target(
+                    context.store, context.supervisor, found
+                )
+                target = app_target(scope)
+                async with app_upgrade(
+                    context.proxy, workload_id, lease.target, target, scope["headers"]
+                ) as upgraded:
+                    await send({"type": f"{TUNNEL}.open", "head": upgraded.head,
+                                "socket": upgraded.sock})  # fmt: skip
+                    await anyio.sleep_forever()  # the bytes pass beside the app until the end
+            except Problem as problem:
+                headers = [
+                    (k.lower().encode(), v.encode()) for k, v in (problem.headers or {}).items()
+                ]
+                await refuse_upgrade(scope, send, problem.status_code, str(problem.detail), headers)
+            except AppRefused as refused:
+                await send({"type": f"{DENIAL}.start", "status": refused.status_code,
+                            "headers": refused.headers})  # fmt: skip
+                await send({"type": f"{DENIAL}.body", "body": refused.body})
+            finally:
+                watcher.cancel()
+                if lease is not None:
+                    lease.release()
+
+
+async def _until_gone(receive: Receive, exchange: anyio.CancelScope) -> None:
+    """Cancel ``exchange`` once the caller's connection has ended, whenever that is: while
+    the app has not answered the upgrade yet (its slot is freed at once, not after the read
+    timeout), while the tunnel is open, or when the server stops (uvicorn ends the connection)."""
+    while (await receive())["type"] != "websocket.disconnect":
+        pass
+    exchange.cancel()
 
 
 def _workload(context: ServerContext, workload_id: str) -> str:
