@@ -8,7 +8,10 @@ an existing file (``python app.py``), or the executable itself when it is a path
 directory (:class:`~workloadlab.models.local.LocalServer` says which).
 
 **What counts.** Everything but editors' and tools' droppings (watchfiles' default filter, plus
-Jupyter's ``.ipynb_checkpoints``).
+Jupyter's ``.ipynb_checkpoints``) and the files an app commonly writes beside its own code:
+logs (``*.log``, rotated ``*.log.1``), databases (``*.db``, ``*.sqlite``, ``*.sqlite3`` and
+their ``-journal``/``-wal``/``-shm``), pid files. Counting those would restart the app on its
+own writes, over and over (a log line per readiness probe is a restart a second).
 
 **The compile check.** The process runtime runs the files on disk, so a restart onto a file
 with a syntax error would replace a good instance with one that cannot start: each changed
@@ -29,6 +32,12 @@ from watchfiles import Change, DefaultFilter
 from workloadlab.models.local import LOCAL_MOUNTS, LocalServer
 
 IGNORED_DIRS = (*DefaultFilter.ignore_dirs, ".ipynb_checkpoints")
+APP_WRITTEN = (
+    r"\.log(\.\d+)?$",
+    r"\.(db|sqlite3?)(-journal|-wal|-shm)?$",
+    r"\.pid$",
+)
+"""Names of the files an app writes beside its code (see the module's notes), not its code."""
 CODE_SUFFIXES = (".py",)
 """Files that are compiled before a restart."""
 
@@ -39,7 +48,10 @@ class SyncRefused(Exception):
 
 def watch_filter() -> DefaultFilter:
     """The filter of the changes that count."""
-    return DefaultFilter(ignore_dirs=IGNORED_DIRS)
+    return DefaultFilter(
+        ignore_dirs=IGNORED_DIRS,
+        ignore_entity_patterns=(*DefaultFilter.ignore_entity_patterns, *APP_WRITTEN),
+    )
 
 
 def changed_paths(changes: Iterable[tuple[Change, str]]) -> set[Path]:
