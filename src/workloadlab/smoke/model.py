@@ -191,10 +191,13 @@ def refuse_secrets(check: SmokeCheck, forbidden: Iterable[str] = ()) -> None:
 
 
 def _strings(where: str, value: Any) -> Iterable[tuple[str, str]]:
-    """Every string in ``value``, with where it is (object keys become path steps)."""
+    """Every string in ``value``, object keys included, with where it is (object keys become
+    path steps once checked themselves: a key is named by its object, never by itself)."""
     if isinstance(value, str):
         yield where, value
     elif isinstance(value, dict):
+        for key in value:
+            yield f"{where} (a key)", str(key)
         for key, item in value.items():
             yield from _strings(f"{where}/{key}", item)
     elif isinstance(value, list):

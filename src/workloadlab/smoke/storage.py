@@ -4,12 +4,20 @@ The file sits next to the notebook: ``workloadlab-smoke.yaml`` in the current di
 kernel's is its notebook's), or wherever ``$WORKLOADLAB_SMOKE_FILE`` says (a relative path is
 taken from the current directory), or the path a caller gives (the CLI's option). It is written
 whole, to a temporary file renamed over it, so a reader never sees half of it.
+
+**Two writers** (two kernels, a kernel and the CLI) each read the file, change it and write
+it back: :func:`update` holds an exclusive ``flock`` on the file's directory meanwhile, so
+neither writes over the other's new check. The directory, not a lock file: nothing extra
+appears beside the notebook, and the smoke file itself is replaced at each write.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import yaml
@@ -58,6 +66,8 @@ def load(path: Path) -> SmokeFile:
         return SmokeFile()
     except OSError as exc:
         raise SmokeError(f"cannot read smoke file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SmokeError(f"smoke file {path} is not UTF-8 text (byte {exc.start})") from None
     try:
         data = yaml.load(text, Loader=_LOADER)  # a safe loader (see _LOADER)
     except yaml.YAMLError as exc:
@@ -98,3 +108,23 @@ def save(path: Path, smoke_file: SmokeFile) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def update(path: Path, change: Callable[[SmokeFile], SmokeFile]) -> SmokeFile:
+    """Read ``path``, apply ``change`` and write the result, with no other :func:`update`
+    in between (see the module's notes); the file written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.parent):
+        changed = change(load(path))
+        save(path, changed)
+    return changed
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # releases the lock

@@ -1,0 +1,96 @@
+"""The smoke file under hostile use: bytes that are not text, secrets hidden in keys, two
+kernels (here: two shell CLIs) recording checks into the same file at once."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workloadlab import smoke
+from workloadlab.client import AsyncClient
+from workloadlab.smoke.model import refuse_secrets
+
+from clitools import run_cli
+from harness import FAKE_TOKEN, LocalServer, free_port, hello_spec
+
+SECRET = "sk-live-" + "a1B2c3D4e5F6g7H8i9J0kLmN"
+
+
+def test_a_file_that_is_not_text_fails_as_a_smoke_error(smoke_path: Path) -> None:
+    smoke_path.write_bytes(b"version: 1\nworkloads:\n  hello: {}\n# \xff\xfe caf\xe9\n")
+    with pytest.raises(smoke.SmokeError, match="is not UTF-8 text") as caught:
+        smoke.load(smoke_path)
+    assert "\\xff" not in str(caught.value)
+
+
+async def test_lock_readiness_fails_the_item_when_the_file_is_not_text(
+    wl: AsyncClient, smoke_path: Path
+) -> None:
+    created = await wl.workloads.create(name="smoke-bytes", artifact=hello_spec(free_port()))
+    await wl.workloads.wait_for_status(created.id, "running", timeout=30)
+    _write_bytes(smoke_path, b"\x00\xff\xfe\xfd")
+    readiness = await smoke.lock_readiness(wl, created.id, path=smoke_path)
+    assert not readiness.ok
+    assert readiness.failed[0].detail.startswith(f"smoke file {smoke_path}")
+    await wl.workloads.delete(created.id)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
+def test_a_secret_or_the_token_as_a_key_is_refused_without_repeating_it() -> None:
+    for key, forbidden in ((SECRET, ()), ("tok-" + FAKE_TOKEN[-12:], (FAKE_TOKEN[-12:],))):
+        holding = smoke.SmokeCheck.model_validate(
+            {"request": {"path": "/"}, "expect": {"status": 200, "body": {"seen": {key: 1}}}}
+        )
+        with pytest.raises(smoke.SmokeError, match="not saved: the expected body") as caught:
+            refuse_secrets(holding, forbidden)
+        assert key not in str(caught.value)
+        assert (forbidden[0] if forbidden else SECRET) not in str(caught.value)
+
+
+def test_two_processes_recording_at_once_lose_no_check(
+    server: LocalServer, smoke_path: Path, tmp_path: Path
+) -> None:
+    """Two CLIs (as two kernels) each save checks into one smoke file at the same time; a
+    big file makes each read-modify-write long enough for them to overlap."""
+    filler = smoke.SmokeFile()
+    for n in range(600):
+        check = smoke.SmokeCheck.model_validate(
+            {"request": {"path": f"/item/{n}"}, "expect": {"status": 200, "body": {"n": n}}}
+        )
+        filler = filler.with_check("someone-else", f"c{n}", check)
+    smoke.save(smoke_path, filler)
+    spec = tmp_path / "race.yaml"
+    spec.write_text(yaml.safe_dump(hello_spec(free_port())))
+    created = run_cli(
+        server.data_dir, "workload", "create", "--name", "smoke-race", "--spec-file", str(spec)
+    )  # fmt: skip
+    assert created.code == 0, created.stderr
+    failures: list[str] = []
+
+    def record(side: str) -> None:
+        for n in range(6):
+            done = run_cli(
+                server.data_dir, "workload", "invoke", "/", "--id", "smoke-race",
+                "--save", f"{side}{n}", "--fields", "greeting",
+                WORKLOADLAB_SMOKE_FILE=str(smoke_path),
+            )  # fmt: skip
+            if done.code != 0:
+                failures.append(done.stderr)
+
+    threads = [threading.Thread(target=record, args=(side,)) for side in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    saved = smoke.load(smoke_path)
+    assert sorted(saved.checks_of("smoke-race")) == sorted(
+        f"{s}{n}" for s in "ab" for n in range(6)
+    )
+    assert len(saved.checks_of("someone-else")) == 600
