@@ -4,13 +4,16 @@ database beside its code, editors that save through a temporary file, a truncate
 from __future__ import annotations
 
 import asyncio
+import shutil
+import time
 from pathlib import Path
 
 from workloadlab.client import AsyncClient
-from workloadlab.sync import Syncs
+from workloadlab.models.neutral import Workload
+from workloadlab.sync import LiveSync, Outcome, Syncs
 
 from harness import free_port, wait_until
-from synctools import APP, app_spec, synced, until_recorded
+from synctools import APP, app_spec, ended, synced, until_recorded, write_app
 
 TIMEOUT = 60.0
 
@@ -58,4 +61,77 @@ async def test_files_the_app_writes_beside_its_code_do_not_restart_it(
     log = app.parent / "app.log"
     await asyncio.to_thread(wait_until, lambda: log.read_text().count("hit") >= hits_before + 3, 30)
     assert sync.syncs == 1, f"the app's own writes restarted it: {sync.last}"
+    await client.workloads.delete(workload.id)
+
+
+async def _synced(
+    client: AsyncClient, syncs: Syncs, tmp_path: Path, name: str, answer: str
+) -> tuple[Path, Workload, LiveSync]:
+    """``app.py`` answering ``answer``, its running workload ``name`` and its live sync."""
+    app = write_app(tmp_path / "app", answer)
+    workload = await client.workloads.create(name=name, artifact=app_spec(app, free_port()))
+    await client.workloads.wait_for_status(workload.id, "running", timeout=TIMEOUT)
+    return app, workload, await syncs.begin(client, workload.id)
+
+
+async def _log_mentions(client: AsyncClient, workload_id: str, text: str) -> bool:
+    return any([text in line.message async for line in client.workloads.logs(workload_id)])
+
+
+async def _answer(client: AsyncClient, workload_id: str) -> str:
+    response = await client.workloads.invoke(workload_id, "/")
+    assert response.status_code == 200, response.text
+    answer: str = response.json()["answer"]
+    return answer
+
+
+async def test_an_app_crashing_at_start_is_reported_and_the_fix_restarts(
+    client: AsyncClient, syncs: Syncs, tmp_path: Path
+) -> None:
+    """A save that compiles but crashes at start (a NameError): the sync says the restart
+    failed (not after its two-minute timeout), and the fix saved next restarts at once."""
+    app, workload, sync = await _synced(client, syncs, tmp_path, "sync-crash", "good")
+    app.write_text("raise SystemExit(undefined_name)\n")
+    await until_recorded(sync, ended(Outcome.FAILED))
+    assert sync.last is not None
+    assert "errored" in sync.last.message, sync.last.message
+    assert await _log_mentions(client, workload.id, "undefined_name")
+    began = time.monotonic()
+    write_app(app.parent, "fixed")
+    await until_recorded(sync, synced(1))
+    assert await _answer(client, workload.id) == "fixed"
+    assert time.monotonic() - began < 20, "the fix waited for the crashed restart's timeout"
+    await client.workloads.delete(workload.id)
+
+
+async def test_a_watched_directory_deleted_and_made_again_is_watched_again(
+    client: AsyncClient, syncs: Syncs, tmp_path: Path
+) -> None:
+    """``git checkout`` or ``rm -rf app && cp -r …``: the directory goes, a new one comes."""
+    app, workload, sync = await _synced(client, syncs, tmp_path, "sync-gone", "first")
+    shutil.rmtree(app.parent)
+    await until_recorded(sync, lambda s: s.last is not None)
+    assert sync.running, "the sync goes on"
+    assert sync.last is not None
+    assert sync.last.outcome is Outcome.MISSING
+    assert sync.last.message.startswith(f"{app.parent.resolve()}"), sync.last.message
+    assert await _answer(client, workload.id) == "first", "the last good instance serves"
+    write_app(app.parent, "second")
+    await until_recorded(sync, synced(1))
+    assert await _answer(client, workload.id) == "second"
+    await client.workloads.delete(workload.id)
+
+
+async def test_a_watched_directory_renamed_away_and_back(
+    client: AsyncClient, syncs: Syncs, tmp_path: Path
+) -> None:
+    app, workload, sync = await _synced(client, syncs, tmp_path, "sync-moved", "first")
+    moved = app.parent.rename(tmp_path / "app.old")
+    write_app(moved, "edited elsewhere")
+    moved.rename(app.parent)
+    await until_recorded(sync, synced(1))
+    assert await _answer(client, workload.id) == "edited elsewhere"
+    write_app(app.parent, "second")
+    await until_recorded(sync, synced(2))
+    assert await _answer(client, workload.id) == "second"
     await client.workloads.delete(workload.id)

@@ -126,6 +126,14 @@ def watched_roots(
     return roots
 
 
+def required_files(spec: Mapping[str, Any], server: LocalServer) -> tuple[Path, ...]:
+    """The entrypoint's script on the process runtime (it cannot start without it), if any."""
+    if server.runtime == "container":
+        return ()
+    script = entrypoint_script(primary_container(spec).get("entrypoint") or [], server.working_dir)
+    return () if script is None else (script,)
+
+
 def entrypoint_script(argv: Sequence[str], working_dir: str | None) -> Path | None:
     """The script an entrypoint runs (see the module's notes), resolved as the server's
     process would, or ``None``."""
