@@ -3,7 +3,9 @@ kernels (here: two shell CLIs) recording checks into the same file at once."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from workloadlab.smoke.model import refuse_secrets
 
 from clitools import run_cli
 from harness import FAKE_TOKEN, LocalServer, free_port, hello_spec
+from synctools import app_spec
 
 SECRET = "sk-live-" + "a1B2c3D4e5F6g7H8i9J0kLmN"
 
@@ -94,3 +97,72 @@ def test_two_processes_recording_at_once_lose_no_check(
         f"{s}{n}" for s in "ab" for n in range(6)
     )
     assert len(saved.checks_of("someone-else")) == 600
+
+
+ENDLESS_APP = """\
+import http.server, json, os, time
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        if self.path == "/forever":  # an event stream that never ends
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            while True:
+                self.wfile.write(b"b\\r\\ndata: tick\\n\\r\\n")
+                self.wfile.flush()
+                time.sleep(0.05)
+        if self.path == "/slow":
+            time.sleep(20)
+        body = json.dumps({"ok": True}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+"""
+
+
+def _endless_app(directory: Path) -> Path:
+    directory.mkdir()
+    app = directory / "app.py"
+    app.write_text(ENDLESS_APP)
+    return app
+
+
+async def test_an_endless_stream_or_a_slow_answer_fails_its_check_in_bounded_time(
+    wl: AsyncClient, smoke_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check whose answer never ends (an event stream) or comes long after its budget must
+    fail, not hold Lock & Deploy for ever (or until the client's read timeout)."""
+    artifact = app_spec(_endless_app(tmp_path / "app"), free_port())
+    created = await wl.workloads.create(name="smoke-endless", artifact=artifact)
+    await wl.workloads.wait_for_status(created.id, "running", timeout=30)
+    stored = smoke.SmokeFile()
+    for name, check in (
+        ("forever", {"request": {"path": "/forever"}, "expect": {"status": 200, "body": "x"}}),
+        ("slow", {"request": {"path": "/slow"}, "expect": {"status": 200, "budgetMs": 300}}),
+    ):
+        stored = stored.with_check("smoke-endless", name, smoke.SmokeCheck.model_validate(check))
+    smoke.save(smoke_path, stored)
+    monkeypatch.setattr(smoke.running, "ANSWER_SECONDS", 2.0)
+    began = time.monotonic()
+    async with asyncio.timeout(15):
+        readiness = await smoke.lock_readiness(wl, created.id, path=smoke_path)
+    took = time.monotonic() - began
+    assert not readiness.ok
+    detail = readiness.failed[0].detail
+    assert "forever (GET /forever): no answer within 2 s" in detail
+    assert "slow (GET /slow): latency: expected ≤ 300 ms, got more (no answer yet)" in detail
+    assert took < 10, f"the checks took {took:.1f} s"
+    await wl.workloads.delete(created.id)
