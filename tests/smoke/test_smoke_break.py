@@ -166,3 +166,22 @@ async def test_an_endless_stream_or_a_slow_answer_fails_its_check_in_bounded_tim
     assert "slow (GET /slow): latency: expected ≤ 300 ms, got more (no answer yet)" in detail
     assert took < 10, f"the checks took {took:.1f} s"
     await wl.workloads.delete(created.id)
+
+
+def test_a_symlinked_smoke_file_stays_a_link(tmp_path: Path) -> None:
+    """The smoke file linked from a shared checkout: a save writes through the link."""
+    shared = tmp_path / "shared" / "checks.yaml"
+    smoke.save(shared, smoke.SmokeFile())
+    link = tmp_path / "notebooks" / "workloadlab-smoke.yaml"
+    link.parent.mkdir()
+    link.symlink_to(shared)
+    check = smoke.SmokeCheck.model_validate({"request": {"path": "/"}, "expect": {"status": 200}})
+    smoke.update(link, lambda found: found.with_check("hello", "root", check))
+    assert link.is_symlink()
+    assert list(smoke.load(shared).checks_of("hello")) == ["root"]
+
+
+def test_big_fields_are_refused_like_a_big_body() -> None:
+    big = {"request": {"path": "/"}, "expect": {"status": 200, "fields": {"/data": ["x"] * 40_000}}}
+    with pytest.raises(smoke.SmokeError, match=r"fields chosen are 1[0-9]{2} KiB; choose smaller"):
+        refuse_secrets(smoke.SmokeCheck.model_validate(big))

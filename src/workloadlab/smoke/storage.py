@@ -97,7 +97,9 @@ def dump(smoke_file: SmokeFile) -> str:
 
 
 def save(path: Path, smoke_file: SmokeFile) -> None:
-    """Write ``smoke_file`` to ``path`` at once (a temporary file renamed over it)."""
+    """Write ``smoke_file`` to ``path`` at once (a temporary file renamed over it; over the
+    file a symbolic link points to, so that the link stays one)."""
+    path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -113,8 +115,8 @@ def save(path: Path, smoke_file: SmokeFile) -> None:
 def update(path: Path, change: Callable[[SmokeFile], SmokeFile]) -> SmokeFile:
     """Read ``path``, apply ``change`` and write the result, with no other :func:`update`
     in between (see the module's notes); the file written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(path.parent):
+    path.resolve().parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.resolve().parent):
         changed = change(load(path))
         save(path, changed)
     return changed
