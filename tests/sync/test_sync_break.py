@@ -74,6 +74,13 @@ async def _synced(
     return app, workload, await syncs.begin(client, workload.id)
 
 
+async def _starts(client: AsyncClient, workload_id: str) -> int:
+    """How often the workload was started, by its trail."""
+    return sum(
+        [e.event_type == "workload.started" async for e in client.workloads.events(workload_id)]
+    )
+
+
 async def _log_mentions(client: AsyncClient, workload_id: str, text: str) -> bool:
     return any([text in line.message async for line in client.workloads.logs(workload_id)])
 
@@ -133,5 +140,26 @@ async def test_a_watched_directory_renamed_away_and_back(
     assert await _answer(client, workload.id) == "edited elsewhere"
     write_app(app.parent, "second")
     await until_recorded(sync, synced(2))
+    assert await _answer(client, workload.id) == "second"
+    await client.workloads.delete(workload.id)
+
+
+async def test_an_entrypoint_script_truncated_before_it_is_written_restarts_nothing(
+    client: AsyncClient, syncs: Syncs, tmp_path: Path
+) -> None:
+    """An editor (or ``cat > app.py``) empties the file, then writes it a moment later: the
+    empty script would start and exit, so the good instance must keep serving meanwhile."""
+    app, workload, sync = await _synced(client, syncs, tmp_path, "sync-half", "first")
+    starts = await _starts(client, workload.id)
+    with app.open("w") as handle:  # truncated, nothing written yet
+        handle.flush()
+        await until_recorded(sync, lambda s: s.last is not None)
+        assert sync.last is not None
+        assert sync.last.outcome is Outcome.MISSING, sync.last
+        assert sync.last.message == f"{app.resolve()}: empty (not restarted)"
+        assert await _answer(client, workload.id) == "first"
+        assert await _starts(client, workload.id) == starts
+    write_app(app.parent, "second")
+    await until_recorded(sync, synced(1))
     assert await _answer(client, workload.id) == "second"
     await client.workloads.delete(workload.id)

@@ -21,7 +21,8 @@ come after it started make another one, after it.
 is reported and nothing is restarted: the last good instance keeps serving. The files stay
 pending, so the next save that fixes them restarts onto everything changed meanwhile. So too
 when a watched directory or the entrypoint's script is gone (``rm -rf app`` before copying a
-new one in, a ``git checkout``): a restart then could only fail.
+new one in, a ``git checkout``), or the entrypoint's script is empty (truncated by a save that
+writes it a moment later): a restart then could only fail.
 
 **After each successful sync** the hooks of :data:`AFTER_SYNC` run (smoke checks plug in
 there), and their one-line results are part of the record the panel shows.
@@ -83,6 +84,7 @@ class Outcome(StrEnum):
     SYNCED = "synced"
     SYNTAX_ERROR = "syntax error"
     MISSING = "files missing"
+    """A watched directory or the entrypoint's script gone, or that script empty."""
     FAILED = "failed"
 
 
@@ -264,6 +266,9 @@ class LiveSync:
         if missing:
             gone = ", ".join(str(path) for path in missing)
             return Outcome.MISSING, f"{gone}: no such file or directory (not restarted)"
+        empty = [path for path in self.required if path.is_file() and not path.stat().st_size]
+        if empty:
+            return Outcome.MISSING, f"{', '.join(str(p) for p in empty)}: empty (not restarted)"
         problems = syntax_problems(self._pending)
         if problems:
             message = "; ".join(str(p) for p in problems)
