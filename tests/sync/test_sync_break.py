@@ -163,3 +163,44 @@ async def test_an_entrypoint_script_truncated_before_it_is_written_restarts_noth
     await until_recorded(sync, synced(1))
     assert await _answer(client, workload.id) == "second"
     await client.workloads.delete(workload.id)
+
+
+def _save_by_rename(app: Path, answer: str) -> None:
+    """Save as most editors do: a temporary file beside it, renamed over it."""
+    temporary = app.with_name(f".{app.name}.tmp")
+    temporary.write_text(APP.format(answer=answer))
+    temporary.rename(app)
+
+
+async def test_a_watched_file_saved_by_rename_again_and_again(
+    client: AsyncClient, syncs: Syncs, tmp_path: Path
+) -> None:
+    """``%workload sync app.py`` (a file, not its directory), saved by an editor that writes
+    a new file and renames it over the old one: each save is a new inode to watch."""
+    app, workload, _ = await _synced(client, syncs, tmp_path, "sync-file", "first")
+    sync = await syncs.begin(client, workload.id, app)
+    for n, answer in enumerate(("second", "third", "fourth"), 1):
+        _save_by_rename(app, answer)
+        await until_recorded(sync, synced(n))
+        assert await _answer(client, workload.id) == answer
+    await client.workloads.delete(workload.id)
+
+
+async def test_a_save_right_after_sync_starts_in_a_big_tree_is_seen(
+    client: AsyncClient, syncs: Syncs, tmp_path: Path
+) -> None:
+    """A project with a big ``node_modules`` (ignored, yet walked to be watched): the sync
+    watches everything before ``begin`` returns, so the save that follows is not lost."""
+    app = write_app(tmp_path / "app", "first")
+    for package in range(300):
+        for part in range(40):
+            (app.parent / "node_modules" / f"p{package}" / f"d{part}").mkdir(parents=True)
+    (app.parent / "lib").mkdir()
+    workload = await client.workloads.create(name="sync-big", artifact=app_spec(app, free_port()))
+    await client.workloads.wait_for_status(workload.id, "running", timeout=TIMEOUT)
+    sync = await syncs.begin(client, workload.id)
+    (app.parent / "lib" / "helper.py").write_text("HELPER = 1\n")
+    await until_recorded(sync, synced(1))
+    assert sync.last is not None
+    assert sync.last.files == ((app.parent / "lib" / "helper.py").resolve(),)
+    await client.workloads.delete(workload.id)

@@ -46,12 +46,37 @@ class SyncRefused(Exception):
     """Live sync cannot run here; the message is one line saying why (and what to do)."""
 
 
-def watch_filter() -> DefaultFilter:
-    """The filter of the changes that count."""
-    return DefaultFilter(
-        ignore_dirs=IGNORED_DIRS,
-        ignore_entity_patterns=(*DefaultFilter.ignore_entity_patterns, *APP_WRITTEN),
-    )
+class RootsFilter(DefaultFilter):
+    """The changes that count (see the module's notes) under the roots watched: in a root
+    directory, or to a root file (whose directory is watched, see :func:`watch_paths`)."""
+
+    def __init__(self, roots: Iterable[Path] = ()) -> None:
+        super().__init__(
+            ignore_dirs=IGNORED_DIRS,
+            ignore_entity_patterns=(*DefaultFilter.ignore_entity_patterns, *APP_WRITTEN),
+        )
+        roots = list(roots)
+        self._files = {str(root) for root in roots if not root.is_dir()}
+        self._dirs = tuple(str(root) for root in roots if root.is_dir())
+
+    def __call__(self, change: Change, path: str) -> bool:
+        if not super().__call__(change, path):
+            return False
+        if path in self._files:
+            return True
+        return any(path == d or path.startswith(d.rstrip(os.sep) + os.sep) for d in self._dirs)
+
+
+def watch_filter(roots: Iterable[Path] = ()) -> DefaultFilter:
+    """The filter of the changes that count under ``roots``."""
+    return RootsFilter(roots)
+
+
+def watch_paths(roots: Iterable[Path]) -> list[Path]:
+    """What the watcher watches for ``roots``: a directory itself, a file by its directory
+    (an editor's save writes a new file and renames it over the old one: a watch of the old
+    file's inode would miss every save after the first)."""
+    return sorted({root if root.is_dir() else root.parent for root in roots})
 
 
 def changed_paths(changes: Iterable[tuple[Change, str]]) -> set[Path]:

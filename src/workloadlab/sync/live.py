@@ -46,7 +46,7 @@ from workloadlab.client import AsyncClient
 from workloadlab.errors import ConflictError, NotFoundError, WorkloadlabError
 from workloadlab.models import WorkloadStatus
 from workloadlab.models.neutral import Workload
-from workloadlab.sync.files import changed_paths, syntax_problems, watch_filter
+from workloadlab.sync.files import changed_paths, syntax_problems, watch_filter, watch_paths
 
 logger = logging.getLogger("workloadlab.sync")
 
@@ -58,6 +58,8 @@ MAX_BATCH_MS = 1600
 RESTART_TIMEOUT = 120.0
 ROOTS_CHECK_MS = 200
 """How often a watcher with nothing to report checks that its roots still exist."""
+READY_SECONDS = 30.0
+"""How long :meth:`LiveSync.watching` waits at most (a huge tree takes a while to watch)."""
 FOLLOW_SECONDS = 1.0
 """How often an idle sync asks whether its workload still exists."""
 TURNED_OFF = "turned off"
@@ -124,6 +126,8 @@ class LiveSync:
     _first_seen: float | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _watching: threading.Event = field(default_factory=threading.Event)
+    """Set once the watcher watches (a save before that would go unseen)."""
     _thread: threading.Thread | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -149,6 +153,11 @@ class LiveSync:
             asyncio.create_task(self._syncing(), name=f"sync {self.workload_id}"),
             asyncio.create_task(self._following(), name=f"sync-follow {self.workload_id}"),
         ]
+
+    async def watching(self) -> None:
+        """Return once the watcher watches the roots (within :data:`ROOTS_CHECK_MS` ms of
+        :meth:`start`: its first report, changes or none, comes after its watch is set up)."""
+        await asyncio.to_thread(self._watching.wait, READY_SECONDS)
 
     async def stop(self, because: str = TURNED_OFF) -> None:
         """Stop watching and syncing; returns once the thread and the tasks have ended."""
@@ -178,13 +187,15 @@ class LiveSync:
                     self._loop.call_soon_threadsafe(self._changed, came_back)
         except Exception:  # the loop may be closed at exit; nothing to tell then
             logger.exception("live sync of %s: the watcher failed", self.workload_id)
+        finally:
+            self._watching.set()
 
     def _watch_roots(self) -> None:
         """Hand each batch over until the stop event, or until a root is gone."""
         assert self._loop is not None
         for changes in watch(
-            *self.roots,
-            watch_filter=watch_filter(),
+            *watch_paths(self.roots),
+            watch_filter=watch_filter(self.roots),
             debounce=MAX_BATCH_MS,
             step=self.step_ms,
             stop_event=self._stop,
@@ -192,6 +203,7 @@ class LiveSync:
             yield_on_timeout=True,
             raise_interrupt=False,
         ):
+            self._watching.set()
             if changes:
                 self._loop.call_soon_threadsafe(self._changed, changes)
             if not all(root.exists() for root in self.roots):

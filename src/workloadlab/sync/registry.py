@@ -65,6 +65,7 @@ class Syncs:
             sync.step_ms = step_ms
         self._syncs[workload_id] = sync
         sync.start()
+        await sync.watching()  # a save right after this call is seen
         return sync
 
     async def end(self, workload_id: str) -> LiveSync | None:
