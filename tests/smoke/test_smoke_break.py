@@ -185,3 +185,27 @@ def test_big_fields_are_refused_like_a_big_body() -> None:
     big = {"request": {"path": "/"}, "expect": {"status": 200, "fields": {"/data": ["x"] * 40_000}}}
     with pytest.raises(smoke.SmokeError, match=r"fields chosen are 1[0-9]{2} KiB; choose smaller"):
         refuse_secrets(smoke.SmokeCheck.model_validate(big))
+
+
+def test_yaml_aliases_are_refused_and_never_written(smoke_path: Path) -> None:
+    """Aliases let 1 KB of YAML stand for 10⁹ values (a 'billion laughs' file from a pull
+    request): loading is instant, sending the body hangs the kernel. The file needs none."""
+    text = "version: 1\nworkloads:\n  hello:\n"
+    text += "    c0:\n      request: {path: /, body: &a0 [x, x, x]}\n      expect: {status: 200}\n"
+    for n in range(1, 9):
+        body = ", ".join([f"*a{n - 1}"] * 10)
+        text += f"    c{n}:\n      request: {{path: /, body: &a{n} [{body}]}}\n"
+        text += "      expect: {status: 200}\n"
+    smoke_path.write_text(text)
+    with pytest.raises(smoke.SmokeError, match=r"line 8: YAML aliases \(\*name\) are not allowed"):
+        smoke.load(smoke_path)
+    shared = {"q": [1, 2]}
+    stored = smoke.SmokeFile()
+    for name in ("one", "two"):
+        check = {
+            "request": {"method": "POST", "path": "/", "body": shared},
+            "expect": {"status": 200},
+        }
+        stored = stored.with_check("hello", name, smoke.SmokeCheck.model_validate(check))
+    smoke.save(smoke_path, stored)
+    assert list(smoke.load(smoke_path).checks_of("hello")) == ["one", "two"]
