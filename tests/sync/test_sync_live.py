@@ -4,7 +4,6 @@ the new code, a burst of saves is one restart, a syntax error keeps the last goo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +17,6 @@ from harness import LocalServer, free_port
 from synctools import app_spec, ended, sync_threads, synced, until_recorded, write_app
 
 TIMEOUT = 60.0
-
-
-@pytest.fixture
-async def client(server: LocalServer) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(server.endpoint, server.token) as client:
-        yield client
-
-
-@pytest.fixture
-async def syncs() -> AsyncIterator[Syncs]:
-    syncs = Syncs()
-    yield syncs
-    await syncs.end_all()
-    assert not sync_threads(), "a stopped sync leaves no watcher thread"
 
 
 async def _workload(client: AsyncClient, app: Path, name: str) -> str:

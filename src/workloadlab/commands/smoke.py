@@ -92,8 +92,9 @@ def record(
     )
     try:
         refuse_secrets(check, [_token_of(response)])
-        updated = _load().with_check(workload.name, args.save, check)
-        smoke.save(smoke.smoke_file_path(), updated)
+        smoke.update(
+            smoke.smoke_file_path(), lambda found: found.with_check(workload.name, args.save, check)
+        )
     except smoke.SmokeError as exc:
         raise CommandError(str(exc)) from None
     compared = (
@@ -163,10 +164,9 @@ def _remove(ctx: Context, args: argparse.Namespace) -> None:
         raise CommandError("%workload smoke remove NAME: which check?")
     workload = ctx.workload(args.id)
     try:
-        updated = _load().without(workload.name, args.name)
+        smoke.update(smoke.smoke_file_path(), lambda found: found.without(workload.name, args.name))
     except smoke.SmokeError as exc:
         raise CommandError(str(exc)) from None
-    smoke.save(smoke.smoke_file_path(), updated)
     print(f"Removed smoke check {args.name!r} of {workload.name} from {_where()}.")
 
 

@@ -26,7 +26,7 @@ from workloadlab.smoke.fields import FieldError, to_pointer
 from workloadlab.smoke.gate import lock_readiness, smoke_verdicts
 from workloadlab.smoke.model import Expectation, SmokeCheck, SmokeError, SmokeFile, SmokeRequest
 from workloadlab.smoke.running import Result, run_against, run_checks
-from workloadlab.smoke.storage import load, save, smoke_file_path
+from workloadlab.smoke.storage import load, save, smoke_file_path, update
 
 __all__ = [
     "Comparison",
@@ -48,4 +48,5 @@ __all__ = [
     "smoke_file_path",
     "smoke_verdicts",
     "to_pointer",
+    "update",
 ]

@@ -23,7 +23,7 @@ from workloadlab.smoke.fields import to_pointer
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 """A check's name: what `%workload smoke remove NAME` and the checklist call it."""
 MAX_BODY_CHARS = 64 * 1024
-"""A whole body longer than this (as JSON) is not stored: choose fields instead."""
+"""A whole body, or the fields chosen, longer than this (as JSON) is not stored."""
 SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "password", "api-key",
                        "apikey", "x-api-key", "auth", "credential", "session")  # fmt: skip
 """A header whose lower-cased name contains one of these is never stored."""
@@ -182,19 +182,24 @@ def refuse_secrets(check: SmokeCheck, forbidden: Iterable[str] = ()) -> None:
                     f"not saved: the {name} {reason} (secrets never go into the smoke file;"
                     " choose other fields with --fields)"
                 )
-    size = len(json.dumps(check.expect.body)) if check.expect.fields is None else 0
+    whole = check.expect.fields is None
+    size = len(json.dumps(check.expect.body if whole else check.expect.fields))
     if size > MAX_BODY_CHARS:
+        what = "the answer is" if whole else "the fields chosen are"
         raise SmokeError(
-            f"not saved: the answer is {size // 1024} KiB; choose the fields to compare with"
-            " --fields a,b"
+            f"not saved: {what} {size // 1024} KiB; choose {'the' if whole else 'smaller'}"
+            " fields to compare with --fields a,b"
         )
 
 
 def _strings(where: str, value: Any) -> Iterable[tuple[str, str]]:
-    """Every string in ``value``, with where it is (object keys become path steps)."""
+    """Every string in ``value``, object keys included, with where it is (object keys become
+    path steps once checked themselves: a key is named by its object, never by itself)."""
     if isinstance(value, str):
         yield where, value
     elif isinstance(value, dict):
+        for key in value:
+            yield f"{where} (a key)", str(key)
         for key, item in value.items():
             yield from _strings(f"{where}/{key}", item)
     elif isinstance(value, list):

@@ -10,6 +10,7 @@ diff (:meth:`Result.diff_lines`).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,12 @@ from workloadlab.models.neutral import Workload
 from workloadlab.smoke.fields import Difference, differences, resolve
 from workloadlab.smoke.model import SmokeCheck
 from workloadlab.smoke.storage import load, smoke_file_path
+
+ANSWER_SECONDS = 30.0
+"""A check's whole answer must have come within this long, or within its latency budget when
+it has one: an answer that never ends (an event stream) or a hung app fails the check rather
+than holding Lock & Deploy (a stream that keeps sending never trips the client's read
+timeout)."""
 
 Invoke = Callable[..., Awaitable[httpx.Response]]
 """``invoke(path, *, method, json, headers)``: a workload's or a deployment's invoke, bound
@@ -123,14 +130,21 @@ def answer_of(response: httpx.Response) -> Any:
 async def run_check(invoke: Invoke, workload: str, name: str, check: SmokeCheck) -> Result:
     """Send the check's request with ``invoke`` and judge the answer."""
     request = check.request
+    budget = check.expect.budget_ms
     started = time.perf_counter()
     try:
-        response = await invoke(
-            request.path,
-            method=request.method,
-            json=request.body,
-            headers=dict(request.headers) or None,
-        )
+        async with asyncio.timeout(budget / 1000 if budget is not None else ANSWER_SECONDS):
+            response = await invoke(
+                request.path,
+                method=request.method,
+                json=request.body,
+                headers=dict(request.headers) or None,
+            )
+    except TimeoutError:
+        if budget is None:
+            return Result(workload, name, check, error=f"no answer within {ANSWER_SECONDS:g} s")
+        late = Difference("latency", f"≤ {budget} ms", "more (no answer yet)")
+        return Result(workload, name, check, elapsed_ms=float(budget), differences=(late,))
     except (WorkloadlabError, httpx.HTTPError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Result(workload, name, check, error=f"no answer: {reason}")

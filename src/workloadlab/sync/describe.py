@@ -34,7 +34,7 @@ def headline(sync: LiveSync | None) -> tuple[str, str]:
     if last.outcome is Outcome.SYNCED:
         took = f"{last.seconds:.2f} s"
         return "✓", f"Synced {files_text(sync)} at {when} in {took}; watching {roots}."
-    if last.outcome is Outcome.SYNTAX_ERROR:
+    if last.outcome in (Outcome.SYNTAX_ERROR, Outcome.MISSING):
         return "✗", f"{last.message} at {when}: the last good instance keeps serving."
     return "✗", f"Sync at {when} failed: {last.message}."
 

@@ -8,7 +8,10 @@ an existing file (``python app.py``), or the executable itself when it is a path
 directory (:class:`~workloadlab.models.local.LocalServer` says which).
 
 **What counts.** Everything but editors' and tools' droppings (watchfiles' default filter, plus
-Jupyter's ``.ipynb_checkpoints``).
+Jupyter's ``.ipynb_checkpoints``) and the files an app commonly writes beside its own code:
+logs (``*.log``, rotated ``*.log.1``), databases (``*.db``, ``*.sqlite``, ``*.sqlite3`` and
+their ``-journal``/``-wal``/``-shm``), pid files. Counting those would restart the app on its
+own writes, over and over (a log line per readiness probe is a restart a second).
 
 **The compile check.** The process runtime runs the files on disk, so a restart onto a file
 with a syntax error would replace a good instance with one that cannot start: each changed
@@ -29,6 +32,12 @@ from watchfiles import Change, DefaultFilter
 from workloadlab.models.local import LOCAL_MOUNTS, LocalServer
 
 IGNORED_DIRS = (*DefaultFilter.ignore_dirs, ".ipynb_checkpoints")
+APP_WRITTEN = (
+    r"\.log(\.\d+)?$",
+    r"\.(db|sqlite3?)(-journal|-wal|-shm)?$",
+    r"\.pid$",
+)
+"""Names of the files an app writes beside its code (see the module's notes), not its code."""
 CODE_SUFFIXES = (".py",)
 """Files that are compiled before a restart."""
 
@@ -37,9 +46,37 @@ class SyncRefused(Exception):
     """Live sync cannot run here; the message is one line saying why (and what to do)."""
 
 
-def watch_filter() -> DefaultFilter:
-    """The filter of the changes that count."""
-    return DefaultFilter(ignore_dirs=IGNORED_DIRS)
+class RootsFilter(DefaultFilter):
+    """The changes that count (see the module's notes) under the roots watched: in a root
+    directory, or to a root file (whose directory is watched, see :func:`watch_paths`)."""
+
+    def __init__(self, roots: Iterable[Path] = ()) -> None:
+        super().__init__(
+            ignore_dirs=IGNORED_DIRS,
+            ignore_entity_patterns=(*DefaultFilter.ignore_entity_patterns, *APP_WRITTEN),
+        )
+        roots = list(roots)
+        self._files = {str(root) for root in roots if not root.is_dir()}
+        self._dirs = tuple(str(root) for root in roots if root.is_dir())
+
+    def __call__(self, change: Change, path: str) -> bool:
+        if not super().__call__(change, path):
+            return False
+        if path in self._files:
+            return True
+        return any(path == d or path.startswith(d.rstrip(os.sep) + os.sep) for d in self._dirs)
+
+
+def watch_filter(roots: Iterable[Path] = ()) -> DefaultFilter:
+    """The filter of the changes that count under ``roots``."""
+    return RootsFilter(roots)
+
+
+def watch_paths(roots: Iterable[Path]) -> list[Path]:
+    """What the watcher watches for ``roots``: a directory itself, a file by its directory
+    (an editor's save writes a new file and renames it over the old one: a watch of the old
+    file's inode would miss every save after the first)."""
+    return sorted({root if root.is_dir() else root.parent for root in roots})
 
 
 def changed_paths(changes: Iterable[tuple[Change, str]]) -> set[Path]:
@@ -112,6 +149,14 @@ def watched_roots(
         if not root.exists():
             raise SyncRefused(f"{root} does not exist on this machine")
     return roots
+
+
+def required_files(spec: Mapping[str, Any], server: LocalServer) -> tuple[Path, ...]:
+    """The entrypoint's script on the process runtime (it cannot start without it), if any."""
+    if server.runtime == "container":
+        return ()
+    script = entrypoint_script(primary_container(spec).get("entrypoint") or [], server.working_dir)
+    return () if script is None else (script,)
 
 
 def entrypoint_script(argv: Sequence[str], working_dir: str | None) -> Path | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from workloadlab.client import AsyncClient
 from workloadlab.models import ArtifactStatus
-from workloadlab.sync.files import SyncRefused, watched_roots
+from workloadlab.sync.files import SyncRefused, required_files, watched_roots
 from workloadlab.sync.live import LiveSync
 
 NOT_LOCAL = (
@@ -56,13 +56,16 @@ class Syncs:
                 f"the artifact of {workload.name} is registered: what it runs cannot change"
                 " (sync a workload of a draft)"
             )
-        roots = watched_roots(artifact.spec.to_wire(), server, path)
+        wire = artifact.spec.to_wire()
+        roots = watched_roots(wire, server, path)
         await self.end(workload_id)
-        sync = LiveSync(client, workload_id, workload.name, tuple(roots))
+        required = required_files(wire, server)
+        sync = LiveSync(client, workload_id, workload.name, tuple(roots), required)
         if step_ms is not None:
             sync.step_ms = step_ms
         self._syncs[workload_id] = sync
         sync.start()
+        await sync.watching()  # a save right after this call is seen
         return sync
 
     async def end(self, workload_id: str) -> LiveSync | None:
