@@ -1,0 +1,53 @@
+"""The shell CLI given odd input, as a hostile user gives it: spec files that are binary or a
+directory, and the global ``--output json`` where ``lint`` is concerned. Each mistake is one
+line on stderr and an exit code, never a traceback; stdout stays empty or valid JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from clitools import run_cli
+from harness import LocalServer, free_port, hello_spec
+
+
+def test_a_binary_or_directory_spec_file_is_a_one_line_mistake(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(bytes(range(256)) * 8)
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    for path, says in (
+        (binary, f"cannot read {binary}: not UTF-8 text"),
+        (folder, f"spec file is a directory: {folder}"),
+    ):
+        for output in ("text", "json"):
+            ran = run_cli(
+                server.data_dir, "workload", "create", "--spec-file", str(path), "-o", output
+            )
+            assert ran.code == 1, ran
+            assert ran.stderr.strip() == says, ran.stderr
+            assert ran.stdout == ""
+    ran = run_cli(server.data_dir, "lint", str(binary))
+    said = f"workloadlab lint: cannot read {binary}: not UTF-8 text"
+    assert (ran.code, ran.stderr.strip()) == (2, said)
+
+
+def test_lint_takes_the_global_output_option_anywhere(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(hello_spec(free_port())))
+    for args in (
+        ("--output", "json", "lint", str(spec)),
+        ("-o", "json", "lint", str(spec)),
+        ("lint", str(spec), "-o", "json"),
+        ("lint", "-o", "json", str(spec)),
+        ("lint", str(spec), "--output=json"),
+    ):
+        ran = run_cli(tmp_path / "data", *args)
+        assert ran.code == 0, (args, ran)
+        assert json.loads(ran.stdout)["ok"] is True, args
+    text = run_cli(tmp_path / "data", "-o", "json", "lint", str(spec), "--output", "text")
+    assert text.stdout.startswith(f"{spec}: "), text
