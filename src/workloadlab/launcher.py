@@ -161,10 +161,6 @@ async def ensure_server(
 ) -> Found:
     """A live local server for ``data_dir``: the one running, or a new one started detached
     (``by`` says who starts it: ``jupyterlab``, ``client``, ``cli``)."""
-    try:
-        make_private_dir(data_dir)
-    except OSError as exc:
-        raise ConfigError(f"cannot use {data_dir} as the local server's data dir: {exc}") from None
     async with start_lock(data_dir):
         connection = await running_server(data_dir)
         if connection is not None:
@@ -174,6 +170,11 @@ async def ensure_server(
         _record_starter(data_dir, Starter(by, os.getpid(), process.pid, lab, time.time()))
         connection = await _wait_for(process, data_dir, timeout)
         return Found(connection, process if connection.pid == process.pid else None)
+
+
+def unusable_data_dir(data_dir: Path, error: OSError) -> ConfigError:
+    """The one-line error of a data dir that cannot be made or written."""
+    return ConfigError(f"cannot use {data_dir} as the local server's data dir: {error}")
 
 
 def _jupyterlab_pid() -> int | None:
@@ -285,8 +286,11 @@ async def _released(data_dir: Path, timeout: float) -> bool:  # noqa: ASYNC109
 @contextlib.asynccontextmanager
 async def start_lock(data_dir: Path, timeout: float = LOCK_TIMEOUT) -> AsyncIterator[None]:  # noqa: ASYNC109
     """An exclusive lock on ``<data-dir>/.start.lock``; polled, never blocking the loop."""
-    make_private_dir(data_dir)
-    fd = open_private(data_dir / START_LOCK, os.O_RDWR)
+    try:
+        make_private_dir(data_dir)
+        fd = open_private(data_dir / START_LOCK, os.O_RDWR)
+    except OSError as exc:
+        raise unusable_data_dir(data_dir, exc) from None
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

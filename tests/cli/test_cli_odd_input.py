@@ -51,3 +51,34 @@ def test_lint_takes_the_global_output_option_anywhere(tmp_path: Path) -> None:
         assert json.loads(ran.stdout)["ok"] is True, args
     text = run_cli(tmp_path / "data", "-o", "json", "lint", str(spec), "--output", "text")
     assert text.stdout.startswith(f"{spec}: "), text
+
+
+def test_a_data_dir_that_cannot_be_used_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    unusable = blocker / "data"
+    stop = run_cli(unusable, "server", "stop")  # no server can run there: nothing to stop
+    assert (stop.code, stop.stderr) == (0, ""), stop
+    assert stop.stdout.strip() == f"No local server is running (data dir {unusable})."
+    for args in (
+        ("server", "start"),
+        ("workload", "list"),
+        ("workload", "list", "-o", "json"),
+    ):
+        ran = run_cli(unusable, *args)
+        assert ran.code == 1, (args, ran)
+        assert ran.stdout == "", (args, ran)
+        lines = ran.stderr.strip().splitlines()
+        assert len(lines) == 1, (args, ran.stderr)
+        assert f"cannot use {unusable} as the local server's data dir" in lines[0], args
+
+
+def test_status_and_stop_leave_a_missing_data_dir_missing(tmp_path: Path) -> None:
+    missing = tmp_path / "never-made"
+    status = run_cli(missing, "server", "status")
+    assert status.code == 1
+    assert status.stderr.strip() == f"No local server is running (data dir {missing})."
+    stop = run_cli(missing, "server", "stop", "-o", "json")
+    assert stop.code == 0, stop
+    assert json.loads(stop.stdout) == {"stopped": None, "dataDir": str(missing)}
+    assert not missing.exists()

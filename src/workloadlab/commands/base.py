@@ -9,6 +9,7 @@ live line, and whom to tell of a change (the notebook's open panels).
 from __future__ import annotations
 
 import argparse
+import inspect
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -96,7 +97,12 @@ class Context:
 
     def run(self, coroutine: Any, progress: Progress | None = None) -> Any:
         """Run on the portal; redraw ``progress`` while waiting."""
-        self.session.client  # noqa: B018 - connect here: coroutines use the client on the portal
+        try:
+            self.session.client  # noqa: B018 - connect here: coroutines use the client on the portal
+        except BaseException:
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()  # never run: no "never awaited" warning under the error
+            raise
         if progress is None:
             return self.session.run(coroutine)
         progress.begin()

@@ -113,7 +113,8 @@ def start(data_dir: Path) -> tuple[dict[str, Any], str, int]:
 
 def stop(data_dir: Path) -> tuple[dict[str, Any], str, int]:
     """``server stop``: SIGTERM, and wait until it has stopped its workloads."""
-    stopped = asyncio.run(launcher.stop_server(data_dir))
+    # A data dir that is not there has no server (and a stop makes none).
+    stopped = asyncio.run(launcher.stop_server(data_dir)) if data_dir.is_dir() else None
     if stopped is None:
         data: dict[str, Any] = {"stopped": None, "dataDir": str(data_dir)}
         return data, f"No local server is running (data dir {data_dir}).", OK
