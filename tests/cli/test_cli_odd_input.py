@@ -82,3 +82,11 @@ def test_status_and_stop_leave_a_missing_data_dir_missing(tmp_path: Path) -> Non
     assert stop.code == 0, stop
     assert json.loads(stop.stdout) == {"stopped": None, "dataDir": str(missing)}
     assert not missing.exists()
+
+
+def test_smoke_without_a_workload_is_a_usage_mistake_in_the_shell(tmp_path: Path) -> None:
+    ran = run_cli(tmp_path / "data", "workload", "smoke", "run")
+    assert ran.code == 2, ran
+    assert "the following arguments are required: --id" in ran.stderr
+    assert "workload use" not in ran.stderr  # the shell has no `use`
+    assert not (tmp_path / "data").exists()  # a usage mistake starts no server
