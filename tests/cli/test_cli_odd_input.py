@@ -4,13 +4,18 @@ line on stderr and an exit code, never a traceback; stdout stays empty or valid 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+import signal
+import subprocess
 from pathlib import Path
 
 import yaml
 
-from clitools import run_cli
-from harness import LocalServer, free_port, hello_spec
+from clitools import WORKLOADLAB, cli_env, run_cli
+from harness import LocalServer, free_port, hello_spec, wait_until
 
 
 def test_a_binary_or_directory_spec_file_is_a_one_line_mistake(
@@ -90,3 +95,37 @@ def test_smoke_without_a_workload_is_a_usage_mistake_in_the_shell(tmp_path: Path
     assert "the following arguments are required: --id" in ran.stderr
     assert "workload use" not in ran.stderr  # the shell has no `use`
     assert not (tmp_path / "data").exists()  # a usage mistake starts no server
+
+
+def test_ctrl_c_while_server_stop_waits_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    lock = data_dir / ".start.lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # someone else is starting a server: stop waits
+        stop = subprocess.Popen(
+            [str(WORKLOADLAB), "server", "stop"],
+            env=cli_env(data_dir),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_until(lambda: _has_open(stop.pid, lock), timeout=30)
+            stop.send_signal(signal.SIGINT)
+            out, err = stop.communicate(timeout=30)
+        finally:
+            stop.kill()
+    assert stop.returncode == 130, (out, err)
+    assert out == ""
+    assert err.strip() == "workloadlab server stop: interrupted", err
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(fd)) == path:
+                    return True
+    return False

@@ -16,7 +16,7 @@ from workloadlab import launcher
 from workloadlab.connection import CONNECTION_FILE, ServerConnection, default_data_dir
 from workloadlab.errors import WorkloadlabError
 from workloadlab.labusers import live_users
-from workloadlab.shell import FAILED, OK, USAGE
+from workloadlab.shell import FAILED, INTERRUPTED, OK, USAGE
 from workloadlab.shell.groups import OptionError, split_options
 
 SUBCOMMANDS = {
@@ -145,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
     except WorkloadlabError as exc:
         print(f"workloadlab server {action}: {exc}", file=sys.stderr)
         return FAILED
+    except KeyboardInterrupt:  # a stop already asked for goes on; a server started runs
+        print(f"workloadlab server {action}: interrupted", file=sys.stderr)
+        return INTERRUPTED
     if options.output == "json":
         print(json.dumps(data, indent=2))
     else:
