@@ -9,12 +9,11 @@ import fcntl
 import json
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 import yaml
 
-from clitools import WORKLOADLAB, cli_env, run_cli
+from clitools import run_cli, start_cli
 from harness import LocalServer, free_port, hello_spec, wait_until
 
 
@@ -103,14 +102,7 @@ def test_ctrl_c_while_server_stop_waits_is_one_line_and_exit_130(tmp_path: Path)
     lock = data_dir / ".start.lock"
     with lock.open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # someone else is starting a server: stop waits
-        stop = subprocess.Popen(
-            [str(WORKLOADLAB), "server", "stop"],
-            env=cli_env(data_dir),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        stop = start_cli(data_dir, "server", "stop")
         try:
             wait_until(lambda: _has_open(stop.pid, lock), timeout=30)
             stop.send_signal(signal.SIGINT)
