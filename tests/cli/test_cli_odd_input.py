@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from clitools import run_cli, start_cli
+from clitools import run_cli, serve_processes, start_cli
 from harness import LocalServer, free_port, hello_spec, wait_until
 
 
@@ -121,3 +121,26 @@ def _has_open(pid: int, path: Path) -> bool:
                 if Path(os.readlink(fd)) == path:
                     return True
     return False
+
+
+def test_a_hung_server_is_named_not_replaced(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    started = run_cli(data_dir, "server", "start", "-o", "json")
+    assert started.code == 0, started
+    pid = started.json()["pid"]
+    os.kill(pid, signal.SIGSTOP)  # alive, holding the data dir, answering nothing
+    try:
+        hung = f"the local server (pid {pid}) holds {data_dir} but does not answer"
+        status = run_cli(data_dir, "server", "status")
+        assert status.code == 1, status
+        assert status.stderr.startswith("T" + hung[1:]), status
+        for args in (("server", "start"), ("workload", "list")):
+            ran = run_cli(data_dir, *args)
+            assert ran.code == 1, (args, ran)
+            assert hung in ran.stderr, (args, ran.stderr)
+            assert "`workloadlab server stop` stops it" in ran.stderr
+            assert len(ran.stderr.strip().splitlines()) == 1, ran.stderr
+            assert serve_processes(data_dir) == [pid]  # no second server was tried
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert run_cli(data_dir, "server", "stop").code == 0

@@ -71,6 +71,12 @@ def status(data_dir: Path) -> tuple[dict[str, Any], str, int]:
     """What ``server status`` says: as data, as text, and the exit code."""
     connection = asyncio.run(launcher.running_server(data_dir))
     if connection is None:
+        silent = launcher.silent_server(data_dir)
+        if silent is not None:
+            said = launcher.silent_message(silent, data_dir)
+            data: dict[str, Any] = {"running": True, "answering": False, "pid": silent.pid}
+            data["dataDir"] = str(data_dir)
+            return data, f"T{said[1:]}.", FAILED
         data = {"running": False, "dataDir": str(data_dir)}
         return data, f"No local server is running (data dir {data_dir}).", FAILED
     uptime = time.time() - (data_dir / CONNECTION_FILE).stat().st_mtime
