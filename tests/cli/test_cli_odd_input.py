@@ -9,11 +9,12 @@ import fcntl
 import json
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import yaml
 
-from clitools import run_cli, serve_processes, start_cli
+from clitools import WORKLOADLAB, cli_env, run_cli, serve_processes, start_cli
 from harness import LocalServer, free_port, hello_spec, wait_until
 
 
@@ -144,3 +145,30 @@ def test_a_hung_server_is_named_not_replaced(tmp_path: Path) -> None:
     finally:
         os.kill(pid, signal.SIGCONT)
     assert run_cli(data_dir, "server", "stop").code == 0
+
+
+def test_invoke_takes_a_body_from_a_file_or_stdin(server: LocalServer, tmp_path: Path) -> None:
+    spec = tmp_path / "echo.yaml"
+    spec.write_text(yaml.safe_dump(hello_spec(free_port())))
+    created = run_cli(server.data_dir, "workload", "create", "--spec-file", str(spec), "-o", "json")
+    assert created.code == 0, created
+    workload_id = created.json()["id"]
+    body = {"rows": ["x" * 100] * 3000}  # ~300 KB: more than one argument of a command may hold
+    (tmp_path / "body.json").write_text(json.dumps(body))
+    invoke = ("workload", "invoke", "/echo", "--method", "POST", "--id", workload_id, "-o", "json")
+    from_file = run_cli(server.data_dir, *invoke, "--data", f"@{tmp_path / 'body.json'}")
+    assert from_file.code == 0, from_file.stderr
+    assert from_file.json() == body
+    done = subprocess.run(
+        [str(WORKLOADLAB), *invoke, "--data", "@-"],
+        input=json.dumps(body),
+        env=cli_env(server.data_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == body
+    missing = run_cli(server.data_dir, *invoke, "--data", "@/no/such/body.json")
+    assert missing.code == 1
+    assert missing.stderr.strip() == "--data: cannot read /no/such/body.json: no such file"
