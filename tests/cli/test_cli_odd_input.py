@@ -172,3 +172,17 @@ def test_invoke_takes_a_body_from_a_file_or_stdin(server: LocalServer, tmp_path:
     missing = run_cli(server.data_dir, *invoke, "--data", "@/no/such/body.json")
     assert missing.code == 1
     assert missing.stderr.strip() == "--data: cannot read /no/such/body.json: no such file"
+
+
+def test_the_global_yes_goes_anywhere(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    for args in (
+        ("workload", "--yes", "list"),
+        ("workload", "list", "--yes"),
+        ("artifact", "list", "--yes", "-o", "json"),
+        ("server", "--yes", "stop"),
+        ("server", "stop", "--yes"),
+    ):
+        ran = run_cli(data_dir, *args)
+        assert ran.code == 0, (args, ran)
+    run_cli(data_dir, "server", "stop")
