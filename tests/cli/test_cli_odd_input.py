@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from clitools import WORKLOADLAB, cli_env, run_cli, serve_processes, start_cli
+from clitools import WORKLOADLAB, cli_env, kill_servers, run_cli, serve_processes, start_cli
 from harness import LocalServer, free_port, hello_spec, wait_until
 
 
@@ -91,6 +91,7 @@ def test_status_and_stop_leave_a_missing_data_dir_missing(tmp_path: Path) -> Non
 
 def test_smoke_without_a_workload_is_a_usage_mistake_in_the_shell(tmp_path: Path) -> None:
     ran = run_cli(tmp_path / "data", "workload", "smoke", "run")
+    kill_servers(tmp_path / "data")  # had it started a server
     assert ran.code == 2, ran
     assert "the following arguments are required: --id" in ran.stderr
     assert "workload use" not in ran.stderr  # the shell has no `use`
@@ -144,7 +145,9 @@ def test_a_hung_server_is_named_not_replaced(tmp_path: Path) -> None:
             assert serve_processes(data_dir) == [pid]  # no second server was tried
     finally:
         os.kill(pid, signal.SIGCONT)
-    assert run_cli(data_dir, "server", "stop").code == 0
+        stopped = run_cli(data_dir, "server", "stop")
+        kill_servers(data_dir)
+    assert stopped.code == 0, stopped
 
 
 def test_invoke_takes_a_body_from_a_file_or_stdin(server: LocalServer, tmp_path: Path) -> None:
@@ -184,5 +187,7 @@ def test_the_global_yes_goes_anywhere(tmp_path: Path) -> None:
         ("server", "stop", "--yes"),
     ):
         ran = run_cli(data_dir, *args)
+        if ran.code != 0:
+            kill_servers(data_dir)
         assert ran.code == 0, (args, ran)
     run_cli(data_dir, "server", "stop")
