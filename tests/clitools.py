@@ -55,6 +55,19 @@ def run_cli(data_dir: Path, *args: str, timeout: float = 60.0, **env: str) -> Ra
     return Ran(done.returncode, done.stdout, done.stderr)
 
 
+def start_cli(data_dir: Path, *args: str) -> subprocess.Popen[str]:
+    """``workloadlab ARGS`` on ``data_dir`` left running (stdout and stderr piped), for a test
+    that interrupts it."""
+    return subprocess.Popen(
+        [str(WORKLOADLAB), *args],
+        env=cli_env(data_dir),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def ok(data_dir: Path, *args: str, timeout: float = 60.0) -> Ran:
     """A run that must succeed."""
     ran = run_cli(data_dir, *args, timeout=timeout)

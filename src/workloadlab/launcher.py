@@ -161,19 +161,40 @@ async def ensure_server(
 ) -> Found:
     """A live local server for ``data_dir``: the one running, or a new one started detached
     (``by`` says who starts it: ``jupyterlab``, ``client``, ``cli``)."""
-    try:
-        make_private_dir(data_dir)
-    except OSError as exc:
-        raise ConfigError(f"cannot use {data_dir} as the local server's data dir: {exc}") from None
     async with start_lock(data_dir):
         connection = await running_server(data_dir)
         if connection is not None:
             return Found(connection)
+        hung = silent_server(data_dir)
+        if hung is not None:  # a second server would only be refused the data dir
+            raise ConfigError(silent_message(hung, data_dir))
         process = _spawn(data_dir, extra_args)
         lab = os.getpid() if by == "jupyterlab" else _jupyterlab_pid()
         _record_starter(data_dir, Starter(by, os.getpid(), process.pid, lab, time.time()))
         connection = await _wait_for(process, data_dir, timeout)
         return Found(connection, process if connection.pid == process.pid else None)
+
+
+def silent_server(data_dir: Path) -> ServerConnection | None:
+    """The server that wrote ``server.json`` when it is alive and holds the data dir but did
+    not answer (stopped with SIGSTOP, hung, swamped); ``None`` otherwise."""
+    connection = read_connection(data_dir)
+    if connection is None or not connection.pid_alive() or not server_lock_held(data_dir):
+        return None
+    return connection
+
+
+def silent_message(connection: ServerConnection, data_dir: Path) -> str:
+    """What to say of a :func:`silent_server`."""
+    return (
+        f"the local server (pid {connection.pid}) holds {data_dir} but does not answer within "
+        f"{PROBE_TIMEOUT:g} s (stopped, hung or swamped); `workloadlab server stop` stops it"
+    )
+
+
+def unusable_data_dir(data_dir: Path, error: OSError) -> ConfigError:
+    """The one-line error of a data dir that cannot be made or written."""
+    return ConfigError(f"cannot use {data_dir} as the local server's data dir: {error}")
 
 
 def _jupyterlab_pid() -> int | None:
@@ -285,8 +306,11 @@ async def _released(data_dir: Path, timeout: float) -> bool:  # noqa: ASYNC109
 @contextlib.asynccontextmanager
 async def start_lock(data_dir: Path, timeout: float = LOCK_TIMEOUT) -> AsyncIterator[None]:  # noqa: ASYNC109
     """An exclusive lock on ``<data-dir>/.start.lock``; polled, never blocking the loop."""
-    make_private_dir(data_dir)
-    fd = open_private(data_dir / START_LOCK, os.O_RDWR)
+    try:
+        make_private_dir(data_dir)
+        fd = open_private(data_dir / START_LOCK, os.O_RDWR)
+    except OSError as exc:
+        raise unusable_data_dir(data_dir, exc) from None
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

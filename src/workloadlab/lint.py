@@ -46,7 +46,13 @@ def register(commands: Any) -> None:
         "before it is sent: exit 0 clean or warnings only, 1 on errors, 2 on usage mistakes.",
     )
     lint.add_argument("spec", metavar="SPEC", help="a YAML or JSON file, - for stdin")
-    lint.add_argument("--output", choices=["text", "json"], default="text", help="(text)")
+    lint.add_argument(
+        "--output",
+        "-o",
+        choices=["text", "json"],
+        default=argparse.SUPPRESS,  # keeps a global `workloadlab -o json lint` (text if none)
+        help="(text; also before lint)",
+    )
     lint.add_argument(
         "--target",
         choices=[target.value for target in Target],
@@ -93,7 +99,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _read(source: str) -> Any:
     """The file's data (YAML includes JSON); ``ValueError`` when it cannot be read as such."""
-    text = sys.stdin.read() if source == "-" else Path(source).expanduser().read_text()
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).expanduser().read_text()
+    except UnicodeDecodeError:
+        raise ValueError(f"cannot read {source}: not UTF-8 text") from None
     try:
         return json.loads(text)  # JSON is YAML, read 10-100x faster this way
     except RecursionError:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 from pathlib import Path
 
 import yaml
@@ -14,7 +13,7 @@ import yaml
 from workloadlab import commands
 from workloadlab._version import __version__
 
-from clitools import WORKLOADLAB, cli_env, ok, ok_json, run_cli
+from clitools import ok, ok_json, run_cli, start_cli
 from harness import FAKE_TOKEN, LocalServer, free_port, hello_spec
 
 
@@ -184,23 +183,8 @@ def test_logs_follow_streams_until_interrupted(server: LocalServer, tmp_path: Pa
         "--name",
         "cli-follow",
     )
-    follower = subprocess.Popen(
-        [
-            str(WORKLOADLAB),
-            "workload",
-            "logs",
-            "cli-follow",
-            "--tail",
-            "1",
-            "--follow",
-            "-o",
-            "json",
-        ],
-        env=cli_env(data_dir),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    follower = start_cli(
+        data_dir, "workload", "logs", "cli-follow", "--tail", "1", "--follow", "-o", "json"
     )
     try:
         assert follower.stdout is not None

@@ -9,14 +9,17 @@ live line, and whom to tell of a change (the notebook's open panels).
 from __future__ import annotations
 
 import argparse
+import inspect
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+import httpx
+
 from workloadlab.client import AsyncClient, Generation
 from workloadlab.commands.progress import Progress, seconds
 from workloadlab.commands.refs import Session, WorkloadRefError, resolve_workload
-from workloadlab.errors import WorkloadErroredError
+from workloadlab.errors import APIConnectionError, WorkloadErroredError
 from workloadlab.models import Deployment, WorkloadStatus
 from workloadlab.models.neutral import Artifact, Workload
 
@@ -72,6 +75,10 @@ def ignore_change(ctx: Context, workload_id: str, deployment: Deployment | None)
     """Tell no one of a change (a front-end without panels)."""
 
 
+LOCAL_SOURCE = "local server"
+"""How a client's ``config_source`` begins when it talks to the local server of a data dir."""
+
+
 @dataclass
 class Context:
     """What a subcommand may use."""
@@ -96,11 +103,28 @@ class Context:
 
     def run(self, coroutine: Any, progress: Progress | None = None) -> Any:
         """Run on the portal; redraw ``progress`` while waiting."""
-        self.session.client  # noqa: B018 - connect here: coroutines use the client on the portal
-        if progress is None:
-            return self.session.run(coroutine)
-        progress.begin()
-        return self.session.run(coroutine, tick=progress.tick)
+        try:
+            self.session.client  # noqa: B018 - connect here: coroutines use the client on the portal
+        except BaseException:
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()  # never run: no "never awaited" warning under the error
+            raise
+        try:
+            if progress is None:
+                return self.session.run(coroutine)
+            progress.begin()
+            return self.session.run(coroutine, tick=progress.tick)
+        except APIConnectionError as exc:
+            client = self.session.client
+            gone = isinstance(exc.__cause__, httpx.ConnectError)
+            if not gone or not client.config_source.startswith(LOCAL_SOURCE):
+                raise
+            # Stopped under this session (`workloadlab server stop`): it stays stopped until
+            # asked for, and a server started since listens on another port.
+            raise CommandError(
+                f"the local server at {client.endpoint} does not answer (stopped?): "
+                "`%workload connect --local` finds the one running or starts one"
+            ) from None
 
     def generation(self) -> Generation:
         """The generation of the Workload API the server speaks (asked once per client)."""

@@ -7,8 +7,10 @@ import argparse
 import asyncio
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -157,7 +159,7 @@ def invoke(ctx: Context, args: argparse.Namespace) -> Any:
     body = None
     if args.data is not None:
         try:
-            body = json.loads(args.data)
+            body = json.loads(_body_text(args.data))
         except json.JSONDecodeError as exc:
             raise CommandError(f"--data is not valid JSON: {exc.msg}") from None
     path = args.path if args.path.startswith("/") else f"/{args.path}"
@@ -174,6 +176,20 @@ def invoke(ctx: Context, args: argparse.Namespace) -> Any:
         print(f"{response.status_code} {response.reason_phrase}")
     smoke.record(ctx, args, workload_id, response, body, elapsed_ms)
     return answer
+
+
+def _body_text(data: str) -> str:
+    """``--data``: the JSON itself, or ``@FILE`` (``@-``: stdin), curl's way, for bodies too
+    big for a command line."""
+    if not data.startswith("@"):
+        return data
+    source = data[1:]
+    try:
+        return sys.stdin.read() if source == "-" else Path(source).expanduser().read_text()
+    except FileNotFoundError:
+        raise CommandError(f"--data: cannot read {source}: no such file") from None
+    except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: a kernel has no stdin
+        raise CommandError(f"--data: cannot read {source}: {exc}") from None
 
 
 def register(table: Table) -> None:
@@ -210,6 +226,6 @@ def register(table: Table) -> None:
     p = table.add("invoke", invoke, "Send a request to the workload's app.")
     p.add_argument("path", metavar="PATH", help="e.g. / or /predict")
     p.add_argument("--method", default="GET", help="(GET)")
-    p.add_argument("--data", metavar="JSON", help="a JSON body")
+    p.add_argument("--data", metavar="JSON", help="a JSON body, or @FILE (@- reads stdin)")
     table.add_id_option(p)
     smoke.add_save_arguments(p)

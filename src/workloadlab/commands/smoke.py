@@ -274,7 +274,7 @@ def register(table: Table) -> None:
         help="list (default), run, remove NAME, or compare (draft vs deployed)",
     )
     p.add_argument("name", nargs="?", metavar="NAME", help="remove: the check")
-    p.add_argument("--id", metavar="ID|NAME", help="default: the current workload")
+    table.add_id_option(p)  # required where there is no current workload (the shell)
     p.add_argument(
         "--to",
         metavar="ID|NAME",

@@ -71,16 +71,30 @@ def load_source(source: str, namespace: Mapping[str, Any]) -> tuple[Any, str]:
         if not isinstance(value, Mapping):
             raise SpecError(f"${name} is a {type(value).__name__}, not a dict or a model")
         return dict(value), ""
-    path = Path(source).expanduser()
-    if not path.is_file():
-        raise SpecError(f"spec file not found: {source}")
-    text = path.read_text()
+    text = read_spec_file(source)
+    path = Path(source)
     if path.suffix == ".json":
         try:
             return json.loads(text), path.stem
         except json.JSONDecodeError as exc:
             raise SpecError(f"cannot read {source}: {exc}") from None
     return parse_text(text, origin=source), path.stem
+
+
+def read_spec_file(source: str) -> str:
+    """The text of the spec file ``source``; a :class:`SpecError` that says why it cannot be
+    read (missing, a directory, not UTF-8 text, unreadable)."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        raise SpecError(f"spec file is a directory: {source}")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"spec file not found: {source}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"cannot read {source}: not UTF-8 text") from None
+    except OSError as exc:
+        raise SpecError(f"cannot read {source}: {exc.strerror or exc}") from None
 
 
 def to_input_artifact(

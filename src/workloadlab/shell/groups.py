@@ -45,7 +45,7 @@ class OptionError(ValueError):
 
 def split_options(argv: Sequence[str], output: str, yes: bool) -> tuple[list[str], Options]:
     """Take ``--output``/``-o`` and the global ``--yes`` out of a group's arguments (they may
-    come anywhere; a subcommand with its own ``--yes`` gets it too)."""
+    come anywhere; ``--yes`` answers every question, a subcommand's own ``--yes`` included)."""
     rest: list[str] = []
     items = list(argv)
     while items:
@@ -54,11 +54,13 @@ def split_options(argv: Sequence[str], output: str, yes: bool) -> tuple[list[str
             output = items.pop(0)
         elif item.startswith("--output="):
             output = item.split("=", 1)[1]
+        elif item == "--yes":
+            yes = True
         else:
             rest.append(item)
     if output not in ("text", "json"):
         raise OptionError(f"--output must be text or json, not {output!r}")
-    return rest, Options(output, yes or "--yes" in rest)
+    return rest, Options(output, yes)
 
 
 def run_group(table: Table, argv: Sequence[str], options: Options) -> int:

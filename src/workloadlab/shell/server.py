@@ -16,7 +16,7 @@ from workloadlab import launcher
 from workloadlab.connection import CONNECTION_FILE, ServerConnection, default_data_dir
 from workloadlab.errors import WorkloadlabError
 from workloadlab.labusers import live_users
-from workloadlab.shell import FAILED, OK, USAGE
+from workloadlab.shell import FAILED, INTERRUPTED, OK, USAGE
 from workloadlab.shell.groups import OptionError, split_options
 
 SUBCOMMANDS = {
@@ -71,6 +71,12 @@ def status(data_dir: Path) -> tuple[dict[str, Any], str, int]:
     """What ``server status`` says: as data, as text, and the exit code."""
     connection = asyncio.run(launcher.running_server(data_dir))
     if connection is None:
+        silent = launcher.silent_server(data_dir)
+        if silent is not None:
+            said = launcher.silent_message(silent, data_dir)
+            data: dict[str, Any] = {"running": True, "answering": False, "pid": silent.pid}
+            data["dataDir"] = str(data_dir)
+            return data, f"T{said[1:]}.", FAILED
         data = {"running": False, "dataDir": str(data_dir)}
         return data, f"No local server is running (data dir {data_dir}).", FAILED
     uptime = time.time() - (data_dir / CONNECTION_FILE).stat().st_mtime
@@ -113,7 +119,8 @@ def start(data_dir: Path) -> tuple[dict[str, Any], str, int]:
 
 def stop(data_dir: Path) -> tuple[dict[str, Any], str, int]:
     """``server stop``: SIGTERM, and wait until it has stopped its workloads."""
-    stopped = asyncio.run(launcher.stop_server(data_dir))
+    # A data dir that is not there has no server (and a stop makes none).
+    stopped = asyncio.run(launcher.stop_server(data_dir)) if data_dir.is_dir() else None
     if stopped is None:
         data: dict[str, Any] = {"stopped": None, "dataDir": str(data_dir)}
         return data, f"No local server is running (data dir {data_dir}).", OK
@@ -144,6 +151,9 @@ def run(args: argparse.Namespace) -> int:
     except WorkloadlabError as exc:
         print(f"workloadlab server {action}: {exc}", file=sys.stderr)
         return FAILED
+    except KeyboardInterrupt:  # a stop already asked for goes on; a server started runs
+        print(f"workloadlab server {action}: interrupted", file=sys.stderr)
+        return INTERRUPTED
     if options.output == "json":
         print(json.dumps(data, indent=2))
     else:
