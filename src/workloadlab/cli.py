@@ -35,6 +35,7 @@ from workloadlab.connection import (
     remove_connection,
     write_connection,
 )
+from workloadlab.shell.output import run_writing_stdout
 
 logger = logging.getLogger("workloadlab.server")
 
@@ -430,13 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.global_data_dir is not None:
         os.environ[DATA_DIR_ENV] = str(args.global_data_dir)  # for every layer, serve's too
-    try:
-        code: int = args.run(args)
-    except BrokenPipeError:  # `workloadlab workload list | head`: the reader left
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    return code
+    return run_writing_stdout(args.run, args)
 
 
 def _after_command(words: list[str], command: str) -> list[str]:

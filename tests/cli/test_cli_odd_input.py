@@ -177,6 +177,29 @@ def test_invoke_takes_a_body_from_a_file_or_stdin(server: LocalServer, tmp_path:
     assert missing.stderr.strip() == "--data: cannot read /no/such/body.json: no such file"
 
 
+def test_invoke_fail_makes_an_error_answer_an_exit_code(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    """An app's 4xx/5xx is shown and exits 0, as curl does; with ``--fail`` it is exit 1 with
+    one line and nothing on stdout, so a script can tell a 404 from a 200."""
+    spec = tmp_path / "hello.yaml"
+    spec.write_text(yaml.safe_dump(hello_spec(free_port())))
+    created = run_cli(server.data_dir, "workload", "create", "--spec-file", str(spec), "-o", "json")
+    assert created.code == 0, created
+    post_root = ("workload", "invoke", "/", "--method", "POST", "--id", created.json()["id"])
+    shown = run_cli(server.data_dir, *post_root, "-o", "json")
+    assert shown.code == 0, shown
+    assert "not found" in shown.json()["detail"]
+    failed = run_cli(server.data_dir, *post_root, "--fail", "-o", "json")
+    assert failed.code == 1, failed
+    assert failed.stdout == ""
+    assert failed.stderr.strip() == "the app answered 404 Not Found"
+    fine = run_cli(
+        server.data_dir, "workload", "invoke", "/", "--fail", "--id", created.json()["id"]
+    )
+    assert fine.code == 0, fine
+
+
 def test_the_global_yes_goes_anywhere(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     for args in (
@@ -191,3 +214,20 @@ def test_the_global_yes_goes_anywhere(tmp_path: Path) -> None:
             kill_servers(data_dir)
         assert ran.code == 0, (args, ran)
     run_cli(data_dir, "server", "stop")
+
+
+def test_an_output_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    """``> /dev/full`` (a full disk): exit 1 and one line on stderr, not a traceback."""
+    spec = tmp_path / "hello.yaml"
+    spec.write_text(yaml.safe_dump(hello_spec(free_port())))
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [str(WORKLOADLAB), "lint", str(spec)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=cli_env(tmp_path / "data"),
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert done.stderr == "workloadlab: cannot write the output: No space left on device\n"

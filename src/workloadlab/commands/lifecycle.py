@@ -264,7 +264,12 @@ def register(table: Table) -> None:
 
     p = table.add("create", create, "Create a workload from a spec and start it.")
     p.add_argument(
-        "spec", nargs="?", metavar="SPEC", help="a YAML/JSON file, or $variable (dict or model)"
+        "spec",
+        nargs="?",
+        metavar="SPEC",
+        help="a YAML/JSON file, or $variable (dict or model)"
+        if table.current
+        else "a YAML/JSON file",
     )
     p.add_argument("--spec-file", metavar="FILE", help="a YAML/JSON file (instead of SPEC)")
     p.add_argument("--name", help="the workload's name")

@@ -172,9 +172,12 @@ def invoke(ctx: Context, args: argparse.Namespace) -> Any:
         answer: Any = response.json()
     except ValueError:
         answer = response.text
-    if response.is_error:
-        print(f"{response.status_code} {response.reason_phrase}")
+    answered = f"{response.status_code} {response.reason_phrase}"
+    if response.is_error and not args.fail:
+        print(answered)
     smoke.record(ctx, args, workload_id, response, body, elapsed_ms)
+    if response.is_error and args.fail:
+        raise CommandError(f"the app answered {answered}")
     return answer
 
 
@@ -194,7 +197,8 @@ def _body_text(data: str) -> str:
 
 def register(table: Table) -> None:
     """Add these subcommands to ``table``."""
-    p = table.add("list", list_, "List workloads (the current one marked).")
+    marked = " (the current one marked)" if table.current else ""
+    p = table.add("list", list_, f"List workloads{marked}.")
     p.add_argument("--search", help="only names containing this")
     p.add_argument(
         "--status", choices=[s.value for s in WorkloadStatus], help="only workloads in this status"
@@ -227,5 +231,10 @@ def register(table: Table) -> None:
     p.add_argument("path", metavar="PATH", help="e.g. / or /predict")
     p.add_argument("--method", default="GET", help="(GET)")
     p.add_argument("--data", metavar="JSON", help="a JSON body, or @FILE (@- reads stdin)")
+    p.add_argument(
+        "--fail",
+        action="store_true",
+        help="an answer of 4xx/5xx is an error (exit 1 from the shell), as curl --fail",
+    )
     table.add_id_option(p)
     smoke.add_save_arguments(p)

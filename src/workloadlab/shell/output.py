@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -148,3 +150,25 @@ def _text_of(value: Any, *, said: bool) -> str | None:
     if isinstance(value, str):
         return value
     return json.dumps(to_jsonable_python(value), indent=2, ensure_ascii=False)
+
+
+def run_writing_stdout(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """``run(args)``'s exit code; a stdout that cannot be written (the reader of a pipe left,
+    ``> /dev/full``, a full disk) is exit 1 and at most one line, never a traceback."""
+    try:
+        code = run(args)
+        sys.stdout.flush()  # here, not at exit: a failed write is then one line
+    except BrokenPipeError:  # `workloadlab workload list | head`: the reader left
+        _drop_stdout()
+        return 1
+    except OSError as exc:
+        _drop_stdout()
+        print(f"workloadlab: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+def _drop_stdout() -> None:
+    """Send what is left of stdout's buffer nowhere (its flush at exit would fail again)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
