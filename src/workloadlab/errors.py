@@ -238,18 +238,23 @@ _HINTS = {
 }
 
 
-def _format_loc(loc: Sequence[Any]) -> str:
-    """``["body", "spec", "containerGroups", 0, "port"]`` → ``spec.containerGroups[0].port``."""
-    parts = list(loc)
-    if parts and parts[0] == "body" and len(parts) > 1:
-        parts = parts[1:]
+def field_path(loc: Sequence[Any]) -> str:
+    """``("spec", "containerGroups", 0, "port")`` as ``spec.containerGroups[0].port``."""
     text = ""
-    for part in parts:
+    for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
             text += f".{part}" if text else str(part)
     return text
+
+
+def _format_loc(loc: Sequence[Any]) -> str:
+    """``["body", "spec", "containerGroups", 0, "port"]`` → ``spec.containerGroups[0].port``."""
+    parts = list(loc)
+    if parts and parts[0] == "body" and len(parts) > 1:
+        parts = parts[1:]
+    return field_path(parts)
 
 
 def _field_error(item: Any) -> FieldError:

@@ -16,22 +16,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from workloadlab.errors import field_path
 from workloadlab.models.neutral import Artifact, InputArtifact
 
 
 class SpecError(ValueError):
     """A spec that cannot be read or is invalid; the message is one line for the user."""
-
-
-def field_path(loc: Sequence[str | int]) -> str:
-    """``("spec", "containerGroups", 0, "port")`` as ``spec.containerGroups[0].port``."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
 
 
 def describe_validation(error: ValidationError, prefix: Sequence[str | int] = ()) -> str:
