@@ -20,24 +20,25 @@ from workloadlab.models.status import WorkloadStatus
 
 GREY = "var(--jp-ui-font-color2, #6e7781)"
 """Unknown and stopped statuses; muted text."""
+TRANSITION_COLOUR = "#0969da"
+"""Any status on the way somewhere (``submitted``, ``provisioning``, ``updating``…)."""
+ERROR_COLOUR = "#cf222e"
+IDLE_COLOUR = "#6e7781"
 STATUS_COLOURS: dict[str, str] = {
     WorkloadStatus.RUNNING: "#1a7f37",
-    WorkloadStatus.ERRORED: "#cf222e",
-    WorkloadStatus.FAILED: "#cf222e",
-    WorkloadStatus.TERMINATED: "#cf222e",
-    WorkloadStatus.STOPPED: "#6e7781",
+    WorkloadStatus.ERRORED: ERROR_COLOUR,
+    WorkloadStatus.FAILED: ERROR_COLOUR,
+    WorkloadStatus.TERMINATED: ERROR_COLOUR,
+    WorkloadStatus.STOPPED: IDLE_COLOUR,
     WorkloadStatus.STOPPING: "#9a6700",
-    WorkloadStatus.SUBMITTED: "#0969da",
-    WorkloadStatus.INITIALIZING: "#0969da",
-    WorkloadStatus.UNKNOWN: "#6e7781",
+    WorkloadStatus.SUBMITTED: TRANSITION_COLOUR,
+    WorkloadStatus.INITIALIZING: TRANSITION_COLOUR,
+    WorkloadStatus.UNKNOWN: IDLE_COLOUR,
 }
 """A status's colour (the background of its badge, its band in a timeline strip). Fixed, not
 theme variables: a badge carries its own background and white text, which must keep 4.5:1 in
 every theme (these give 4.6–5.4:1); JupyterLab's status variables do not (white on the dark
 theme's ``--jp-success-color0`` is 4.1:1, on the light theme's ``--jp-warn-color0`` 4.5:1)."""
-TRANSITION_COLOUR = "#0969da"
-"""Any other status on the way somewhere (``provisioning``, ``updating``…)."""
-ERROR_COLOUR = "#cf222e"
 MUTED = f"color:{GREY}"
 TABLE = (
     '<table class="wl-table" style="border-collapse:collapse;font-size:12px;'
