@@ -45,8 +45,10 @@ class ProcStat:
 
 
 def available() -> bool:
-    """Whether other processes' facts can be read here (``/proc``, or psutil's support)."""
-    return USE_PROC or sys.platform == "darwin" or sys.platform.startswith(("freebsd", "linux"))
+    """Whether other processes' facts can be read here: ``/proc``, or psutil where it reads
+    them without one (psutil on Linux reads ``/proc`` too)."""
+    has_proc = (PROC / "self" / "stat").exists()
+    return has_proc or sys.platform == "darwin" or sys.platform.startswith("freebsd")
 
 
 def _read_small(path: str) -> bytes | None:
